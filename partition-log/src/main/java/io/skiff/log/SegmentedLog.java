@@ -1,0 +1,650 @@
+package io.skiff.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.SystemEpochClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log of one partition: Kafka v2 record batches stored byte for byte in a directory of {@link
+ * LogSegment}s, read back as zero-copy {@link FetchSlice}s.
+ *
+ * <p>Directory layout (Kafka's names):
+ *
+ * <pre>
+ *   00000000000000000000.log        batches with offsets [0, 4711)
+ *   00000000000000000000.index      offset index of that segment
+ *   00000000000000000000.timeindex  time index of that segment
+ *   00000000000000004711.log        the active segment: appends go here
+ *   ...
+ *   log-start-offset                checkpoint of the first readable offset
+ *   recovery-point                  every batch below this offset has been fsynced
+ *   .clean-shutdown                 present only between a clean close and the next open
+ * </pre>
+ *
+ * <p>Invariants: offsets increase across segments without overlap; the last segment is the only
+ * active one; {@code logStartOffset <= logEndOffset}; a batch once acknowledged by {@link #append}
+ * is only ever removed by {@link #truncateTo}, {@link #deleteRecordsBefore}, {@link
+ * #truncateFullyAndStartAt} or retention, never by recovery, which cuts only a torn or corrupt
+ * tail.
+ *
+ * <p>Thread-safety: one appender at a time. Every mutating method ({@code append}, truncation,
+ * retention, flush, close) takes an internal lock, so concurrent callers are serialised rather than
+ * corrupting the log, but the design point is a single writer. Any number of threads may call
+ * {@link #read} and the offset queries concurrently with the writer and each other; reads take no
+ * lock. A segment deleted while a read is using its file stays readable for {@code
+ * log.segment.delete.delay.ms}.
+ */
+public final class SegmentedLog implements AutoCloseable {
+  public static final long LATEST_TIMESTAMP = -1L;
+  public static final long EARLIEST_TIMESTAMP = -2L;
+  public static final long MAX_TIMESTAMP = -3L;
+
+  private static final Logger LOG = LoggerFactory.getLogger(SegmentedLog.class);
+
+  private final Path dir;
+  private final LogDirectory files;
+  private final LogConfig config;
+  private final IndexMemoryBudget budget;
+  private final EpochClock clock;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+  private final RecordBatch batch = new RecordBatch(); // guarded by lock
+  private final ArrayDeque<Retired> retired = new ArrayDeque<>(); // guarded by lock
+
+  private volatile long logStartOffset;
+  private volatile long logEndOffset;
+  private volatile long recoveryPoint;
+  private volatile boolean closed;
+  private long unflushedRecords; // guarded by lock
+  private long lastFlushMs; // guarded by lock
+
+  /** A deleted segment whose channel stays open until {@code deadlineMs} for reads under way. */
+  private record Retired(LogSegment segment, long deadlineMs) {}
+
+  private SegmentedLog(Path dir, LogConfig config, IndexMemoryBudget budget, EpochClock clock)
+      throws IOException {
+    this.files = new LogDirectory(dir);
+    this.dir = files.path();
+    this.config = config;
+    this.budget = budget;
+    this.clock = clock;
+    this.lastFlushMs = clock.time();
+  }
+
+  /** Opens the log in {@code dir} with no index budget and the system clock. */
+  public static SegmentedLog open(Path dir, LogConfig config) throws IOException {
+    return open(dir, config, IndexMemoryBudget.unlimited(), SystemEpochClock.INSTANCE);
+  }
+
+  /**
+   * Opens the log in {@code dir}, creating it if needed. After an unclean shutdown every segment
+   * from the recovery point on is CRC-checked and a torn or corrupt tail is cut off, with a
+   * warning; indexes that fail their sanity checks are rebuilt.
+   */
+  public static SegmentedLog open(
+      Path dir, LogConfig config, IndexMemoryBudget budget, EpochClock clock) throws IOException {
+    final SegmentedLog log = new SegmentedLog(dir, config, budget, clock);
+    log.load();
+    return log;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public LogConfig config() {
+    return config;
+  }
+
+  /** The first readable offset. */
+  public long logStartOffset() {
+    return logStartOffset;
+  }
+
+  /** The offset the next appended batch gets. */
+  public long logEndOffset() {
+    return logEndOffset;
+  }
+
+  /** Every batch below this offset has been fsynced. */
+  public long recoveryPoint() {
+    return recoveryPoint;
+  }
+
+  public int segmentCount() {
+    return segments.size();
+  }
+
+  /** Bytes of batches on disk across all segments. */
+  public long sizeInBytes() {
+    long total = 0;
+    for (LogSegment segment : segments.values()) {
+      total += segment.size();
+    }
+    return total;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  public List<Long> segmentBaseOffsets() {
+    return new ArrayList<>(segments.keySet());
+  }
+
+  /**
+   * Appends batches whose offsets are already assigned (a follower's path): the first batch must
+   * start at {@link #logEndOffset()} and each next batch right after the previous one. All batches
+   * are validated (length, magic 2, CRC32C, size limit) before any byte is written.
+   *
+   * @param batches one or more whole batches between position and limit; not modified
+   * @throws InvalidBatchException if any batch is invalid or does not continue the log
+   */
+  public LogAppendInfo append(ByteBuffer batches) throws IOException {
+    lock.lock();
+    try {
+      ensureOpen();
+      final LogAppendInfo info = validate(batches);
+      if (info.firstOffset() != logEndOffset) {
+        throw new InvalidBatchException(
+            InvalidBatchException.Reason.INVALID_OFFSETS,
+            "batches start at offset "
+                + info.firstOffset()
+                + " but log "
+                + files.name()
+                + " ends at "
+                + logEndOffset);
+      }
+      write(batches, info);
+      return info;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Assigns offsets from {@link #logEndOffset()} and {@code leaderEpoch} to every batch in place,
+   * then appends them (a leader's path). Validation happens before the buffer is touched.
+   *
+   * @throws InvalidBatchException if any batch is invalid; the buffer is then unchanged
+   */
+  public LogAppendInfo appendAsLeader(ByteBuffer batches, int leaderEpoch) throws IOException {
+    lock.lock();
+    try {
+      ensureOpen();
+      validate(batches);
+      batch.assignOffsets(batches, logEndOffset, leaderEpoch);
+      final LogAppendInfo info = validate(batches);
+      write(batches, info);
+      return info;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private LogAppendInfo validate(ByteBuffer batches) {
+    final int start = batches.position();
+    final int end = batches.limit();
+    if (start == end) {
+      throw new InvalidBatchException(InvalidBatchException.Reason.TRUNCATED, "no record batches");
+    }
+    if (end - start > config.segmentBytes()) {
+      throw new InvalidBatchException(
+          InvalidBatchException.Reason.TOO_LARGE,
+          (end - start) + " bytes of batches exceed log.segment.bytes " + config.segmentBytes());
+    }
+    long first = -1;
+    long expected = -1;
+    long maxTimestamp = -1;
+    long offsetOfMax = -1;
+    int count = 0;
+    int records = 0;
+    for (int position = start; position < end; position += batch.sizeInBytes()) {
+      batch.wrap(batches, position).validate(end - position, config.maxBatchBytes());
+      if (first < 0) {
+        first = batch.baseOffset();
+      } else if (batch.baseOffset() != expected) {
+        throw new InvalidBatchException(
+            InvalidBatchException.Reason.INVALID_OFFSETS,
+            "batch at base offset " + batch.baseOffset() + " does not follow offset " + expected);
+      }
+      expected = batch.nextOffset();
+      if (batch.maxTimestamp() > maxTimestamp) {
+        maxTimestamp = batch.maxTimestamp();
+        offsetOfMax = batch.baseOffset();
+      }
+      count++;
+      records += batch.recordCount();
+    }
+    return new LogAppendInfo(
+        first, expected - 1, maxTimestamp, offsetOfMax, count, records, end - start);
+  }
+
+  private void write(ByteBuffer batches, LogAppendInfo info) throws IOException {
+    final LogSegment segment = segmentFor(info);
+    segment.append(batches, batch);
+    logEndOffset = info.nextOffset();
+    unflushedRecords += info.recordCount();
+    final long now = clock.time();
+    if (unflushedRecords >= config.flushIntervalMessages()
+        || now - lastFlushMs >= config.flushIntervalMs()) {
+      flushLocked(now);
+    }
+  }
+
+  private LogSegment segmentFor(LogAppendInfo info) throws IOException {
+    final LogSegment active = segments.lastEntry().getValue();
+    if (active.wouldOverflow(info.sizeInBytes())
+        || active.indexesFull()
+        || active.isDueForTimeRoll(clock.time())
+        || !active.canHoldOffset(info.lastOffset())) {
+      return roll();
+    }
+    return active;
+  }
+
+  /** Starts a new active segment at the log end offset, unless the active one is still empty. */
+  private LogSegment roll() throws IOException {
+    final LogSegment active = segments.lastEntry().getValue();
+    if (active.isEmpty() && active.baseOffset() == logEndOffset) {
+      return active;
+    }
+    active.deactivate();
+    final LogSegment next = LogSegment.create(dir, logEndOffset, config, budget, clock.time());
+    segments.put(next.baseOffset(), next);
+    LOG.debug("Rolled {} to a new segment at offset {}", files.name(), logEndOffset);
+    return next;
+  }
+
+  /**
+   * Whole batches from the one holding {@code offset}, as a zero-copy slice of one segment file: at
+   * most {@code maxBytes} unless the first batch alone is larger (it is then returned whole, as
+   * Kafka does), and only batches whose last offset is below {@code maxOffset} (the high
+   * watermark). A read at the log end or at {@code maxOffset} returns an empty slice.
+   *
+   * @throws OffsetOutOfRangeException if {@code offset} is below the log start or above the log end
+   */
+  public FetchSlice read(long offset, int maxBytes, long maxOffset) throws IOException {
+    if (maxBytes < 0) {
+      throw new IllegalArgumentException("maxBytes must be >= 0 but was " + maxBytes);
+    }
+    final long end = logEndOffset;
+    if (offset < logStartOffset || offset > end) {
+      throw outOfRange(offset);
+    }
+    if (offset == end || offset >= maxOffset || maxBytes == 0) {
+      return FetchSlice.empty(offset);
+    }
+    Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
+    if (entry == null) {
+      throw outOfRange(offset); // retention removed the segment after the check above
+    }
+    while (entry != null) {
+      final FetchSlice slice = entry.getValue().read(offset, maxBytes, maxOffset);
+      if (slice != null) {
+        return slice;
+      }
+      entry = segments.higherEntry(entry.getKey());
+    }
+    return FetchSlice.empty(offset);
+  }
+
+  /** {@link #read(long, int, long)} with no high watermark bound. */
+  public FetchSlice read(long offset, int maxBytes) throws IOException {
+    return read(offset, maxBytes, Long.MAX_VALUE);
+  }
+
+  private OffsetOutOfRangeException outOfRange(long offset) {
+    return new OffsetOutOfRangeException(files.name(), offset, logStartOffset, logEndOffset);
+  }
+
+  /**
+   * ListOffsets: {@link #LATEST_TIMESTAMP} gives the log end, {@link #EARLIEST_TIMESTAMP} the log
+   * start, {@link #MAX_TIMESTAMP} the batch with the largest timestamp, and a timestamp {@code >=
+   * 0} the first record at or after it.
+   *
+   * @return null when no batch qualifies (Kafka answers offset -1)
+   */
+  public TimestampOffset offsetForTimestamp(long timestamp) throws IOException {
+    if (timestamp == LATEST_TIMESTAMP) {
+      return new TimestampOffset(-1, logEndOffset);
+    }
+    if (timestamp == EARLIEST_TIMESTAMP) {
+      return new TimestampOffset(-1, logStartOffset);
+    }
+    if (timestamp == MAX_TIMESTAMP) {
+      return maxTimestampOffset();
+    }
+    if (timestamp < 0) {
+      throw new IllegalArgumentException("unsupported ListOffsets timestamp " + timestamp);
+    }
+    final long start = logStartOffset;
+    for (LogSegment segment : segments.values()) {
+      if (segment.nextOffset() > start && segment.maxTimestamp() >= timestamp) {
+        final TimestampOffset found = segment.findOffsetByTimestamp(timestamp, start);
+        if (found != null) {
+          return found;
+        }
+      }
+    }
+    return null;
+  }
+
+  private TimestampOffset maxTimestampOffset() {
+    TimestampOffset best = null;
+    for (LogSegment segment : segments.values()) {
+      if (segment.maxTimestamp() >= 0
+          && (best == null || segment.maxTimestamp() > best.timestamp())) {
+        best = new TimestampOffset(segment.maxTimestamp(), segment.offsetOfMaxTimestamp());
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Removes the batch holding {@code offset} and everything after it (Raft truncation of an
+   * uncommitted tail). Readers must not be serving offsets at or above {@code offset}.
+   *
+   * @return the new log end offset: {@code offset} when it is a batch boundary, else the base
+   *     offset of the batch that held it
+   * @throws IllegalArgumentException if {@code offset} is below the log start offset
+   */
+  public long truncateTo(long offset) throws IOException {
+    lock.lock();
+    try {
+      ensureOpen();
+      if (offset >= logEndOffset) {
+        return logEndOffset;
+      }
+      if (offset < logStartOffset) {
+        throw new IllegalArgumentException(
+            "cannot truncate log "
+                + files.name()
+                + " to "
+                + offset
+                + ", below its start "
+                + logStartOffset
+                + "; use truncateFullyAndStartAt");
+      }
+      while (segments.size() > 1 && segments.lastKey() >= offset) {
+        retire(segments.pollLastEntry().getValue());
+      }
+      final LogSegment last = segments.lastEntry().getValue();
+      final long end = last.truncateTo(offset);
+      if (!last.offsetIndex().isActive()) {
+        last.activate();
+      }
+      logEndOffset = end;
+      recoveryPoint = Math.min(recoveryPoint, end);
+      LOG.info("Truncated log {} to offset {}", files.name(), end);
+      return end;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Drops every segment and restarts the log empty at {@code offset} (follower catch-up). */
+  public void truncateFullyAndStartAt(long offset) throws IOException {
+    lock.lock();
+    try {
+      ensureOpen();
+      if (offset < 0) {
+        throw new IllegalArgumentException("offset must be >= 0 but was " + offset);
+      }
+      final List<LogSegment> old = new ArrayList<>(segments.values());
+      segments.clear();
+      for (LogSegment segment : old) {
+        retire(segment);
+      }
+      final LogSegment fresh = LogSegment.create(dir, offset, config, budget, clock.time());
+      segments.put(offset, fresh);
+      logEndOffset = offset;
+      logStartOffset = offset;
+      recoveryPoint = offset;
+      files.writeCheckpoint(LogDirectory.LOG_START_OFFSET_FILE, offset);
+      files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, offset);
+      LOG.info("Restarted log {} empty at offset {}", files.name(), offset);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Moves the log start offset up to {@code offset} (DeleteRecords) and deletes the segments that
+   * lie wholly below it. The caller bounds {@code offset} by the high watermark.
+   *
+   * @throws OffsetOutOfRangeException if {@code offset} is above the log end offset
+   */
+  public void deleteRecordsBefore(long offset) throws IOException {
+    lock.lock();
+    try {
+      ensureOpen();
+      if (offset > logEndOffset) {
+        throw outOfRange(offset);
+      }
+      if (offset <= logStartOffset) {
+        return;
+      }
+      logStartOffset = offset;
+      files.writeCheckpoint(LogDirectory.LOG_START_OFFSET_FILE, offset);
+      if (offset == logEndOffset) {
+        roll();
+      }
+      int deleted = 0;
+      while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= offset) {
+        retire(segments.pollFirstEntry().getValue());
+        deleted++;
+      }
+      LOG.info(
+          "Log {} starts at offset {} now; {} segments deleted", files.name(), offset, deleted);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Deletes old segments by {@code log.retention.ms} and {@code log.retention.bytes}, oldest first,
+   * only ever whole segments wholly below {@code highWatermark}. An expired active segment is
+   * rolled first so that idle partitions expire too. Also closes files of segments deleted longer
+   * than {@code log.segment.delete.delay.ms} ago. Call it periodically.
+   *
+   * @return number of segments deleted
+   */
+  public int applyRetention(long highWatermark) throws IOException {
+    lock.lock();
+    try {
+      ensureOpen();
+      final long now = clock.time();
+      closeRetired(now);
+      final LogSegment active = segments.lastEntry().getValue();
+      if (!active.isEmpty() && logEndOffset <= highWatermark && expired(active, now)) {
+        roll();
+      }
+      long total = sizeInBytes();
+      int deleted = 0;
+      while (segments.size() > 1) {
+        final LogSegment oldest = segments.firstEntry().getValue();
+        if (segments.higherKey(oldest.baseOffset()) > highWatermark) {
+          break;
+        }
+        final boolean bySize =
+            config.retentionBytes() >= 0 && total - oldest.size() >= config.retentionBytes();
+        if (!bySize && !expired(oldest, now)) {
+          break;
+        }
+        segments.pollFirstEntry();
+        retire(oldest);
+        total -= oldest.size();
+        deleted++;
+      }
+      if (deleted > 0) {
+        logStartOffset = Math.max(logStartOffset, segments.firstKey());
+        files.writeCheckpoint(LogDirectory.LOG_START_OFFSET_FILE, logStartOffset);
+        LOG.info(
+            "Retention deleted {} segments of log {}; it starts at offset {}",
+            deleted,
+            files.name(),
+            logStartOffset);
+      }
+      return deleted;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private boolean expired(LogSegment segment, long now) throws IOException {
+    return config.retentionMs() >= 0 && now - segment.largestTimestamp() > config.retentionMs();
+  }
+
+  /** Fsyncs every segment written since the last flush and advances the recovery point. */
+  public void flush() throws IOException {
+    lock.lock();
+    try {
+      ensureOpen();
+      flushLocked(clock.time());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void flushLocked(long now) throws IOException {
+    final Long from = segments.floorKey(recoveryPoint);
+    for (LogSegment segment : segments.tailMap(from == null ? 0L : from).values()) {
+      segment.flush();
+    }
+    if (recoveryPoint != logEndOffset) {
+      recoveryPoint = logEndOffset;
+      files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, recoveryPoint);
+    }
+    unflushedRecords = 0;
+    lastFlushMs = now;
+  }
+
+  /** Flushes, trims the active indexes, closes every file and marks the shutdown as clean. */
+  @Override
+  public void close() throws IOException {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      flushLocked(clock.time());
+      closed = true;
+      for (LogSegment segment : segments.values()) {
+        segment.close();
+      }
+      closeRetired(Long.MAX_VALUE);
+      files.markCleanShutdown();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Closes the log and deletes its directory (DeleteTopics). */
+  public void delete() throws IOException {
+    close();
+    files.deleteAll();
+  }
+
+  private void retire(LogSegment segment) throws IOException {
+    segment.deleteFiles();
+    retired.add(new Retired(segment, clock.time() + config.fileDeleteDelayMs()));
+  }
+
+  private void closeRetired(long now) throws IOException {
+    while (!retired.isEmpty() && retired.peekFirst().deadlineMs() <= now) {
+      retired.pollFirst().segment().channel().close();
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("log " + dir + " is closed");
+    }
+  }
+
+  private void load() throws IOException {
+    final boolean clean = files.consumeCleanShutdownMarker();
+    final List<Long> bases = files.scanSegments();
+    recoveryPoint = files.readCheckpoint(LogDirectory.RECOVERY_POINT_FILE, 0);
+    long start =
+        files.readCheckpoint(
+            LogDirectory.LOG_START_OFFSET_FILE, bases.isEmpty() ? 0 : bases.get(0));
+    if (bases.isEmpty()) {
+      segments.put(start, LogSegment.create(dir, start, config, budget, clock.time()));
+    }
+    for (int i = 0; i < bases.size(); i++) {
+      final boolean last = i == bases.size() - 1;
+      final LogSegment segment =
+          LogSegment.open(dir, bases.get(i), config, budget, last, clock.time());
+      segments.put(segment.baseOffset(), segment);
+      final boolean mayHoldUnflushed = last || bases.get(i + 1) > recoveryPoint;
+      if ((!clean && mayHoldUnflushed) || !segment.loadTail()) {
+        if (recoverSegment(segment, last)) {
+          dropSegmentsAfter(segment, bases.subList(i + 1, bases.size()));
+          break;
+        }
+      }
+    }
+    logEndOffset = segments.lastEntry().getValue().nextOffset();
+    start = Math.min(Math.max(start, segments.firstKey()), logEndOffset);
+    logStartOffset = start;
+    while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= start) {
+      final LogSegment below = segments.pollFirstEntry().getValue();
+      below.deleteFiles();
+      below.channel().close();
+    }
+    if (clean) {
+      recoveryPoint = logEndOffset;
+    } else {
+      flushLocked(clock.time());
+    }
+    LOG.debug(
+        "Opened log {}: offsets [{}, {}), {} segments, clean={}",
+        files.name(),
+        logStartOffset,
+        logEndOffset,
+        segments.size(),
+        clean);
+  }
+
+  /**
+   * CRC-checks a segment from its start and cuts a bad tail.
+   *
+   * @return true if bytes were cut from a segment that is not the last: later ones must go
+   */
+  private boolean recoverSegment(LogSegment segment, boolean last) throws IOException {
+    LOG.info("Recovering segment {} of log {}", segment.baseOffset(), files.name());
+    if (!last) {
+      segment.activate(); // the rebuilt indexes may need more room than the old files had
+    }
+    final int cut = segment.recover(config.maxBatchBytes());
+    if (cut > 0 && !last) {
+      return true;
+    }
+    if (!last) {
+      segment.deactivate();
+    }
+    return false;
+  }
+
+  private void dropSegmentsAfter(LogSegment segment, List<Long> later) throws IOException {
+    LOG.warn(
+        "Segment {} of log {} had a corrupt tail; deleting the {} later segments that followed it",
+        segment.baseOffset(),
+        files.name(),
+        later.size());
+    for (long base : later) {
+      final LogSegment dropped = LogSegment.open(dir, base, config, budget, false, clock.time());
+      dropped.deleteFiles();
+      dropped.channel().close();
+    }
+  }
+}
