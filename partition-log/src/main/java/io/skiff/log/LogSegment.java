@@ -156,10 +156,19 @@ final class LogSegment implements AutoCloseable {
     return offsetIndex.isFull() || timeIndex.isFull();
   }
 
-  /** Whether a non-empty segment is older than {@code log.roll.ms}, from its first batch. */
-  boolean isDueForTimeRoll(long nowMs) {
-    final long start = rollingBasedTimestamp >= 0 ? rollingBasedTimestamp : createdMs;
-    return size > 0 && nowMs - start > config.rollMs();
+  /**
+   * Whether a non-empty segment has spanned {@code log.roll.ms}, as Kafka decides it: by the
+   * timestamps in the batches (the incoming batch's max timestamp against the first batch's), so
+   * replicas decide alike; by wall-clock age only when the batches carry no timestamps.
+   */
+  boolean isDueForTimeRoll(long nowMs, long incomingMaxTimestamp) {
+    if (size == 0) {
+      return false;
+    }
+    if (rollingBasedTimestamp >= 0 && incomingMaxTimestamp >= 0) {
+      return incomingMaxTimestamp - rollingBasedTimestamp > config.rollMs();
+    }
+    return nowMs - createdMs > config.rollMs();
   }
 
   /** Whether {@code lastOffset} still fits a 32-bit offset relative to the base. */

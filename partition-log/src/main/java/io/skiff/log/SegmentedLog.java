@@ -243,7 +243,7 @@ public final class SegmentedLog implements AutoCloseable {
     final LogSegment active = segments.lastEntry().getValue();
     if (active.wouldOverflow(info.sizeInBytes())
         || active.indexesFull()
-        || active.isDueForTimeRoll(clock.time())
+        || active.isDueForTimeRoll(clock.time(), info.maxTimestamp())
         || !active.canHoldOffset(info.lastOffset())) {
       return roll();
     }

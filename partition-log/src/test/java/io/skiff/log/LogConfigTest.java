@@ -1,0 +1,57 @@
+package io.skiff.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LogConfigTest {
+  @Test
+  void defaultsAreKafkas() {
+    final LogConfig config = LogConfig.defaults();
+    assertThat(config.segmentBytes()).isEqualTo(1 << 30);
+    assertThat(config.indexIntervalBytes()).isEqualTo(4096);
+    assertThat(config.maxIndexBytes()).isEqualTo(10 << 20);
+    assertThat(config.retentionMs()).isEqualTo(7L * 24 * 3600 * 1000);
+    assertThat(config.retentionBytes()).isEqualTo(-1);
+    assertThat(config.flushIntervalMessages()).isEqualTo(Long.MAX_VALUE);
+  }
+
+  @Test
+  void readsKafkaKeyNamesWithKafkasPrecedence() {
+    final LogConfig config =
+        LogConfig.fromProperties(
+            Map.of(
+                "log.segment.bytes", "1048576",
+                "log.retention.hours", "1",
+                "log.retention.minutes", "30",
+                "log.roll.hours", "2",
+                "log.retention.bytes", "5000000",
+                "unrelated.key", "whatever"));
+    assertThat(config.segmentBytes()).isEqualTo(1 << 20);
+    assertThat(config.retentionMs()).isEqualTo(30 * 60 * 1000L);
+    assertThat(config.rollMs()).isEqualTo(2 * 3600 * 1000L);
+    assertThat(config.retentionBytes()).isEqualTo(5_000_000L);
+  }
+
+  @Test
+  void namesTheKeyOfABadValue() {
+    assertThatThrownBy(() -> LogConfig.fromProperties(Map.of("log.segment.bytes", "1g")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("log.segment.bytes")
+        .hasMessageContaining("'1g'");
+    assertThatThrownBy(() -> LogConfig.fromProperties(Map.of("log.segment.bytes", "10")))
+        .hasMessageContaining("log.segment.bytes must be >= 1024 but was 10");
+    assertThatThrownBy(() -> LogConfig.fromProperties(Map.of("log.retention.ms", "0")))
+        .hasMessageContaining("log.retention.ms");
+    assertThatThrownBy(() -> LogConfig.fromProperties(Map.of("log.segment.bytes", "9999999999")))
+        .hasMessageContaining("int range");
+  }
+
+  @Test
+  void negativeHoursMeanKeepForever() {
+    assertThat(LogConfig.fromProperties(Map.of("log.retention.hours", "-1")).retentionMs())
+        .isEqualTo(-1);
+  }
+}
