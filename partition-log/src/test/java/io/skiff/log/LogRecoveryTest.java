@@ -1,0 +1,133 @@
+package io.skiff.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Opening a log after an unclean stop: torn tails, corrupt batches, damaged or lost indexes. */
+class LogRecoveryTest {
+  @TempDir Path tmp;
+
+  private static LogConfig config() {
+    return LogConfig.builder().segmentBytes(8 * 1024).indexIntervalBytes(256).build();
+  }
+
+  /** Writes a log and copies its files while it is open, as a crash would leave them. */
+  private Path crashedLog(int batches) throws IOException {
+    final Path live = tmp.resolve("live");
+    final Path crashed = tmp.resolve("crashed");
+    try (SegmentedLog log = SegmentedLog.open(live, config())) {
+      for (int i = 0; i < batches; i++) {
+        log.append(TestBatches.batch(log.logEndOffset(), 5, 100, i));
+      }
+      Files.createDirectories(crashed);
+      try (Stream<Path> files = Files.list(live)) {
+        for (Path f : files.toList()) {
+          Files.copy(f, crashed.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+    return crashed;
+  }
+
+  private static Path lastSegment(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> f.toString().endsWith(".log")).sorted().reduce((a, b) -> b).get();
+    }
+  }
+
+  @Test
+  void cutsATornTailAndKeepsEveryCompleteBatch() throws IOException {
+    final Path dir = crashedLog(40);
+    final Path last = lastSegment(dir);
+    final long size = Files.size(last);
+    try (FileChannel channel = FileChannel.open(last, StandardOpenOption.WRITE)) {
+      channel.truncate(size - 7); // the last batch lost its final bytes
+    }
+    try (SegmentedLog log = SegmentedLog.open(dir, config())) {
+      assertThat(log.logEndOffset()).isEqualTo(195);
+      assertThat(Files.size(last)).isLessThan(size - 7);
+      log.append(TestBatches.batch(195, 5, 100, 0));
+      assertThat(log.logEndOffset()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void cutsAtACorruptBatchInAMiddleSegmentAndDropsTheSegmentsAfterIt() throws IOException {
+    final Path dir = crashedLog(60);
+    final List<Path> segments;
+    try (Stream<Path> files = Files.list(dir)) {
+      segments = files.filter(f -> f.toString().endsWith(".log")).sorted().toList();
+    }
+    assertThat(segments.size()).isGreaterThan(2);
+    final Path second = segments.get(1);
+    final long secondBase = Long.parseLong(second.getFileName().toString().substring(0, 20));
+    try (FileChannel channel = FileChannel.open(second, StandardOpenOption.WRITE)) {
+      channel.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 200); // inside the first batch's body
+    }
+    try (SegmentedLog log = SegmentedLog.open(dir, config())) {
+      assertThat(log.logEndOffset()).isEqualTo(secondBase);
+      assertThat(log.segmentCount()).isEqualTo(2);
+      assertThat(log.read(0, 1 << 20).firstOffset()).isZero();
+    }
+  }
+
+  @Test
+  void rebuildsMissingAndDamagedIndexesOfACleanLog() throws IOException {
+    final Path dir = tmp.resolve("clean");
+    try (SegmentedLog log = SegmentedLog.open(dir, config())) {
+      for (int i = 0; i < 60; i++) {
+        log.append(TestBatches.batch(log.logEndOffset(), 5, 100, i));
+      }
+    }
+    Files.delete(dir.resolve("00000000000000000000.index"));
+    try (Stream<Path> files = Files.list(dir)) {
+      final Path timeIndex =
+          files.filter(f -> f.toString().endsWith(".timeindex")).sorted().toList().get(1);
+      Files.write(timeIndex, new byte[] {9, 9, 9, 9, 9});
+    }
+    try (SegmentedLog log = SegmentedLog.open(dir, config())) {
+      assertThat(log.logEndOffset()).isEqualTo(300);
+      for (long offset = 0; offset < 300; offset += 7) {
+        assertThat(log.read(offset, 1).firstOffset()).isEqualTo(offset - offset % 5);
+      }
+      // batch i holds offsets 5i..5i+4 stamped i..i+4: timestamp 33 first appears at 5*29+4
+      assertThat(log.offsetForTimestamp(33)).isEqualTo(new TimestampOffset(33, 149));
+      assertThat(dir.resolve("00000000000000000000.index")).exists();
+    }
+  }
+
+  @Test
+  void cleanShutdownSkipsRecoveryButKeepsState() throws IOException {
+    final Path dir = tmp.resolve("marker");
+    try (SegmentedLog log = SegmentedLog.open(dir, config())) {
+      log.append(TestBatches.batch(0, 5, 100, 0));
+    }
+    assertThat(dir.resolve(".clean-shutdown")).exists();
+    try (SegmentedLog log = SegmentedLog.open(dir, config())) {
+      assertThat(dir.resolve(".clean-shutdown")).doesNotExist();
+      assertThat(log.logEndOffset()).isEqualTo(5);
+      assertThat(log.recoveryPoint()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void refusesAStrayFileWithAClearMessage() throws IOException {
+    final Path dir = tmp.resolve("stray");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("notes.log"), "hello");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> SegmentedLog.open(dir, config()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("20-digit base offset");
+  }
+}
