@@ -333,21 +333,4 @@ public final class RecordBatch {
       return (raw >>> 1) ^ -(raw & 1);
     }
   }
-
-  /**
-   * Writes {@code baseOffset} and {@code leaderEpoch} into every batch of {@code batches} (from its
-   * position to its limit), consecutively from {@code firstOffset}. The batches must have been
-   * validated. Returns the offset after the last batch.
-   */
-  public long assignOffsets(ByteBuffer batches, long firstOffset, int leaderEpoch) {
-    long next = firstOffset;
-    for (int position = batches.position(); position < batches.limit(); ) {
-      wrap(batches, position);
-      baseOffset(next);
-      partitionLeaderEpoch(leaderEpoch);
-      next = nextOffset();
-      position += sizeInBytes();
-    }
-    return next;
-  }
 }

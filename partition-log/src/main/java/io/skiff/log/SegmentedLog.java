@@ -58,7 +58,7 @@ public final class SegmentedLog implements AutoCloseable {
   private final EpochClock clock;
   private final ReentrantLock lock = new ReentrantLock();
   private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
-  private final RecordBatch batch = new RecordBatch(); // guarded by lock
+  private final RecordBatchSequence sequence = new RecordBatchSequence(); // guarded by lock
   private final ArrayDeque<Retired> retired = new ArrayDeque<>(); // guarded by lock
 
   private volatile long logStartOffset;
@@ -179,9 +179,10 @@ public final class SegmentedLog implements AutoCloseable {
     lock.lock();
     try {
       ensureOpen();
-      validate(batches);
-      batch.assignOffsets(batches, logEndOffset, leaderEpoch);
-      final LogAppendInfo info = validate(batches);
+      checkFitsASegment(batches);
+      sequence.validate(batches, config.maxBatchBytes());
+      sequence.assignOffsets(batches, logEndOffset, leaderEpoch);
+      final LogAppendInfo info = sequence.summarize(batches);
       write(batches, info);
       return info;
     } finally {
@@ -190,46 +191,24 @@ public final class SegmentedLog implements AutoCloseable {
   }
 
   private LogAppendInfo validate(ByteBuffer batches) {
-    final int start = batches.position();
-    final int end = batches.limit();
-    if (start == end) {
-      throw new InvalidBatchException(InvalidBatchException.Reason.TRUNCATED, "no record batches");
-    }
-    if (end - start > config.segmentBytes()) {
+    checkFitsASegment(batches);
+    sequence.validate(batches, config.maxBatchBytes());
+    return sequence.summarize(batches);
+  }
+
+  private void checkFitsASegment(ByteBuffer batches) {
+    if (batches.remaining() > config.segmentBytes()) {
       throw new InvalidBatchException(
           InvalidBatchException.Reason.TOO_LARGE,
-          (end - start) + " bytes of batches exceed log.segment.bytes " + config.segmentBytes());
+          batches.remaining()
+              + " bytes of batches exceed log.segment.bytes "
+              + config.segmentBytes());
     }
-    long first = -1;
-    long expected = -1;
-    long maxTimestamp = -1;
-    long offsetOfMax = -1;
-    int count = 0;
-    int records = 0;
-    for (int position = start; position < end; position += batch.sizeInBytes()) {
-      batch.wrap(batches, position).validate(end - position, config.maxBatchBytes());
-      if (first < 0) {
-        first = batch.baseOffset();
-      } else if (batch.baseOffset() != expected) {
-        throw new InvalidBatchException(
-            InvalidBatchException.Reason.INVALID_OFFSETS,
-            "batch at base offset " + batch.baseOffset() + " does not follow offset " + expected);
-      }
-      expected = batch.nextOffset();
-      if (batch.maxTimestamp() > maxTimestamp) {
-        maxTimestamp = batch.maxTimestamp();
-        offsetOfMax = batch.baseOffset();
-      }
-      count++;
-      records += batch.recordCount();
-    }
-    return new LogAppendInfo(
-        first, expected - 1, maxTimestamp, offsetOfMax, count, records, end - start);
   }
 
   private void write(ByteBuffer batches, LogAppendInfo info) throws IOException {
     final LogSegment segment = segmentFor(info);
-    segment.append(batches, batch);
+    segment.append(batches, sequence.flyweight());
     logEndOffset = info.nextOffset();
     unflushedRecords += info.recordCount();
     final long now = clock.time();
@@ -468,10 +447,13 @@ public final class SegmentedLog implements AutoCloseable {
         roll();
       }
       long total = sizeInBytes();
+      long newStart = logStartOffset;
       int deleted = 0;
-      while (segments.size() > 1) {
-        final LogSegment oldest = segments.firstEntry().getValue();
-        if (segments.higherKey(oldest.baseOffset()) > highWatermark) {
+      // Decide first, then publish the new start, then unlink: a reader that passed the start
+      // check always finds its segment in the map.
+      for (LogSegment oldest : segments.values()) {
+        final Long nextBase = segments.higherKey(oldest.baseOffset());
+        if (nextBase == null || nextBase > highWatermark) {
           break;
         }
         final boolean bySize =
@@ -479,20 +461,23 @@ public final class SegmentedLog implements AutoCloseable {
         if (!bySize && !expired(oldest, now)) {
           break;
         }
-        segments.pollFirstEntry();
-        retire(oldest);
         total -= oldest.size();
+        newStart = Math.max(newStart, nextBase);
         deleted++;
       }
-      if (deleted > 0) {
-        logStartOffset = Math.max(logStartOffset, segments.firstKey());
-        files.writeCheckpoint(LogDirectory.LOG_START_OFFSET_FILE, logStartOffset);
-        LOG.info(
-            "Retention deleted {} segments of log {}; it starts at offset {}",
-            deleted,
-            files.name(),
-            logStartOffset);
+      if (deleted == 0) {
+        return 0;
       }
+      logStartOffset = newStart;
+      files.writeCheckpoint(LogDirectory.LOG_START_OFFSET_FILE, newStart);
+      for (int i = 0; i < deleted; i++) {
+        retire(segments.pollFirstEntry().getValue());
+      }
+      LOG.info(
+          "Retention deleted {} segments of log {}; it starts at offset {}",
+          deleted,
+          files.name(),
+          newStart);
       return deleted;
     } finally {
       lock.unlock();
@@ -571,80 +556,12 @@ public final class SegmentedLog implements AutoCloseable {
   }
 
   private void load() throws IOException {
-    final boolean clean = files.consumeCleanShutdownMarker();
-    final List<Long> bases = files.scanSegments();
-    recoveryPoint = files.readCheckpoint(LogDirectory.RECOVERY_POINT_FILE, 0);
-    long start =
-        files.readCheckpoint(
-            LogDirectory.LOG_START_OFFSET_FILE, bases.isEmpty() ? 0 : bases.get(0));
-    if (bases.isEmpty()) {
-      segments.put(start, LogSegment.create(dir, start, config, budget, clock.time()));
-    }
-    for (int i = 0; i < bases.size(); i++) {
-      final boolean last = i == bases.size() - 1;
-      final LogSegment segment =
-          LogSegment.open(dir, bases.get(i), config, budget, last, clock.time());
-      segments.put(segment.baseOffset(), segment);
-      final boolean mayHoldUnflushed = last || bases.get(i + 1) > recoveryPoint;
-      if ((!clean && mayHoldUnflushed) || !segment.loadTail()) {
-        if (recoverSegment(segment, last)) {
-          dropSegmentsAfter(segment, bases.subList(i + 1, bases.size()));
-          break;
-        }
-      }
-    }
-    logEndOffset = segments.lastEntry().getValue().nextOffset();
-    start = Math.min(Math.max(start, segments.firstKey()), logEndOffset);
-    logStartOffset = start;
-    while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= start) {
-      final LogSegment below = segments.pollFirstEntry().getValue();
-      below.deleteFiles();
-      below.channel().close();
-    }
-    if (clean) {
-      recoveryPoint = logEndOffset;
-    } else {
-      flushLocked(clock.time());
-    }
-    LOG.debug(
-        "Opened log {}: offsets [{}, {}), {} segments, clean={}",
-        files.name(),
-        logStartOffset,
-        logEndOffset,
-        segments.size(),
-        clean);
-  }
-
-  /**
-   * CRC-checks a segment from its start and cuts a bad tail.
-   *
-   * @return true if bytes were cut from a segment that is not the last: later ones must go
-   */
-  private boolean recoverSegment(LogSegment segment, boolean last) throws IOException {
-    LOG.info("Recovering segment {} of log {}", segment.baseOffset(), files.name());
-    if (!last) {
-      segment.activate(); // the rebuilt indexes may need more room than the old files had
-    }
-    final int cut = segment.recover(config.maxBatchBytes());
-    if (cut > 0 && !last) {
-      return true;
-    }
-    if (!last) {
-      segment.deactivate();
-    }
-    return false;
-  }
-
-  private void dropSegmentsAfter(LogSegment segment, List<Long> later) throws IOException {
-    LOG.warn(
-        "Segment {} of log {} had a corrupt tail; deleting the {} later segments that followed it",
-        segment.baseOffset(),
-        files.name(),
-        later.size());
-    for (long base : later) {
-      final LogSegment dropped = LogSegment.open(dir, base, config, budget, false, clock.time());
-      dropped.deleteFiles();
-      dropped.channel().close();
+    final LogLoader.Loaded loaded = new LogLoader(files, config, budget, clock).load(segments);
+    logStartOffset = loaded.logStartOffset();
+    logEndOffset = loaded.logEndOffset();
+    recoveryPoint = loaded.recoveryPoint();
+    if (!loaded.clean()) {
+      flushLocked(clock.time()); // what recovery kept is now durable
     }
   }
 }

@@ -98,7 +98,7 @@ class RecordBatchTest {
   @Test
   void assignsConsecutiveOffsetsToEveryBatch() {
     final ByteBuffer buffer = TestBatches.batches(0, 4, 5, 10);
-    final long next = batch.assignOffsets(buffer, 100, 3);
+    final long next = new RecordBatchSequence().assignOffsets(buffer, 100, 3);
     assertThat(next).isEqualTo(120);
     long expected = 100;
     for (int p = 0; p < buffer.limit(); p += batch.sizeInBytes()) {

@@ -1,0 +1,119 @@
+package io.skiff.log;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.NavigableMap;
+import org.agrona.concurrent.EpochClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens the segments of a log directory and brings them to a consistent state, the way Kafka's
+ * {@code LogLoader} does.
+ *
+ * <p>After a clean shutdown, segments are trusted as they are unless an index fails its sanity
+ * check. After an unclean one, every segment that may hold unflushed batches (from the one holding
+ * the recovery point on) is CRC-checked from its start; a torn or corrupt batch and everything
+ * after it are cut, with a warning, and segments after a cut are deleted because their offsets no
+ * longer follow on. Nothing before the first bad batch is ever removed. Segments lying wholly below
+ * the checkpointed log start offset (left by a crash during DeleteRecords) are deleted.
+ *
+ * <p>Runs once, single-threaded, before the log is published.
+ */
+final class LogLoader {
+  private static final Logger LOG = LoggerFactory.getLogger(LogLoader.class);
+
+  /** What the loaded log starts from. */
+  record Loaded(long logStartOffset, long logEndOffset, long recoveryPoint, boolean clean) {}
+
+  private final LogDirectory files;
+  private final LogConfig config;
+  private final IndexMemoryBudget budget;
+  private final EpochClock clock;
+
+  LogLoader(LogDirectory files, LogConfig config, IndexMemoryBudget budget, EpochClock clock) {
+    this.files = files;
+    this.config = config;
+    this.budget = budget;
+    this.clock = clock;
+  }
+
+  /** Fills {@code segments} (empty on entry) and tells the offsets the log starts from. */
+  Loaded load(NavigableMap<Long, LogSegment> segments) throws IOException {
+    final boolean clean = files.consumeCleanShutdownMarker();
+    final List<Long> bases = files.scanSegments();
+    final long recoveryPoint = files.readCheckpoint(LogDirectory.RECOVERY_POINT_FILE, 0);
+    final long checkpointedStart =
+        files.readCheckpoint(
+            LogDirectory.LOG_START_OFFSET_FILE, bases.isEmpty() ? 0 : bases.get(0));
+    if (bases.isEmpty()) {
+      segments.put(checkpointedStart, create(checkpointedStart));
+    }
+    for (int i = 0; i < bases.size(); i++) {
+      final boolean last = i == bases.size() - 1;
+      final LogSegment segment = open(bases.get(i), last);
+      segments.put(segment.baseOffset(), segment);
+      final boolean mayHoldUnflushed = last || bases.get(i + 1) > recoveryPoint;
+      if (((!clean && mayHoldUnflushed) || !segment.loadTail()) && recover(segment, last)) {
+        dropSegments(segment, bases.subList(i + 1, bases.size()));
+        break;
+      }
+    }
+    final long end = segments.lastEntry().getValue().nextOffset();
+    final long start = Math.min(Math.max(checkpointedStart, segments.firstKey()), end);
+    while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= start) {
+      final LogSegment below = segments.pollFirstEntry().getValue();
+      below.deleteFiles();
+      below.channel().close();
+    }
+    LOG.debug(
+        "Loaded log {}: offsets [{}, {}), {} segments, clean={}",
+        files.name(),
+        start,
+        end,
+        segments.size(),
+        clean);
+    return new Loaded(start, end, clean ? end : Math.min(recoveryPoint, end), clean);
+  }
+
+  /**
+   * CRC-checks a segment from its start and cuts a bad tail.
+   *
+   * @return true if bytes were cut from a segment that is not the last: later ones must go
+   */
+  private boolean recover(LogSegment segment, boolean last) throws IOException {
+    LOG.info("Recovering segment {} of log {}", segment.baseOffset(), files.name());
+    if (!last) {
+      segment.activate(); // the rebuilt indexes may need more room than the old files had
+    }
+    final int cut = segment.recover(config.maxBatchBytes());
+    if (cut > 0 && !last) {
+      return true;
+    }
+    if (!last) {
+      segment.deactivate();
+    }
+    return false;
+  }
+
+  private void dropSegments(LogSegment cutSegment, List<Long> later) throws IOException {
+    LOG.warn(
+        "Segment {} of log {} had a corrupt tail; deleting the {} later segments that followed it",
+        cutSegment.baseOffset(),
+        files.name(),
+        later.size());
+    for (long base : later) {
+      final LogSegment dropped = open(base, false);
+      dropped.deleteFiles();
+      dropped.channel().close();
+    }
+  }
+
+  private LogSegment create(long base) throws IOException {
+    return LogSegment.create(files.path(), base, config, budget, clock.time());
+  }
+
+  private LogSegment open(long base, boolean active) throws IOException {
+    return LogSegment.open(files.path(), base, config, budget, active, clock.time());
+  }
+}
