@@ -105,24 +105,27 @@ public final class IndexMemoryBudget {
     if (mappedBytes.get() <= maxMappedBytes) {
       return;
     }
-    final List<MappedIndex> candidates = new ArrayList<>();
+    // Snapshot the access times: lookups keep updating them, and a sort over moving keys breaks.
+    final List<Candidate> candidates = new ArrayList<>();
     for (MappedIndex index : indexes) {
       if (index != keep && !index.isActive()) {
-        candidates.add(index);
+        candidates.add(new Candidate(index, index.lastAccessNanos()));
       }
     }
-    candidates.sort(Comparator.comparingLong(MappedIndex::lastAccessNanos));
+    candidates.sort(Comparator.comparingLong(Candidate::lastAccessNanos));
     // Evict down to a low watermark so that a lookup storm near the cap does not run a pass each.
     final long target = maxMappedBytes - maxMappedBytes / 10;
-    for (MappedIndex victim : candidates) {
+    for (Candidate candidate : candidates) {
       if (mappedBytes.get() <= target) {
         return;
       }
-      final long freed = victim.tryUnmap();
+      final long freed = candidate.index().tryUnmap();
       if (freed > 0) {
         unmapped(freed);
         evictions.incrementAndGet();
       }
     }
   }
+
+  private record Candidate(MappedIndex index, long lastAccessNanos) {}
 }
