@@ -7,11 +7,11 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 
 /** Builds record batches with Kafka's own client code, so tests exercise the real v2 format. */
-final class TestBatches {
+public final class TestBatches {
   private TestBatches() {}
 
   /** One uncompressed batch of {@code records} records with {@code valueSize}-byte values. */
-  static ByteBuffer batch(long baseOffset, int records, int valueSize, long firstTimestamp) {
+  public static ByteBuffer batch(long baseOffset, int records, int valueSize, long firstTimestamp) {
     final SimpleRecord[] simple = new SimpleRecord[records];
     for (int i = 0; i < records; i++) {
       final byte[] value = new byte[valueSize];
@@ -24,7 +24,7 @@ final class TestBatches {
   }
 
   /** A compressed batch, for paths that must not look inside batches. */
-  static ByteBuffer gzipBatch(long baseOffset, int records, long firstTimestamp) {
+  public static ByteBuffer gzipBatch(long baseOffset, int records, long firstTimestamp) {
     final SimpleRecord[] simple = new SimpleRecord[records];
     for (int i = 0; i < records; i++) {
       simple[i] = new SimpleRecord(firstTimestamp + i, null, ("value-" + i).getBytes());
@@ -33,7 +33,8 @@ final class TestBatches {
   }
 
   /** Several batches back to back in one buffer, offsets continuing from {@code baseOffset}. */
-  static ByteBuffer batches(long baseOffset, int batchCount, int recordsPerBatch, int valueSize) {
+  public static ByteBuffer batches(
+      long baseOffset, int batchCount, int recordsPerBatch, int valueSize) {
     final ByteBuffer out =
         ByteBuffer.allocate(batchCount * (recordsPerBatch * (valueSize + 40) + 80));
     long offset = baseOffset;
@@ -45,7 +46,7 @@ final class TestBatches {
   }
 
   /** Concatenates buffers into one. */
-  static ByteBuffer concat(List<ByteBuffer> parts) {
+  public static ByteBuffer concat(List<ByteBuffer> parts) {
     final int total = parts.stream().mapToInt(ByteBuffer::remaining).sum();
     final ByteBuffer out = ByteBuffer.allocate(total);
     parts.forEach(p -> out.put(p.duplicate()));
@@ -53,7 +54,7 @@ final class TestBatches {
   }
 
   /** The bytes of a buffer from position to limit. */
-  static byte[] bytes(ByteBuffer buffer) {
+  public static byte[] bytes(ByteBuffer buffer) {
     final byte[] out = new byte[buffer.remaining()];
     buffer.duplicate().get(out);
     return out;

@@ -1,0 +1,505 @@
+package io.skiff.raft;
+
+import io.skiff.log.FetchSlice;
+import io.skiff.log.IndexMemoryBudget;
+import io.skiff.log.LogConfig;
+import io.skiff.log.RecordBatchSequence;
+import io.skiff.log.SegmentedLog;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.agrona.concurrent.EpochClock;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis state machine of one partition: a thin adapter between a Raft group and the partition's
+ * {@link SegmentedLog}, like Ratis' FileStore example.
+ *
+ * <p><b>Write once.</b> An append entry's Raft log data is a 40-byte {@link EntryHeader}; the
+ * batches travel as state-machine data and {@link #write} puts them into the partition log, on
+ * every replica, exactly once. Ratis keeps no copy in its own log; a leader sending an old entry to
+ * a lagging follower reads the batches back from the partition log ({@link #read}).
+ *
+ * <p><b>Offsets.</b> Only the leader assigns them, in {@link #preAppendTransaction}, which Ratis
+ * calls under its log lock in log order. The Raft term is written into each batch as the Kafka
+ * leader epoch. When a new term starts, every earlier entry has been applied (Ratis accepts writes
+ * only once the leader's first entry is applied), so the next offset is the high watermark, and any
+ * partition-log bytes past it are an uncommitted tail from an old term and are truncated.
+ *
+ * <p><b>High watermark</b> = the offset after the last applied batch; it moves in {@link
+ * #applyTransaction} and {@link HighWatermarkListener}s hear of it at once.
+ *
+ * <p><b>Snapshots</b> are "the log up to the high watermark": taking one fsyncs the partition log
+ * and records the point, after which Ratis may purge its log. A follower behind the purge point is
+ * told to install a snapshot and catches up through the {@link ReplicaFetcher}.
+ *
+ * <p>Thread-safety: Ratis calls {@code preAppendTransaction} under its log lock, {@code write},
+ * {@code flush} and {@code truncate} on the group's log worker, {@code applyTransaction} and {@code
+ * takeSnapshot} on its apply thread, in log order. Reads of the log are lock-free.
+ */
+public final class PartitionStateMachine extends BaseStateMachine implements StateMachine.DataApi {
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
+
+  private final PartitionId partition;
+  private final Path logDir;
+  private final LogConfig logConfig;
+  private final IndexMemoryBudget budget;
+  private final EpochClock clock;
+  private final boolean fsync;
+  private final ReplicaFetcher fetcher;
+  private final PartitionSnapshots snapshots = new PartitionSnapshots();
+  private final List<HighWatermarkListener> listeners = new CopyOnWriteArrayList<>();
+
+  /** Raft index to base offset of entries written but not applied, for truncation. */
+  private final ConcurrentSkipListMap<Long, Long> unapplied = new ConcurrentSkipListMap<>();
+
+  /** Client call id to the future an {@code acks=1} producer waits on. */
+  private final ConcurrentHashMap<Long, CompletableFuture<AppendResult>> awaitingWrite =
+      new ConcurrentHashMap<>();
+
+  private volatile SegmentedLog log;
+  private volatile long highWatermark;
+  private long nextOffset; // leader only, under the Raft log lock
+  private long assignTerm = -1; // leader only, under the Raft log lock
+  private final RecordBatchSequence sequence = new RecordBatchSequence(); // under the log lock
+
+  PartitionStateMachine(
+      PartitionId partition,
+      Path logDir,
+      LogConfig logConfig,
+      IndexMemoryBudget budget,
+      EpochClock clock,
+      boolean fsync,
+      ReplicaFetcher fetcher) {
+    this.partition = partition;
+    this.logDir = logDir;
+    this.logConfig = logConfig;
+    this.budget = budget;
+    this.clock = clock;
+    this.fsync = fsync;
+    this.fetcher = fetcher;
+  }
+
+  public PartitionId partition() {
+    return partition;
+  }
+
+  /** The partition log; valid once Ratis has initialised this state machine. */
+  public SegmentedLog log() {
+    return log;
+  }
+
+  public long highWatermark() {
+    return highWatermark;
+  }
+
+  public void addListener(HighWatermarkListener listener) {
+    listeners.add(listener);
+  }
+
+  public void removeListener(HighWatermarkListener listener) {
+    listeners.remove(listener);
+  }
+
+  /**
+   * A future completed with the offsets once the request with {@code callId} is in this leader's
+   * partition log ({@code acks=1}). Register before submitting; {@link #forgetWrite} after the
+   * request completed.
+   */
+  CompletableFuture<AppendResult> expectWrite(long callId) {
+    final CompletableFuture<AppendResult> written = new CompletableFuture<>();
+    awaitingWrite.put(callId, written);
+    return written;
+  }
+
+  void forgetWrite(long callId) {
+    awaitingWrite.remove(callId);
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage)
+      throws IOException {
+    super.initialize(server, groupId, storage);
+    snapshots.init(storage);
+    log = SegmentedLog.open(logDir, logConfig, budget, clock);
+    restoreFromSnapshot();
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    restoreFromSnapshot();
+  }
+
+  private void restoreFromSnapshot() throws IOException {
+    final PartitionRequest.SnapshotPoint point = snapshots.latest();
+    if (point == null) {
+      highWatermark = log.logStartOffset();
+      return;
+    }
+    setLastAppliedTermIndex(TermIndex.valueOf(point.term(), point.index()));
+    highWatermark = point.highWatermark();
+    if (log.logEndOffset() < highWatermark) {
+      throw new IOException(
+          partition
+              + ": snapshot at index "
+              + point.index()
+              + " covers offsets up to "
+              + highWatermark
+              + " but the partition log ends at "
+              + log.logEndOffset()
+              + "; the log directory "
+              + logDir
+              + " lost data");
+    }
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return snapshots.storage();
+  }
+
+  @Override
+  public DataApi data() {
+    return this;
+  }
+
+  // ---- leader: build and sequence entries ----
+
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    final ByteString content = request.getMessage().getContent();
+    if (PartitionRequest.type(content) != PartitionRequest.APPEND) {
+      throw new IOException(partition + ": not a write request: type " + content.byteAt(0));
+    }
+    // The payload is validated by ReplicatedPartition before submission; make it mutable once.
+    final ByteBuffer batches = ByteBuffer.allocate(content.size() - 1);
+    content.substring(1).copyTo(batches);
+    batches.flip();
+    final CompletableFuture<AppendResult> written = awaitingWrite.remove(request.getCallId());
+    final PendingAppend pending =
+        PendingAppend.of(batches, written != null ? written : new CompletableFuture<>());
+    return TransactionContext.newBuilder()
+        .setStateMachine(this)
+        .setClientRequest(request)
+        .setLogData(pending.header().asByteString())
+        .setStateMachineData(UnsafeByteOperations.unsafeWrap(batches))
+        .setStateMachineContext(pending)
+        .build();
+  }
+
+  @Override
+  public TransactionContext preAppendTransaction(TransactionContext trx) throws IOException {
+    if (!(trx.getStateMachineContext() instanceof PendingAppend pending)) {
+      return trx;
+    }
+    final long term = currentTerm();
+    if (term != assignTerm) {
+      startTerm(term);
+    }
+    final long base = nextOffset;
+    nextOffset = sequence.assignOffsets(pending.batches(), base, (int) term);
+    pending.header().assign(base, nextOffset, (int) term);
+    return trx;
+  }
+
+  private void startTerm(long term) throws IOException {
+    final long committed = highWatermark;
+    if (log.logEndOffset() > committed) {
+      LOG.info(
+          "{}: leader for term {} drops an uncommitted tail [{}, {})",
+          partition,
+          term,
+          committed,
+          log.logEndOffset());
+      log.truncateTo(committed);
+    }
+    nextOffset = committed;
+    assignTerm = term;
+  }
+
+  private long currentTerm() throws IOException {
+    return getServer().join().getDivision(getGroupId()).getInfo().getCurrentTerm();
+  }
+
+  // ---- every replica: write, flush, truncate, read back ----
+
+  @Override
+  public CompletableFuture<?> write(LogEntryProto entry, TransactionContext context) {
+    final EntryHeader header = EntryHeader.read(entry.getStateMachineLogEntry().getLogData());
+    if (header == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    final PendingAppend pending =
+        context != null && context.getStateMachineContext() instanceof PendingAppend p ? p : null;
+    try {
+      final ByteBuffer batches =
+          pending != null
+              ? pending.batches().duplicate().clear()
+              : entry
+                  .getStateMachineLogEntry()
+                  .getStateMachineEntry()
+                  .getStateMachineData()
+                  .asReadOnlyByteBuffer();
+      alignLogEnd(header, entry.getIndex());
+      log.append(batches);
+      unapplied.put(entry.getIndex(), header.baseOffset());
+      if (pending != null) {
+        pending.written().complete(new AppendResult(header.baseOffset(), header.nextOffset()));
+      }
+      return CompletableFuture.completedFuture(null);
+    } catch (IOException | RuntimeException e) {
+      LOG.error("{}: cannot write entry {} ({})", partition, entry.getIndex(), header, e);
+      if (pending != null) {
+        pending.written().completeExceptionally(e);
+      }
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Makes the log end where the entry starts: an old uncommitted tail there is overwritten. */
+  private void alignLogEnd(EntryHeader header, long index) throws IOException {
+    final long end = log.logEndOffset();
+    if (header.baseOffset() < end) {
+      if (header.baseOffset() < highWatermark) {
+        throw new IllegalStateException(
+            partition
+                + ": entry "
+                + index
+                + " starts at offset "
+                + header.baseOffset()
+                + ", below the high watermark "
+                + highWatermark);
+      }
+      LOG.info("{}: entry {} replaces uncommitted offsets from {}", partition, index, end);
+      log.truncateTo(header.baseOffset());
+    } else if (header.baseOffset() > end) {
+      throw new IllegalStateException(
+          partition
+              + ": entry "
+              + index
+              + " starts at offset "
+              + header.baseOffset()
+              + " but the partition log ends at "
+              + end
+              + "; the replica must catch up from a snapshot");
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> flush(long logIndex) {
+    if (!fsync) {
+      return CompletableFuture.completedFuture(null);
+    }
+    try {
+      log.flush();
+      return CompletableFuture.completedFuture(null);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> truncate(long logIndex) {
+    final var first = unapplied.ceilingEntry(logIndex);
+    if (first != null) {
+      try {
+        LOG.info(
+            "{}: Raft truncated from index {}; log truncated to {}",
+            partition,
+            logIndex,
+            first.getValue());
+        log.truncateTo(first.getValue());
+        unapplied.tailMap(logIndex, true).clear();
+      } catch (IOException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public CompletableFuture<ByteString> read(LogEntryProto entry, TransactionContext context) {
+    if (context != null && context.getStateMachineContext() instanceof PendingAppend pending) {
+      return CompletableFuture.completedFuture(
+          UnsafeByteOperations.unsafeWrap(pending.batches().duplicate().clear()));
+    }
+    final EntryHeader header = EntryHeader.read(entry.getStateMachineLogEntry().getLogData());
+    if (header == null) {
+      return CompletableFuture.completedFuture(ByteString.EMPTY);
+    }
+    try {
+      final FetchSlice slice = log.read(header.baseOffset(), header.batchBytes(), Long.MAX_VALUE);
+      if (slice.firstOffset() != header.baseOffset()
+          || slice.nextOffset() != header.nextOffset()
+          || slice.length() != header.batchBytes()) {
+        throw new IOException(
+            partition
+                + ": the log no longer holds entry "
+                + entry.getIndex()
+                + " ("
+                + header
+                + ")");
+      }
+      final ByteBuffer bytes = ByteBuffer.allocate(slice.length());
+      while (bytes.hasRemaining()) {
+        if (slice.channel().read(bytes, slice.position() + bytes.position()) < 0) {
+          throw new IOException(partition + ": segment ended early reading " + header);
+        }
+      }
+      return CompletableFuture.completedFuture(UnsafeByteOperations.unsafeWrap(bytes.flip()));
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  // ---- commit ----
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    final LogEntryProto entry = trx.getLogEntry();
+    final EntryHeader header = EntryHeader.read(entry.getStateMachineLogEntry().getLogData());
+    updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+    if (header == null) {
+      return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+    unapplied.headMap(entry.getIndex(), true).clear();
+    if (header.nextOffset() > log.logEndOffset()) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(
+              partition
+                  + ": committed entry "
+                  + entry.getIndex()
+                  + " ("
+                  + header
+                  + ") is missing from the partition log, which ends at "
+                  + log.logEndOffset()));
+    }
+    if (header.nextOffset() > highWatermark) {
+      highWatermark = header.nextOffset();
+      for (HighWatermarkListener listener : listeners) {
+        listener.onHighWatermark(partition, header.nextOffset());
+      }
+    }
+    return CompletableFuture.completedFuture(
+        PartitionRequest.appendReply(header.baseOffset(), header.nextOffset()));
+  }
+
+  // ---- read-only queries served by the leader ----
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    final ByteString content = request.getContent();
+    try {
+      return switch (PartitionRequest.type(content)) {
+        case PartitionRequest.FETCH -> CompletableFuture.completedFuture(fetch(content));
+        case PartitionRequest.SNAPSHOT_POINT ->
+            CompletableFuture.completedFuture(
+                PartitionRequest.snapshotPointReply(snapshots.latestOrStart(log)));
+        default ->
+            CompletableFuture.failedFuture(
+                new IOException(partition + ": unknown query type " + content.byteAt(0)));
+      };
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private Message fetch(ByteString content) throws IOException {
+    final ByteBuffer request = PartitionRequest.payload(content);
+    final long offset = request.getLong();
+    final int maxBytes = request.getInt();
+    final long maxOffset = request.getLong();
+    final FetchSlice slice = log.read(offset, maxBytes, Math.min(maxOffset, highWatermark));
+    final ByteBuffer bytes = ByteBuffer.allocate(slice.length());
+    while (bytes.hasRemaining()) {
+      slice.channel().read(bytes, slice.position() + bytes.position());
+    }
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes.flip()));
+  }
+
+  // ---- snapshots and catch-up ----
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    final TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() < 0) {
+      return RaftLogIndex.INVALID;
+    }
+    log.flush();
+    snapshots.save(
+        new PartitionRequest.SnapshotPoint(
+            last.getTerm(), last.getIndex(), highWatermark, log.logStartOffset()));
+    return last.getIndex();
+  }
+
+  @Override
+  public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
+      RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
+    LOG.info(
+        "{}: behind the leader's log (it starts at {}); catching up with the replica fetcher",
+        partition,
+        firstTermIndexInLog);
+    return fetcher
+        .catchUp(this, getGroupId())
+        .thenApply(
+            point -> {
+              installed(point);
+              return TermIndex.valueOf(point.term(), point.index());
+            });
+  }
+
+  /** The replica fetcher copied the leader's log up to {@code point}: adopt it as a snapshot. */
+  private void installed(PartitionRequest.SnapshotPoint point) {
+    try {
+      log.flush();
+      snapshots.save(point);
+      unapplied.clear();
+      highWatermark = point.highWatermark();
+      setLastAppliedTermIndex(TermIndex.valueOf(point.term(), point.index()));
+      for (HighWatermarkListener listener : listeners) {
+        listener.onHighWatermark(partition, highWatermark);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(partition + ": cannot record the installed snapshot", e);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    final SegmentedLog current = log;
+    if (current != null) {
+      current.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "PartitionStateMachine(" + partition + ", hw=" + highWatermark + ")";
+  }
+
+  /** Sentinel Ratis understands as "no snapshot taken". */
+  private static final class RaftLogIndex {
+    static final long INVALID = -1;
+  }
+}

@@ -1,0 +1,25 @@
+package io.skiff.raft;
+
+import io.skiff.log.LogAppendInfo;
+import io.skiff.log.RecordBatchSequence;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A leader's append between {@code startTransaction} and its local write: the batches (mutable, so
+ * the leader can write offsets into them), their entry header, and a future completed when the
+ * batches are in the leader's partition log ({@code acks=1}).
+ */
+record PendingAppend(
+    ByteBuffer batches, EntryHeader header, CompletableFuture<AppendResult> written) {
+  /** Summarises validated batches into a header; offsets are assigned later. */
+  static PendingAppend of(ByteBuffer batches, CompletableFuture<AppendResult> written) {
+    final RecordBatchSequence sequence = new RecordBatchSequence();
+    // Producers send every batch at base offset 0; number them provisionally to summarise.
+    sequence.assignOffsets(batches, 0, 0);
+    final LogAppendInfo info = sequence.summarize(batches);
+    final EntryHeader header =
+        EntryHeader.forAppend(info.sizeInBytes(), info.recordCount(), info.maxTimestamp());
+    return new PendingAppend(batches, header, written);
+  }
+}

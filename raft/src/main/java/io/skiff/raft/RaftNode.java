@@ -1,0 +1,207 @@
+package io.skiff.raft;
+
+import io.skiff.log.IndexMemoryBudget;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.agrona.concurrent.SystemEpochClock;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One broker's Raft presence: a single Ratis {@link RaftServer} hosting the groups of every
+ * partition replica on this broker (multi-raft), the partition logs under the data directory, the
+ * broker-wide {@link IndexMemoryBudget}, and the {@link ReplicaFetcher}.
+ *
+ * <p>Lifecycle: construct, {@link #start()}, add partitions with {@link #createPartition}, {@link
+ * #close()}. On restart the groups found on disk are started again with their logs. Thread-safe.
+ */
+public final class RaftNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+  private static final String PEER_PREFIX = "broker-";
+
+  private final RaftNodeConfig config;
+  private final RaftPeerId peerId;
+  private final IndexMemoryBudget budget;
+  private final PartitionCatalog catalog;
+  private final ConcurrentHashMap<RaftGroupId, PartitionStateMachine> machines =
+      new ConcurrentHashMap<>();
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+  private final RaftServer server;
+  private final ReplicaFetcher fetcher;
+
+  public RaftNode(RaftNodeConfig config) throws IOException {
+    this.config = config;
+    this.peerId = peerId(config.nodeId());
+    this.budget = new IndexMemoryBudget(config.maxMappedIndexBytes());
+    this.catalog = new PartitionCatalog(config.dataDir().resolve("log"));
+    this.server =
+        RaftServer.newBuilder()
+            .setServerId(peerId)
+            .setProperties(RatisProperties.server(config))
+            .setStateMachineRegistry(this::newStateMachine)
+            .setOption(RaftStorage.StartupOption.RECOVER)
+            .build();
+    this.fetcher =
+        new ReplicaFetcher(
+            config.replicaFetch(), server, RatisProperties.client(), new Parameters());
+  }
+
+  /** The Raft peer id of broker {@code nodeId}. */
+  public static RaftPeerId peerId(int nodeId) {
+    return RaftPeerId.valueOf(PEER_PREFIX + nodeId);
+  }
+
+  /** The Raft peer of broker {@code nodeId} reachable at {@code host:port}. */
+  public static RaftPeer peer(int nodeId, String address) {
+    return RaftPeer.newBuilder().setId(peerId(nodeId)).setAddress(address).build();
+  }
+
+  /** The broker id in a peer id; -1 if it is not one of ours. */
+  static int nodeIdOf(Object peerId) {
+    final String s = String.valueOf(peerId);
+    if (!s.startsWith(PEER_PREFIX)) {
+      return -1;
+    }
+    try {
+      return Integer.parseInt(s.substring(PEER_PREFIX.length()));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  public void start() throws IOException {
+    server.start();
+    LOG.info(
+        "Raft node {} listening on {} with {} partitions",
+        peerId,
+        config.address(),
+        catalog.size());
+  }
+
+  public RaftNodeConfig config() {
+    return config;
+  }
+
+  public RaftPeer self() {
+    return peer(config.nodeId(), config.address());
+  }
+
+  public IndexMemoryBudget indexBudget() {
+    return budget;
+  }
+
+  public ReplicaFetcher replicaFetcher() {
+    return fetcher;
+  }
+
+  /**
+   * Creates this broker's replica of a partition in a group of {@code peers} (which must include
+   * this node). Every peer must do the same; the group elects a leader once a majority has.
+   */
+  public ReplicatedPartition createPartition(PartitionId id, Collection<RaftPeer> peers)
+      throws IOException {
+    catalog.register(id);
+    final RaftGroup group = RaftGroup.valueOf(id.groupId(), peers);
+    final RaftClientReply reply =
+        server.groupManagement(
+            GroupManagementRequest.newAdd(clientId, peerId, nextCallId(), group));
+    if (!reply.isSuccess()) {
+      throw new IOException("cannot create " + id + " on " + peerId + ": " + reply.getException());
+    }
+    return partition(id).orElseThrow();
+  }
+
+  /** Removes this broker's replica; with {@code deleteData} its Raft and partition logs go too. */
+  public void removePartition(PartitionId id, boolean deleteData) throws IOException {
+    final PartitionStateMachine machine = machines.get(id.groupId());
+    final RaftClientReply reply =
+        server.groupManagement(
+            GroupManagementRequest.newRemove(
+                clientId, peerId, nextCallId(), id.groupId(), deleteData, false));
+    if (!reply.isSuccess()) {
+      throw new IOException(
+          "cannot remove " + id + " from " + peerId + ": " + reply.getException());
+    }
+    machines.remove(id.groupId());
+    catalog.forget(id);
+    if (deleteData && machine != null) {
+      machine.log().delete();
+    }
+  }
+
+  /** This broker's replica of {@code id}, if it hosts one. */
+  public Optional<ReplicatedPartition> partition(PartitionId id) {
+    final PartitionStateMachine machine = machines.get(id.groupId());
+    return machine == null ? Optional.empty() : Optional.of(new ReplicatedPartition(this, machine));
+  }
+
+  /** Number of partition replicas hosted (a gauge). */
+  public int partitionCount() {
+    return machines.size();
+  }
+
+  private StateMachine newStateMachine(RaftGroupId groupId) {
+    final PartitionId id =
+        catalog
+            .get(groupId)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "Raft group "
+                            + groupId
+                            + " has no partition.meta under "
+                            + config.dataDir().resolve("log")
+                            + "; its partition log is missing"));
+    final Path logDir = catalog.logDir(id);
+    final PartitionStateMachine machine =
+        new PartitionStateMachine(
+            id,
+            logDir,
+            config.logConfig(),
+            budget,
+            SystemEpochClock.INSTANCE,
+            config.fsync(),
+            fetcher);
+    machines.put(groupId, machine);
+    return machine;
+  }
+
+  RaftServer server() {
+    return server;
+  }
+
+  ClientId clientId() {
+    return clientId;
+  }
+
+  RaftPeerId peerId() {
+    return peerId;
+  }
+
+  long nextCallId() {
+    return callIds.incrementAndGet();
+  }
+
+  @Override
+  public void close() throws IOException {
+    fetcher.close();
+    server.close();
+    machines.clear();
+  }
+}

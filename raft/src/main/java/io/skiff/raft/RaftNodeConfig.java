@@ -1,0 +1,159 @@
+package io.skiff.raft;
+
+import io.skiff.log.LogConfig;
+import java.nio.file.Path;
+
+/**
+ * Settings of one broker's Raft node. Validated on construction.
+ *
+ * @param nodeId {@code node.id}: the broker id, unique in the cluster
+ * @param host address peers reach this node's Raft port at
+ * @param port Raft port (9093 by default)
+ * @param dataDir broker data directory: Raft logs under {@code raft/}, partition logs under {@code
+ *     log/<topic>-<partition>/}
+ * @param logConfig defaults for partition logs
+ * @param maxMappedIndexBytes {@code max.mapped.index.bytes}: cap on mapped index files
+ * @param fsync fsync partition logs when Ratis flushes its log (off only for benchmarks of the
+ *     replication layer's own cost)
+ * @param snapshotEntries take a partition snapshot (and purge the Raft log behind it) every this
+ *     many entries
+ * @param electionTimeoutMinMs Raft election timeout, lower bound
+ * @param electionTimeoutMaxMs Raft election timeout, upper bound
+ * @param raftSegmentBytes size of each Raft log segment file, per group
+ * @param replicaFetch replica fetcher buffer bounds
+ */
+public record RaftNodeConfig(
+    int nodeId,
+    String host,
+    int port,
+    Path dataDir,
+    LogConfig logConfig,
+    long maxMappedIndexBytes,
+    boolean fsync,
+    long snapshotEntries,
+    int electionTimeoutMinMs,
+    int electionTimeoutMaxMs,
+    int raftSegmentBytes,
+    ReplicaFetchConfig replicaFetch) {
+
+  public RaftNodeConfig {
+    if (nodeId < 0) {
+      throw new IllegalArgumentException("node.id must be >= 0 but was " + nodeId);
+    }
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("raft port must be 0..65535 but was " + port);
+    }
+    if (electionTimeoutMinMs <= 0 || electionTimeoutMaxMs <= electionTimeoutMinMs) {
+      throw new IllegalArgumentException(
+          "need 0 < election timeout min < max, got "
+              + electionTimeoutMinMs
+              + " and "
+              + electionTimeoutMaxMs);
+    }
+    if (snapshotEntries < 1) {
+      throw new IllegalArgumentException("snapshot entries must be >= 1");
+    }
+  }
+
+  /** Defaults for a node: 9093, fsync on, snapshots every 10 000 entries, 1-2 s elections. */
+  public static RaftNodeConfig defaults(int nodeId, String host, int port, Path dataDir) {
+    return new RaftNodeConfig(
+        nodeId,
+        host,
+        port,
+        dataDir,
+        LogConfig.defaults(),
+        256L << 20,
+        true,
+        10_000,
+        1_000,
+        2_000,
+        4 << 20,
+        ReplicaFetchConfig.defaults());
+  }
+
+  public RaftNodeConfig withLogConfig(LogConfig logConfig) {
+    return new RaftNodeConfig(
+        nodeId,
+        host,
+        port,
+        dataDir,
+        logConfig,
+        maxMappedIndexBytes,
+        fsync,
+        snapshotEntries,
+        electionTimeoutMinMs,
+        electionTimeoutMaxMs,
+        raftSegmentBytes,
+        replicaFetch);
+  }
+
+  public RaftNodeConfig withSnapshotEntries(long entries) {
+    return new RaftNodeConfig(
+        nodeId,
+        host,
+        port,
+        dataDir,
+        logConfig,
+        maxMappedIndexBytes,
+        fsync,
+        entries,
+        electionTimeoutMinMs,
+        electionTimeoutMaxMs,
+        raftSegmentBytes,
+        replicaFetch);
+  }
+
+  public RaftNodeConfig withElectionTimeout(int minMs, int maxMs) {
+    return new RaftNodeConfig(
+        nodeId,
+        host,
+        port,
+        dataDir,
+        logConfig,
+        maxMappedIndexBytes,
+        fsync,
+        snapshotEntries,
+        minMs,
+        maxMs,
+        raftSegmentBytes,
+        replicaFetch);
+  }
+
+  public RaftNodeConfig withReplicaFetch(ReplicaFetchConfig replicaFetch) {
+    return new RaftNodeConfig(
+        nodeId,
+        host,
+        port,
+        dataDir,
+        logConfig,
+        maxMappedIndexBytes,
+        fsync,
+        snapshotEntries,
+        electionTimeoutMinMs,
+        electionTimeoutMaxMs,
+        raftSegmentBytes,
+        replicaFetch);
+  }
+
+  public RaftNodeConfig withFsync(boolean fsync) {
+    return new RaftNodeConfig(
+        nodeId,
+        host,
+        port,
+        dataDir,
+        logConfig,
+        maxMappedIndexBytes,
+        fsync,
+        snapshotEntries,
+        electionTimeoutMinMs,
+        electionTimeoutMaxMs,
+        raftSegmentBytes,
+        replicaFetch);
+  }
+
+  /** {@code host:port} peers dial. */
+  public String address() {
+    return host + ":" + port;
+  }
+}

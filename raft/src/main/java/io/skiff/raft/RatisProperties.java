@@ -1,0 +1,74 @@
+package io.skiff.raft;
+
+import java.io.File;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * Turns a {@link RaftNodeConfig} into Ratis properties. Every Ratis default that scales with the
+ * number of groups is set here, with the reason, because one broker hosts thousands of groups.
+ */
+final class RatisProperties {
+  private RatisProperties() {}
+
+  static RaftProperties server(RaftNodeConfig config) {
+    final RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    GrpcConfigKeys.Server.setHost(p, config.host());
+    GrpcConfigKeys.Server.setPort(p, config.port());
+    RaftServerConfigKeys.setStorageDir(p, List.of(new File(config.dataDir().toFile(), "raft")));
+
+    // Ratis sizes each group's direct write buffer by the largest entry *with* its data, although
+    // only the 40-byte header reaches its log: so the largest entry is one produce request's
+    // batches for a partition (message.max.bytes) and the buffer is that, per group.
+    final int entryLimit = entryMaxBytes(config);
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(entryLimit));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryLimit + 8));
+    // Small segments keep disk per group low; entries are tiny.
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.raftSegmentBytes()));
+    RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(64 << 10));
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+    // The batch bytes must not be cached in Ratis' log cache: the leader reads them back from the
+    // partition log (page cache) when a follower needs an old entry.
+    RaftServerConfigKeys.Log.StateMachineData.setCachingEnabled(p, false);
+    RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
+    // A follower behind the purged log catches up through the replica fetcher, not by Ratis
+    // shipping snapshot files.
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
+
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEntries());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(
+        p, (int) Math.min(Integer.MAX_VALUE, config.snapshotEntries()));
+
+    RaftServerConfigKeys.Rpc.setTimeoutMin(
+        p, TimeDuration.valueOf(config.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(
+        p, TimeDuration.valueOf(config.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(10, TimeUnit.SECONDS));
+    return p;
+  }
+
+  /** The largest Raft entry: one request's batches for a partition plus header and framing. */
+  static int entryMaxBytes(RaftNodeConfig config) {
+    return config.logConfig().maxBatchBytes() + 4096;
+  }
+
+  /** Properties for clients a node uses to reach other nodes (replica fetcher queries). */
+  static RaftProperties client() {
+    final RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(10, TimeUnit.SECONDS));
+    return p;
+  }
+}

@@ -1,0 +1,173 @@
+package io.skiff.raft;
+
+import io.skiff.log.FetchSlice;
+import io.skiff.log.InvalidBatchException;
+import io.skiff.log.RecordBatchSequence;
+import io.skiff.log.SegmentedLog;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.server.RaftServer;
+
+/**
+ * A partition as the broker layer sees it: append batches through Raft, read committed batches
+ * zero-copy, watch the high watermark, ask who leads.
+ *
+ * <p>Appends are submitted straight to the local Raft server (no loopback RPC). Thread-safe.
+ */
+public final class ReplicatedPartition {
+  private static final ThreadLocal<RecordBatchSequence> VALIDATOR =
+      ThreadLocal.withInitial(RecordBatchSequence::new);
+
+  private final RaftNode node;
+  private final PartitionStateMachine machine;
+
+  ReplicatedPartition(RaftNode node, PartitionStateMachine machine) {
+    this.node = node;
+    this.machine = machine;
+  }
+
+  public PartitionId id() {
+    return machine.partition();
+  }
+
+  /**
+   * Appends producer batches: validates them here (length, magic 2, CRC32C, size limits), then
+   * replicates them; offsets are assigned by the leader.
+   *
+   * @return completes with the offsets once {@code acks} is satisfied; fails with {@link
+   *     NotLeaderException} when this node does not lead the partition
+   * @throws InvalidBatchException synchronously if a batch is invalid
+   */
+  public CompletableFuture<AppendResult> append(ByteBuffer batches, Acks acks) {
+    final SegmentedLog log = machine.log();
+    final int limit = Math.min(log.config().maxBatchBytes(), log.config().segmentBytes());
+    if (batches.remaining() > limit) {
+      throw new InvalidBatchException(
+          InvalidBatchException.Reason.TOO_LARGE,
+          "one request's batches for "
+              + id()
+              + " total "
+              + batches.remaining()
+              + " bytes, above message.max.bytes "
+              + limit);
+    }
+    VALIDATOR.get().validate(batches, log.config().maxBatchBytes());
+    final long callId = node.nextCallId();
+    final CompletableFuture<AppendResult> written =
+        acks == Acks.LEADER ? machine.expectWrite(callId) : null;
+    final RaftClientRequest request =
+        RaftClientRequest.newBuilder()
+            .setClientId(node.clientId())
+            .setServerId(node.peerId())
+            .setGroupId(id().groupId())
+            .setCallId(callId)
+            .setMessage(PartitionRequest.append(batches))
+            .setType(RaftClientRequest.writeRequestType())
+            .build();
+    CompletableFuture<AppendResult> committed;
+    try {
+      committed = node.server().submitClientRequestAsync(request).thenApply(this::toResult);
+    } catch (IOException e) {
+      committed = CompletableFuture.failedFuture(e);
+    }
+    if (written == null) {
+      return committed;
+    }
+    committed.whenComplete(
+        (result, error) -> {
+          machine.forgetWrite(callId);
+          if (error != null) {
+            written.completeExceptionally(error);
+          }
+        });
+    return written;
+  }
+
+  private AppendResult toResult(RaftClientReply reply) {
+    if (reply.isSuccess()) {
+      final ByteBuffer b = reply.getMessage().getContent().asReadOnlyByteBuffer();
+      return new AppendResult(b.getLong(), b.getLong());
+    }
+    if (reply.getNotLeaderException() != null) {
+      final var suggested = reply.getNotLeaderException().getSuggestedLeader();
+      throw new NotLeaderException(
+          id(), suggested == null ? -1 : RaftNode.nodeIdOf(suggested.getId()), null);
+    }
+    if (reply.getException() instanceof LeaderNotReadyException) {
+      throw new NotLeaderException(id(), node.config().nodeId(), "leader not ready yet");
+    }
+    throw new CompletionException(
+        new IOException(id() + ": append failed: " + reply.getException(), reply.getException()));
+  }
+
+  /**
+   * Committed batches from {@code offset}, as a zero-copy slice bounded by the high watermark.
+   *
+   * @throws io.skiff.log.OffsetOutOfRangeException outside {@code [logStart, logEnd]}
+   */
+  public FetchSlice read(long offset, int maxBytes) throws IOException {
+    return machine.log().read(offset, maxBytes, machine.highWatermark());
+  }
+
+  public long highWatermark() {
+    return machine.highWatermark();
+  }
+
+  public long logStartOffset() {
+    return machine.log().logStartOffset();
+  }
+
+  public long logEndOffset() {
+    return machine.log().logEndOffset();
+  }
+
+  /** The partition log, for inspection (tests, tools); writes go through {@link #append}. */
+  public SegmentedLog log() {
+    return machine.log();
+  }
+
+  public void addListener(HighWatermarkListener listener) {
+    machine.addListener(listener);
+  }
+
+  public void removeListener(HighWatermarkListener listener) {
+    machine.removeListener(listener);
+  }
+
+  public boolean isLeader() {
+    return division().map(d -> d.getInfo().isLeader()).orElse(false);
+  }
+
+  /** Whether this node leads and its leadership is ready to take writes. */
+  public boolean isLeaderReady() {
+    return division().map(d -> d.getInfo().isLeaderReady()).orElse(false);
+  }
+
+  /** The leading node's id, if known. */
+  public Optional<Integer> leaderNodeId() {
+    return division()
+        .map(d -> d.getInfo().getLeaderId())
+        .map(RaftPeerId::toString)
+        .map(RaftNode::nodeIdOf);
+  }
+
+  /** The current Raft term, which is the Kafka leader epoch. */
+  public long leaderEpoch() {
+    return division().map(d -> d.getInfo().getCurrentTerm()).orElse(-1L);
+  }
+
+  private Optional<RaftServer.Division> division() {
+    try {
+      return Optional.of(node.server().getDivision(id().groupId()));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package io.skiff.raft;
+
+import io.skiff.log.FetchSlice;
+import io.skiff.log.LogConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+
+/** Real Raft nodes on loopback ports with their data in a temp directory, for tests. */
+final class RaftCluster implements AutoCloseable {
+  private final Path root;
+  private final UnaryOperator<RaftNodeConfig> tuning;
+  private final Map<Integer, RaftNodeConfig> configs = new TreeMap<>();
+  private final Map<Integer, RaftNode> nodes = new TreeMap<>();
+
+  RaftCluster(Path root, int size, UnaryOperator<RaftNodeConfig> tuning) throws IOException {
+    this.root = root;
+    this.tuning = tuning;
+    for (int id = 1; id <= size; id++) {
+      addNode(id);
+    }
+  }
+
+  static RaftNodeConfig testDefaults(RaftNodeConfig c) {
+    return c.withElectionTimeout(300, 600)
+        .withLogConfig(LogConfig.builder().segmentBytes(256 * 1024).build());
+  }
+
+  /** Starts a new node {@code id} (for replica moves). */
+  RaftNode addNode(int id) throws IOException {
+    final RaftNodeConfig config =
+        tuning.apply(
+            testDefaults(
+                RaftNodeConfig.defaults(id, "127.0.0.1", freePort(), root.resolve("node-" + id))));
+    configs.put(id, config);
+    return start(id);
+  }
+
+  RaftNode start(int id) throws IOException {
+    final RaftNode node = new RaftNode(configs.get(id));
+    node.start();
+    nodes.put(id, node);
+    return node;
+  }
+
+  void stop(int id) throws IOException {
+    final RaftNode node = nodes.remove(id);
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  RaftNode node(int id) {
+    return nodes.get(id);
+  }
+
+  List<Integer> runningIds() {
+    return new ArrayList<>(nodes.keySet());
+  }
+
+  List<org.apache.ratis.protocol.RaftPeer> peers(int... ids) {
+    final List<org.apache.ratis.protocol.RaftPeer> peers = new ArrayList<>();
+    for (int id : ids) {
+      peers.add(RaftNode.peer(id, configs.get(id).address()));
+    }
+    return peers;
+  }
+
+  static PartitionId newPartition(String topic, int partition) {
+    return new PartitionId(topic, UUID.nameUUIDFromBytes(topic.getBytes()), partition);
+  }
+
+  /** Creates the partition on the given nodes. */
+  void createPartition(PartitionId id, int... ids) throws IOException {
+    for (int nodeId : ids) {
+      nodes.get(nodeId).createPartition(id, peers(ids));
+    }
+  }
+
+  /** Waits for a ready leader among running nodes. */
+  ReplicatedPartition leader(PartitionId id, Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (RaftNode node : nodes.values()) {
+        final var p = node.partition(id);
+        if (p.isPresent() && p.get().isLeaderReady()) {
+          return p.get();
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no leader for " + id + " within " + timeout);
+  }
+
+  ReplicatedPartition replica(int nodeId, PartitionId id) {
+    return nodes.get(nodeId).partition(id).orElseThrow();
+  }
+
+  /** Waits until every running replica's high watermark reaches {@code offset}. */
+  void awaitHighWatermark(PartitionId id, long offset, Duration timeout)
+      throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    for (RaftNode node : nodes.values()) {
+      final ReplicatedPartition p = node.partition(id).orElseThrow();
+      while (p.highWatermark() < offset) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError(
+              "node "
+                  + node.config().nodeId()
+                  + " stuck at high watermark "
+                  + p.highWatermark()
+                  + " < "
+                  + offset);
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  /** The bytes of a replica's partition log in {@code [logStart, upTo)}. */
+  static byte[] logBytes(ReplicatedPartition p, long upTo) throws IOException {
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long offset = p.logStartOffset();
+    while (offset < upTo) {
+      final FetchSlice slice = p.log().read(offset, 1 << 20, upTo);
+      if (slice.isEmpty()) {
+        break;
+      }
+      final ByteBuffer bytes = ByteBuffer.allocate(slice.length());
+      while (bytes.hasRemaining()) {
+        slice.channel().read(bytes, slice.position() + bytes.position());
+      }
+      out.write(bytes.array(), 0, slice.length());
+      offset = slice.nextOffset();
+    }
+    return out.toByteArray();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    for (int id : new ArrayList<>(nodes.keySet())) {
+      stop(id);
+    }
+  }
+}
