@@ -29,6 +29,7 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -140,15 +141,30 @@ public final class PartitionStateMachine extends BaseStateMachine implements Sta
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage)
       throws IOException {
-    super.initialize(server, groupId, storage);
-    snapshots.init(storage);
-    log = SegmentedLog.open(logDir, logConfig, budget, clock);
-    restoreFromSnapshot();
+    getLifeCycle()
+        .startAndTransition(
+            () -> {
+              super.initialize(server, groupId, storage);
+              snapshots.init(storage);
+              log = SegmentedLog.open(logDir, logConfig, budget, clock);
+              restoreFromSnapshot();
+            });
+  }
+
+  /** Ratis pauses the machine while a snapshot is installed, then {@link #reinitialize}s it. */
+  @Override
+  public void pause() {
+    getLifeCycle().transition(LifeCycle.State.PAUSING);
+    getLifeCycle().transition(LifeCycle.State.PAUSED);
   }
 
   @Override
   public void reinitialize() throws IOException {
     restoreFromSnapshot();
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
   }
 
   private void restoreFromSnapshot() throws IOException {

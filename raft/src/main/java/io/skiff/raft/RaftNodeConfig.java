@@ -152,6 +152,22 @@ public record RaftNodeConfig(
         replicaFetch);
   }
 
+  public RaftNodeConfig withRaftSegmentBytes(int bytes) {
+    return new RaftNodeConfig(
+        nodeId,
+        host,
+        port,
+        dataDir,
+        logConfig,
+        maxMappedIndexBytes,
+        fsync,
+        snapshotEntries,
+        electionTimeoutMinMs,
+        electionTimeoutMaxMs,
+        bytes,
+        replicaFetch);
+  }
+
   /** {@code host:port} peers dial. */
   public String address() {
     return host + ":" + port;
