@@ -44,6 +44,7 @@ public final class RaftNode implements AutoCloseable {
   private final AtomicLong callIds = new AtomicLong();
   private final RaftServer server;
   private final ReplicaFetcher fetcher;
+  private final PartitionMembership membership;
 
   public RaftNode(RaftNodeConfig config) throws IOException {
     this.config = config;
@@ -60,6 +61,7 @@ public final class RaftNode implements AutoCloseable {
     this.fetcher =
         new ReplicaFetcher(
             config.replicaFetch(), server, RatisProperties.client(), new Parameters());
+    this.membership = new PartitionMembership(this, RatisProperties.client());
   }
 
   /** The Raft peer id of broker {@code nodeId}. */
@@ -125,6 +127,23 @@ public final class RaftNode implements AutoCloseable {
       throw new IOException("cannot create " + id + " on " + peerId + ": " + reply.getException());
     }
     return partition(id).orElseThrow();
+  }
+
+  /**
+   * Creates this broker's replica of an existing partition as a non-voting listener, the first step
+   * of a reassignment onto this broker: {@code voters} is the group's current voter list. The
+   * leader then adds it with {@link PartitionMembership#reassign}.
+   */
+  public ReplicatedPartition joinPartition(PartitionId id, Collection<RaftPeer> voters)
+      throws IOException {
+    final java.util.List<RaftPeer> peers = new java.util.ArrayList<>(voters);
+    peers.add(PartitionMembership.asListener(self()));
+    return createPartition(id, peers);
+  }
+
+  /** Leader transfers and reassignments of the partitions hosted here. */
+  public PartitionMembership membership() {
+    return membership;
   }
 
   /** Removes this broker's replica; with {@code deleteData} its Raft and partition logs go too. */
