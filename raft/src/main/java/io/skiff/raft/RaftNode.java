@@ -1,6 +1,8 @@
 package io.skiff.raft;
 
 import io.skiff.log.IndexMemoryBudget;
+import io.skiff.raft.metadata.MetadataService;
+import io.skiff.raft.metadata.MetadataStateMachine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -8,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.concurrent.SystemEpochClock;
+import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupManagementRequest;
@@ -34,6 +37,12 @@ public final class RaftNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
   private static final String PEER_PREFIX = "broker-";
 
+  /** The metadata group's id, the same in every Skiff cluster. */
+  public static final RaftGroupId METADATA_GROUP =
+      RaftGroupId.valueOf(
+          java.util.UUID.nameUUIDFromBytes(
+              "skiff/metadata".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+
   private final RaftNodeConfig config;
   private final RaftPeerId peerId;
   private final IndexMemoryBudget budget;
@@ -45,6 +54,8 @@ public final class RaftNode implements AutoCloseable {
   private final RaftServer server;
   private final ReplicaFetcher fetcher;
   private final PartitionMembership membership;
+  private final MetadataStateMachine metadataMachine = new MetadataStateMachine();
+  private volatile MetadataService metadata;
 
   public RaftNode(RaftNodeConfig config) throws IOException {
     this.config = config;
@@ -141,6 +152,46 @@ public final class RaftNode implements AutoCloseable {
     return createPartition(id, peers);
   }
 
+  /**
+   * Joins (or on first start, creates) the metadata group: {@code voters} replicate and elect, the
+   * {@code listeners} only follow. Idempotent across restarts: a group already on disk is kept.
+   */
+  public MetadataService startMetadata(Collection<RaftPeer> voters, Collection<RaftPeer> listeners)
+      throws IOException {
+    final java.util.List<RaftPeer> peers = new java.util.ArrayList<>(voters);
+    listeners.forEach(l -> peers.add(PartitionMembership.asListener(l)));
+    final RaftGroup group = RaftGroup.valueOf(METADATA_GROUP, peers);
+    boolean present = false;
+    for (RaftGroupId id : server.getGroupIds()) {
+      present |= id.equals(METADATA_GROUP);
+    }
+    if (!present) {
+      final RaftClientReply reply =
+          server.groupManagement(
+              GroupManagementRequest.newAdd(clientId, peerId, nextCallId(), group));
+      if (!reply.isSuccess()) {
+        throw new IOException("cannot join the metadata group: " + reply.getException());
+      }
+    }
+    final RaftClient client =
+        RaftClient.newBuilder()
+            .setRaftGroup(group)
+            .setProperties(RatisProperties.client())
+            .setParameters(new Parameters())
+            .build();
+    metadata = new MetadataService(metadataMachine, client);
+    return metadata;
+  }
+
+  /** The cluster metadata; available after {@link #startMetadata}. */
+  public MetadataService metadata() {
+    final MetadataService service = metadata;
+    if (service == null) {
+      throw new IllegalStateException("the metadata group has not been started on this node");
+    }
+    return service;
+  }
+
   /** Leader transfers and reassignments of the partitions hosted here. */
   public PartitionMembership membership() {
     return membership;
@@ -176,6 +227,9 @@ public final class RaftNode implements AutoCloseable {
   }
 
   private StateMachine newStateMachine(RaftGroupId groupId) {
+    if (groupId.equals(METADATA_GROUP)) {
+      return metadataMachine;
+    }
     final PartitionId id =
         catalog
             .get(groupId)
@@ -219,6 +273,10 @@ public final class RaftNode implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    final MetadataService service = metadata;
+    if (service != null) {
+      service.close();
+    }
     fetcher.close();
     server.close();
     machines.clear();

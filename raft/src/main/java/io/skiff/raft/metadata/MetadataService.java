@@ -1,0 +1,195 @@
+package io.skiff.raft.metadata;
+
+import io.skiff.raft.metadata.MetadataException.Error;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+
+/**
+ * What the broker layer asks of the cluster metadata: read the current {@link MetadataImage}
+ * locally, and change it through the metadata group — register and decommission brokers, create,
+ * delete and grow topics, assign replicas, set configs, allocate producer ids.
+ *
+ * <p>Each change completes once it is committed <em>and</em> visible in this broker's local image,
+ * so a caller reads its own writes. Refusals fail the future with a {@link MetadataException}.
+ * Thread-safe.
+ */
+public final class MetadataService implements AutoCloseable {
+  private final MetadataStateMachine machine;
+  private final RaftClient client;
+
+  public MetadataService(MetadataStateMachine machine, RaftClient client) {
+    this.machine = machine;
+    this.client = client;
+  }
+
+  public MetadataImage image() {
+    return machine.image();
+  }
+
+  public void addListener(Consumer<MetadataImage> listener) {
+    machine.addListener(listener);
+  }
+
+  public void removeListener(Consumer<MetadataImage> listener) {
+    machine.removeListener(listener);
+  }
+
+  public CompletableFuture<Void> registerBroker(BrokerInfo broker) {
+    return submit(MetadataCommand.registerBroker(broker)).thenApply(v -> null);
+  }
+
+  public CompletableFuture<Void> decommissionBroker(int nodeId) {
+    return submit(MetadataCommand.decommissionBroker(nodeId)).thenApply(v -> null);
+  }
+
+  /** Creates a topic, placing its replicas over the active brokers. */
+  public CompletableFuture<TopicInfo> createTopic(
+      String name, int partitions, int replicationFactor, Map<String, String> configs) {
+    final List<List<Integer>> replicas;
+    try {
+      validateTopicName(name);
+      replicas =
+          ReplicaPlacement.assign(
+              name, image().brokers().values(), 0, partitions, replicationFactor);
+    } catch (MetadataException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return createTopic(name, replicas, configs);
+  }
+
+  /** Creates a topic with an explicit replica assignment. */
+  public CompletableFuture<TopicInfo> createTopic(
+      String name, List<List<Integer>> replicas, Map<String, String> configs) {
+    try {
+      validateTopicName(name);
+    } catch (MetadataException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return submit(MetadataCommand.createTopic(name, UUID.randomUUID(), replicas, configs))
+        .thenApply(v -> image().topic(name).orElseThrow());
+  }
+
+  public CompletableFuture<Void> deleteTopic(String name) {
+    return submit(MetadataCommand.deleteTopic(name)).thenApply(v -> null);
+  }
+
+  /** Grows a topic to {@code totalPartitions}, placing the new partitions' replicas. */
+  public CompletableFuture<TopicInfo> createPartitions(String name, int totalPartitions) {
+    final TopicInfo topic = image().topic(name).orElse(null);
+    if (topic == null) {
+      return CompletableFuture.failedFuture(
+          new MetadataException(Error.UNKNOWN_TOPIC, "topic '" + name + "' does not exist"));
+    }
+    if (totalPartitions <= topic.partitionCount()) {
+      return CompletableFuture.failedFuture(
+          new MetadataException(
+              Error.INVALID_PARTITIONS,
+              "topic '"
+                  + name
+                  + "' has "
+                  + topic.partitionCount()
+                  + " partitions; asked for "
+                  + totalPartitions));
+    }
+    final List<List<Integer>> added;
+    try {
+      added =
+          ReplicaPlacement.assign(
+              name,
+              image().brokers().values(),
+              topic.partitionCount(),
+              totalPartitions - topic.partitionCount(),
+              topic.replicasOf(0).size());
+    } catch (MetadataException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return submit(MetadataCommand.createPartitions(name, added))
+        .thenApply(v -> image().topic(name).orElseThrow());
+  }
+
+  public CompletableFuture<Void> assignReplicas(
+      String topic, int partition, List<Integer> replicas) {
+    return submit(MetadataCommand.assignReplicas(topic, partition, replicas)).thenApply(v -> null);
+  }
+
+  /** Sets (or, with a null value, removes) topic config overrides. */
+  public CompletableFuture<Void> setTopicConfigs(String topic, Map<String, String> changes) {
+    return submit(MetadataCommand.setConfigs(MetadataCommand.SCOPE_TOPIC, topic, changes))
+        .thenApply(v -> null);
+  }
+
+  public CompletableFuture<Void> setClusterConfigs(Map<String, String> changes) {
+    return submit(MetadataCommand.setConfigs(MetadataCommand.SCOPE_CLUSTER, "", changes))
+        .thenApply(v -> null);
+  }
+
+  /** Reserves {@code count} consecutive producer ids; completes with the first. */
+  public CompletableFuture<Long> allocateProducerIds(int count) {
+    return submit(MetadataCommand.allocateProducerIds(count));
+  }
+
+  private CompletableFuture<Long> submit(Message command) {
+    return client
+        .async()
+        .send(command)
+        .thenCompose(
+            reply -> {
+              final long value = resultOf(reply);
+              return machine
+                  .whenApplied(reply.getLogIndex())
+                  .orTimeout(30, TimeUnit.SECONDS)
+                  .thenApply(image -> value);
+            });
+  }
+
+  private static long resultOf(RaftClientReply reply) {
+    if (!reply.isSuccess()) {
+      throw new CompletionException(
+          new IOException("metadata change failed: " + reply.getException(), reply.getException()));
+    }
+    final long value;
+    try (DataInputStream in = new DataInputStream(reply.getMessage().getContent().newInput())) {
+      final Error error = Error.values()[in.readByte()];
+      final String message = in.readUTF();
+      value = in.readLong();
+      if (error != Error.NONE) {
+        throw new CompletionException(new MetadataException(error, message));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return value;
+  }
+
+  /** Kafka's topic name rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..". */
+  static void validateTopicName(String name) {
+    if (name == null
+        || name.isEmpty()
+        || name.length() > 249
+        || name.equals(".")
+        || name.equals("..")
+        || !name.matches("[a-zA-Z0-9._-]+")) {
+      throw new MetadataException(
+          Error.INVALID_REQUEST,
+          "invalid topic name '"
+              + name
+              + "': use 1-249 characters of letters, digits, '.', '_' and '-'");
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    client.close();
+  }
+}
