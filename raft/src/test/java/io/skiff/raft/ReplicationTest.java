@@ -1,6 +1,7 @@
 package io.skiff.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.log.TestBatches;
 import java.nio.file.Path;
@@ -41,6 +42,46 @@ class ReplicationTest {
       for (int node : cluster.runningIds()) {
         assertThat(RaftCluster.logBytes(cluster.replica(node, id), 8_000)).isEqualTo(reference);
       }
+    }
+  }
+
+  @Test
+  void answersEachAcksLevelAndRedirectsToTheLeader() throws Exception {
+    try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c)) {
+      final PartitionId id = RaftCluster.newPartition("acks", 1);
+      cluster.createPartition(id, 1, 2, 3);
+      final ReplicatedPartition leader = cluster.leader(id, WAIT);
+      final int leaderId = leader.leaderNodeId().orElseThrow();
+      final java.util.concurrent.ConcurrentLinkedQueue<Long> watermarks =
+          new java.util.concurrent.ConcurrentLinkedQueue<>();
+      cluster.replica(leaderId % 3 + 1, id).addListener((p, hw) -> watermarks.add(hw));
+
+      final AppendResult one =
+          leader.append(TestBatches.batch(0, 5, 10, 0), Acks.LEADER).get(30, TimeUnit.SECONDS);
+      assertThat(one).isEqualTo(new AppendResult(0, 5));
+      final AppendResult none =
+          leader.append(TestBatches.batch(0, 2, 10, 0), Acks.NONE).get(30, TimeUnit.SECONDS);
+      assertThat(none).isEqualTo(new AppendResult(5, 7));
+      final AppendResult all =
+          leader.append(TestBatches.batch(0, 3, 10, 0), Acks.ALL).get(30, TimeUnit.SECONDS);
+      assertThat(all).isEqualTo(new AppendResult(7, 10));
+      cluster.awaitHighWatermark(id, 10, WAIT);
+      assertThat(new java.util.ArrayList<>(watermarks)).contains(10L).isSorted();
+
+      final ReplicatedPartition follower = cluster.replica(leaderId % 3 + 1, id);
+      assertThat(follower.isLeader()).isFalse();
+      assertThatThrownBy(
+              () ->
+                  follower
+                      .append(TestBatches.batch(0, 1, 10, 0), Acks.ALL)
+                      .get(30, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(NotLeaderException.class)
+          .cause()
+          .satisfies(e -> assertThat(((NotLeaderException) e).leaderNodeId()).contains(leaderId));
+      assertThatThrownBy(() -> leader.append(java.nio.ByteBuffer.wrap(new byte[70]), Acks.ALL))
+          .isInstanceOf(io.skiff.log.InvalidBatchException.class);
+      assertThat(leader.read(0, 1 << 20).nextOffset()).isEqualTo(10);
+      assertThat(leader.leaderEpoch()).isPositive();
     }
   }
 }
