@@ -1,0 +1,275 @@
+package io.skiff.broker;
+
+import io.skiff.log.LogConfig;
+import io.skiff.raft.RaftNodeConfig;
+import io.skiff.raft.ReplicaFetchConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * A broker's configuration: a properties file with Kafka's key names where Kafka has one, each key
+ * overridable by an environment variable {@code SKIFF_<KEY>} (upper case, dots and dashes as
+ * underscores: {@code SKIFF_LOG_SEGMENT_BYTES}). Validated on construction; an error names the key
+ * and says what is expected.
+ *
+ * @param nodeId {@code node.id}
+ * @param host {@code listener.host}: interface the Kafka and Raft listeners bind to
+ * @param advertisedHost {@code advertised.host}: the host clients are told to connect to
+ * @param kafkaPort {@code listener.port} (9092)
+ * @param raftPort {@code raft.port} (9093)
+ * @param adminPort {@code admin.port} (9644)
+ * @param dataDir {@code log.dirs}: one data directory
+ * @param metadataVoters {@code metadata.voters}: {@code id@host:raftPort,...}, 3 or 5 brokers
+ * @param autoCreateTopics {@code auto.create.topics.enable} (false, as production Kafka)
+ * @param defaultPartitions {@code num.partitions} (1)
+ * @param defaultReplicationFactor {@code default.replication.factor} (1)
+ * @param minInsyncReplicas {@code min.insync.replicas} (1)
+ * @param maxRequestBytes {@code socket.request.max.bytes} (100 MiB): larger frames close the
+ *     connection
+ * @param ioThreads {@code num.io.threads}: request handler threads
+ * @param networkThreads {@code num.network.threads}: Netty event loop threads
+ * @param clusterId {@code cluster.id}
+ * @param logConfig the partition log settings ({@code log.*}, {@code message.max.bytes})
+ * @param raft the Raft node settings derived from the above
+ */
+public record BrokerConfig(
+    int nodeId,
+    String host,
+    String advertisedHost,
+    int kafkaPort,
+    int raftPort,
+    int adminPort,
+    Path dataDir,
+    List<Voter> metadataVoters,
+    boolean autoCreateTopics,
+    int defaultPartitions,
+    short defaultReplicationFactor,
+    int minInsyncReplicas,
+    int maxRequestBytes,
+    int ioThreads,
+    int networkThreads,
+    String clusterId,
+    LogConfig logConfig,
+    RaftNodeConfig raft) {
+
+  /** One metadata voter: {@code id@host:raftPort}. */
+  public record Voter(int nodeId, String host, int raftPort) {
+    public String address() {
+      return host + ":" + raftPort;
+    }
+  }
+
+  /** Reads a properties file, then applies {@code SKIFF_*} environment overrides. */
+  public static BrokerConfig load(Path file, Map<String, String> env) throws IOException {
+    final Properties p = new Properties();
+    try (Reader in = Files.newBufferedReader(file)) {
+      p.load(in);
+    }
+    final Map<String, String> values = new HashMap<>();
+    p.stringPropertyNames().forEach(k -> values.put(k, p.getProperty(k).trim()));
+    return fromMap(withEnvironment(values, env));
+  }
+
+  /**
+   * Overlays {@code SKIFF_*} variables onto properties: SKIFF_LOG_SEGMENT_BYTES →
+   * log.segment.bytes.
+   */
+  static Map<String, String> withEnvironment(Map<String, String> values, Map<String, String> env) {
+    final Map<String, String> merged = new HashMap<>(values);
+    final Map<String, String> byEnvName = new HashMap<>();
+    for (String key : KNOWN_KEYS) {
+      byEnvName.put(envName(key), key);
+    }
+    for (String key : values.keySet()) {
+      byEnvName.put(envName(key), key);
+    }
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      final String key = byEnvName.get(e.getKey());
+      if (key != null) {
+        merged.put(key, e.getValue().trim());
+      }
+    }
+    return merged;
+  }
+
+  static String envName(String key) {
+    return "SKIFF_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  private static final List<String> KNOWN_KEYS =
+      List.of(
+          "node.id",
+          "listener.host",
+          "advertised.host",
+          "listener.port",
+          "raft.port",
+          "admin.port",
+          "log.dirs",
+          "metadata.voters",
+          "auto.create.topics.enable",
+          "num.partitions",
+          "default.replication.factor",
+          "min.insync.replicas",
+          "socket.request.max.bytes",
+          "num.io.threads",
+          "num.network.threads",
+          "cluster.id",
+          "max.mapped.index.bytes",
+          "raft.snapshot.entries",
+          "replica.fetch.max.bytes",
+          "replica.fetch.response.max.bytes",
+          "replica.fetch.buffer.max.bytes",
+          "num.replica.fetchers",
+          LogConfig.SEGMENT_BYTES,
+          LogConfig.RETENTION_MS,
+          LogConfig.RETENTION_BYTES,
+          LogConfig.RETENTION_HOURS,
+          LogConfig.MESSAGE_MAX_BYTES);
+
+  /** Builds a config from key/value pairs; unknown keys are ignored (logged by the caller). */
+  public static BrokerConfig fromMap(Map<String, String> values) {
+    final Keys k = new Keys(values);
+    final int nodeId = k.intValue("node.id", null);
+    final String host = k.string("listener.host", "0.0.0.0");
+    final String advertised =
+        k.string("advertised.host", host.equals("0.0.0.0") ? "127.0.0.1" : host);
+    final int raftPort = k.port("raft.port", 9093);
+    final Path dataDir = Path.of(k.string("log.dirs", "/var/lib/skiff"));
+    final List<Voter> voters =
+        parseVoters(k.string("metadata.voters", nodeId + "@" + advertised + ":" + raftPort));
+    final LogConfig logConfig = LogConfig.fromProperties(values);
+    final int cores = Runtime.getRuntime().availableProcessors();
+    final RaftNodeConfig raft =
+        new RaftNodeConfig(
+            nodeId,
+            advertised,
+            raftPort,
+            dataDir,
+            logConfig,
+            k.longValue("max.mapped.index.bytes", 256L << 20),
+            true,
+            k.longValue("raft.snapshot.entries", 10_000L),
+            1_000,
+            2_000,
+            4 << 20,
+            new ReplicaFetchConfig(
+                k.intValue("replica.fetch.max.bytes", 1 << 20),
+                k.intValue("replica.fetch.response.max.bytes", 10 << 20),
+                k.intValue("replica.fetch.buffer.max.bytes", 64 << 20),
+                k.intValue("num.replica.fetchers", 1)));
+    return new BrokerConfig(
+        nodeId,
+        host,
+        advertised,
+        k.port("listener.port", 9092),
+        raftPort,
+        k.port("admin.port", 9644),
+        dataDir,
+        voters,
+        k.bool("auto.create.topics.enable", false),
+        k.positive("num.partitions", 1),
+        (short) k.positive("default.replication.factor", 1),
+        k.positive("min.insync.replicas", 1),
+        k.positive("socket.request.max.bytes", 100 << 20),
+        k.positive("num.io.threads", Math.max(2, cores)),
+        k.positive("num.network.threads", Math.max(1, cores)),
+        k.string("cluster.id", "skiff-cluster"),
+        logConfig,
+        raft);
+  }
+
+  /** Parses {@code 1@host:9093,2@host:9193}. */
+  static List<Voter> parseVoters(String spec) {
+    final List<Voter> voters = new ArrayList<>();
+    for (String part : spec.split(",")) {
+      final String s = part.trim();
+      final int at = s.indexOf('@');
+      final int colon = s.lastIndexOf(':');
+      if (at <= 0 || colon <= at + 1 || colon == s.length() - 1) {
+        throw new IllegalArgumentException(
+            "metadata.voters entry '" + s + "' must look like 1@host:9093");
+      }
+      try {
+        voters.add(
+            new Voter(
+                Integer.parseInt(s.substring(0, at)),
+                s.substring(at + 1, colon),
+                Integer.parseInt(s.substring(colon + 1))));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "metadata.voters entry '" + s + "' must look like 1@host:9093", e);
+      }
+    }
+    if (voters.size() != 1 && voters.size() != 3 && voters.size() != 5) {
+      throw new IllegalArgumentException(
+          "metadata.voters must list 1, 3 or 5 brokers but lists " + voters.size());
+    }
+    return List.copyOf(voters);
+  }
+
+  /** Typed lookups that name the key in every error. */
+  private record Keys(Map<String, String> values) {
+    String string(String key, String fallback) {
+      final String v = values.get(key);
+      return v == null || v.isBlank() ? fallback : v.trim();
+    }
+
+    long longValue(String key, Long fallback) {
+      final String v = values.get(key);
+      if (v == null || v.isBlank()) {
+        if (fallback == null) {
+          throw new IllegalArgumentException(key + " is required");
+        }
+        return fallback;
+      }
+      try {
+        return Long.parseLong(v.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(key + " must be a whole number but was '" + v + "'");
+      }
+    }
+
+    int intValue(String key, Integer fallback) {
+      final long v = longValue(key, fallback == null ? null : fallback.longValue());
+      if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(key + " is out of range: " + v);
+      }
+      return (int) v;
+    }
+
+    int positive(String key, int fallback) {
+      final int v = intValue(key, fallback);
+      if (v <= 0) {
+        throw new IllegalArgumentException(key + " must be > 0 but was " + v);
+      }
+      return v;
+    }
+
+    int port(String key, int fallback) {
+      final int v = intValue(key, fallback);
+      if (v < 0 || v > 65535) {
+        throw new IllegalArgumentException(key + " must be a port 0-65535 but was " + v);
+      }
+      return v;
+    }
+
+    boolean bool(String key, boolean fallback) {
+      final String v = values.get(key);
+      if (v == null || v.isBlank()) {
+        return fallback;
+      }
+      if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+        throw new IllegalArgumentException(key + " must be true or false but was '" + v + "'");
+      }
+      return Boolean.parseBoolean(v);
+    }
+  }
+}

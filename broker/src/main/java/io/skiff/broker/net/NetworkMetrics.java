@@ -1,0 +1,67 @@
+package io.skiff.broker.net;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.protocol.ApiKeys;
+
+/**
+ * Metrics of the Kafka listener: connections, requests per API, malformed input, zero-copy bytes.
+ */
+public final class NetworkMetrics {
+  private final MetricRegistry registry;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final Counter malformed;
+  private final Counter zeroCopyBytes;
+  private final Map<ApiKeys, Meter> requests = new EnumMap<>(ApiKeys.class);
+
+  public NetworkMetrics(MetricRegistry registry) {
+    this.registry = registry;
+    registry.gauge("kafka.connections", () -> connections::get);
+    this.malformed = registry.counter("kafka.requests.malformed");
+    this.zeroCopyBytes = registry.counter("fetch.zero_copy.bytes");
+  }
+
+  void connectionOpened() {
+    connections.incrementAndGet();
+  }
+
+  void connectionClosed() {
+    connections.decrementAndGet();
+  }
+
+  void malformedRequest() {
+    malformed.inc();
+  }
+
+  void zeroCopyBytes(long bytes) {
+    if (bytes > 0) {
+      zeroCopyBytes.inc(bytes);
+    }
+  }
+
+  void request(ApiKeys key) {
+    Meter meter;
+    synchronized (requests) {
+      meter =
+          requests.computeIfAbsent(key, k -> registry.meter("kafka.requests[api=" + k.name + "]"));
+    }
+    meter.mark();
+  }
+
+  /** Bytes sent with sendfile since start. */
+  public long zeroCopyBytes() {
+    return zeroCopyBytes.getCount();
+  }
+
+  public long malformedRequests() {
+    return malformed.getCount();
+  }
+
+  public int connections() {
+    return connections.get();
+  }
+}
