@@ -36,15 +36,19 @@ public record FetchSlice(
    * Sends the slice to {@code target} with {@link FileChannel#transferTo} (sendfile on Linux), so
    * the bytes go from the page cache to the socket without entering the heap.
    *
-   * @return bytes transferred, always {@link #length()} unless an exception is thrown
+   * @return bytes transferred: {@link #length()} on a blocking channel; possibly fewer on a
+   *     non-blocking one whose buffer is full (send the rest when it is writable again)
    */
   public long transferTo(WritableByteChannel target) throws IOException {
     long sent = 0;
     while (sent < length) {
       final long n = channel.transferTo(position + sent, length - sent, target);
-      if (n <= 0 && channel.size() < position + length) {
-        throw new IOException(
-            "segment file shrank below the slice end " + (position + length) + " while sending");
+      if (n <= 0) {
+        if (channel.size() < position + length) {
+          throw new IOException(
+              "segment file shrank below the slice end " + (position + length) + " while sending");
+        }
+        break;
       }
       sent += n;
     }

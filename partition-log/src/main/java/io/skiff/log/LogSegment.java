@@ -152,8 +152,13 @@ final class LogSegment implements AutoCloseable {
     return size > config.segmentBytes() - bytes;
   }
 
-  boolean indexesFull() {
-    return offsetIndex.isFull() || timeIndex.isFull();
+  /**
+   * Whether both indexes can take an entry for each of {@code batches} more batches (the most an
+   * append of that many batches adds), keeping the time index's slot for the roll-time entry.
+   */
+  boolean indexesHaveRoomFor(int batches) {
+    return offsetIndex.entries() + batches < offsetIndex.maxEntries()
+        && timeIndex.entries() + batches < timeIndex.maxEntries() - 1;
   }
 
   /**
@@ -214,9 +219,11 @@ final class LogSegment implements AutoCloseable {
     if (rollingBasedTimestamp < 0 && position == 0) {
       rollingBasedTimestamp = batch.maxTimestamp();
     }
-    if (bytesSinceLastIndexEntry > config.indexIntervalBytes()) {
+    // A full index (possible only when one append carries more batches than an empty segment's
+    // index holds) just stops getting entries: lookups then scan further, and stay correct.
+    if (bytesSinceLastIndexEntry > config.indexIntervalBytes() && !offsetIndex.isFull()) {
       offsetIndex.append(batch.lastOffset(), position);
-      if (maxTimestamp >= 0) {
+      if (maxTimestamp >= 0 && !timeIndex.isFull()) {
         timeIndex.maybeAppend(maxTimestamp, offsetOfMaxTimestamp, false);
       }
       bytesSinceLastIndexEntry = 0;

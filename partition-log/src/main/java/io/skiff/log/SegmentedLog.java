@@ -221,7 +221,7 @@ public final class SegmentedLog implements AutoCloseable {
   private LogSegment segmentFor(LogAppendInfo info) throws IOException {
     final LogSegment active = segments.lastEntry().getValue();
     if (active.wouldOverflow(info.sizeInBytes())
-        || active.indexesFull()
+        || !active.indexesHaveRoomFor(info.batchCount())
         || active.isDueForTimeRoll(clock.time(), info.maxTimestamp())
         || !active.canHoldOffset(info.lastOffset())) {
       return roll();

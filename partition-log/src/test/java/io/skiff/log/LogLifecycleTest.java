@@ -198,6 +198,26 @@ class LogLifecycleTest {
   }
 
   @Test
+  void anAppendWithMoreBatchesThanAnIndexHoldsStillLandsWhole() throws IOException {
+    final LogConfig config = LogConfig.builder().indexIntervalBytes(0).maxIndexBytes(48).build();
+    try (SegmentedLog log = open(config)) {
+      final ByteBuffer many = TestBatches.batches(0, 10, 2, 10);
+      final byte[] expected = TestBatches.bytes(many);
+      assertThat(log.append(many).nextOffset()).isEqualTo(20);
+      assertThat(log.append(TestBatches.batch(20, 1, 10, 0)).firstOffset()).isEqualTo(20);
+      final FetchSlice slice = log.read(0, 1 << 20);
+      assertThat(slice.nextOffset()).isEqualTo(20);
+      for (long offset = 0; offset < 21; offset++) {
+        assertThat(log.read(offset, 1).firstOffset()).isEqualTo(offset - offset % 2);
+      }
+      assertThat(slice.length()).isEqualTo(expected.length);
+    }
+    try (SegmentedLog log = open(config)) {
+      assertThat(log.logEndOffset()).isEqualTo(21);
+    }
+  }
+
+  @Test
   void readsStopAtTheHighWatermarkAndAtBatchBoundaries() throws IOException {
     try (SegmentedLog log = open(small().segmentBytes(1 << 20).build())) {
       fill(log, 20, 0);
