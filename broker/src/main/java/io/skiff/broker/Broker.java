@@ -1,0 +1,223 @@
+package io.skiff.broker;
+
+import com.codahale.metrics.MetricRegistry;
+import io.skiff.broker.api.ApiRegistry;
+import io.skiff.broker.api.ApiVersionsHandler;
+import io.skiff.broker.api.ClusterView;
+import io.skiff.broker.api.CreateTopicsHandler;
+import io.skiff.broker.api.DeleteTopicsHandler;
+import io.skiff.broker.api.FetchHandler;
+import io.skiff.broker.api.ListOffsetsHandler;
+import io.skiff.broker.api.MetadataHandler;
+import io.skiff.broker.api.ProduceHandler;
+import io.skiff.broker.net.KafkaServer;
+import io.skiff.broker.net.NetworkMetrics;
+import io.skiff.raft.PartitionReconciler;
+import io.skiff.raft.RaftNode;
+import io.skiff.raft.metadata.BrokerInfo;
+import io.skiff.raft.metadata.MetadataService;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.ratis.protocol.RaftPeer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Skiff broker: its Raft node (partition groups and the metadata group), the Kafka listener
+ * with its request handlers, and the background work (retention). {@link #start} brings it up in
+ * dependency order; {@link #close} takes it down in reverse.
+ */
+public final class Broker implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+  private static final long RETENTION_CHECK_MS = TimeUnit.MINUTES.toMillis(5);
+
+  private final BrokerConfig config;
+  private final MetricRegistry metrics = new MetricRegistry();
+  private final NetworkMetrics networkMetrics = new NetworkMetrics(metrics);
+  private final RaftNode raft;
+  private final ExecutorService requestExecutor;
+  private final ScheduledExecutorService scheduler;
+  private MetadataService metadata;
+  private PartitionReconciler reconciler;
+  private KafkaServer kafka;
+
+  private Broker(BrokerConfig config) throws IOException {
+    this.config = config;
+    this.raft = new RaftNode(config.raft());
+    this.requestExecutor = Executors.newFixedThreadPool(config.ioThreads(), named("skiff-request"));
+    this.scheduler = Executors.newScheduledThreadPool(1, named("skiff-scheduler"));
+  }
+
+  /** Starts a broker and registers it in the cluster metadata. */
+  public static Broker start(BrokerConfig config) throws Exception {
+    final Broker broker = new Broker(config);
+    try {
+      broker.startUp();
+      return broker;
+    } catch (Exception e) {
+      broker.close();
+      throw e;
+    }
+  }
+
+  private void startUp() throws Exception {
+    if (config.metadataVoters().stream().noneMatch(v -> v.nodeId() == config.nodeId())) {
+      throw new IllegalArgumentException(
+          "node.id "
+              + config.nodeId()
+              + " is not in metadata.voters; every broker must be a metadata voter in this"
+              + " version (3 or 5 brokers)");
+    }
+    raft.start();
+    final List<RaftPeer> voters =
+        config.metadataVoters().stream().map(v -> RaftNode.peer(v.nodeId(), v.address())).toList();
+    metadata = raft.startMetadata(voters, List.of());
+    final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
+    kafka =
+        new KafkaServer(
+            config.host(),
+            config.kafkaPort(),
+            config.networkThreads(),
+            config.maxRequestBytes(),
+            registry(cluster),
+            requestExecutor,
+            networkMetrics);
+    reconciler = new PartitionReconciler(raft);
+    metadata.addListener(reconciler);
+    register();
+    scheduler.scheduleWithFixedDelay(
+        this::applyRetention, RETENTION_CHECK_MS, RETENTION_CHECK_MS, TimeUnit.MILLISECONDS);
+    LOG.info(
+        "Broker {} up: Kafka {}:{}, Raft {}",
+        config.nodeId(),
+        config.advertisedHost(),
+        kafka.port(),
+        config.raft().address());
+  }
+
+  private ApiRegistry registry(ClusterView cluster) {
+    final ApiRegistry registry = new ApiRegistry();
+    registry
+        .register(ApiKeys.API_VERSIONS, 0, new ApiVersionsHandler(registry))
+        .register(
+            ApiKeys.METADATA,
+            0,
+            new MetadataHandler(
+                cluster,
+                config.autoCreateTopics(),
+                config.defaultPartitions(),
+                config.defaultReplicationFactor(),
+                config.clusterId()))
+        .register(ApiKeys.PRODUCE, 3, new ProduceHandler(cluster))
+        .register(ApiKeys.FETCH, 4, new FetchHandler(cluster, scheduler, requestExecutor))
+        .register(ApiKeys.LIST_OFFSETS, 1, new ListOffsetsHandler(cluster))
+        .register(
+            ApiKeys.CREATE_TOPICS,
+            2,
+            new CreateTopicsHandler(
+                cluster, config.defaultPartitions(), config.defaultReplicationFactor()))
+        .register(ApiKeys.DELETE_TOPICS, 1, new DeleteTopicsHandler(cluster));
+    return registry;
+  }
+
+  /** Registers this broker, retrying while the metadata group elects its first leader. */
+  private void register() throws Exception {
+    final BrokerInfo self =
+        new BrokerInfo(
+            config.nodeId(), config.advertisedHost(), kafka.port(), config.raftPort(), "", true);
+    final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (true) {
+      try {
+        metadata.registerBroker(self).get(30, TimeUnit.SECONDS);
+        return;
+      } catch (Exception e) {
+        if (System.nanoTime() > deadline) {
+          throw new IOException(
+              "could not register broker "
+                  + config.nodeId()
+                  + " in the metadata group within 2 minutes; are a majority of metadata.voters"
+                  + " up?",
+              e);
+        }
+        LOG.info("Waiting for the metadata group to register broker {}", config.nodeId());
+        Thread.sleep(500);
+      }
+    }
+  }
+
+  private void applyRetention() {
+    for (var topic : metadata.image().topics().values()) {
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        raft.partition(topic.partition(p))
+            .ifPresent(
+                replica -> {
+                  try {
+                    replica.log().applyRetention(replica.highWatermark());
+                  } catch (IOException | RuntimeException e) {
+                    LOG.warn("Retention of {} failed: {}", replica.id(), e.toString());
+                  }
+                });
+      }
+    }
+  }
+
+  public BrokerConfig config() {
+    return config;
+  }
+
+  public MetricRegistry metrics() {
+    return metrics;
+  }
+
+  public NetworkMetrics networkMetrics() {
+    return networkMetrics;
+  }
+
+  public RaftNode raft() {
+    return raft;
+  }
+
+  /** The bound Kafka port (the configured one, or the ephemeral one when it was 0). */
+  public int kafkaPort() {
+    return kafka.port();
+  }
+
+  public String bootstrapAddress() {
+    return config.advertisedHost() + ":" + kafka.port();
+  }
+
+  @Override
+  public void close() {
+    if (kafka != null) {
+      kafka.close();
+    }
+    if (reconciler != null) {
+      metadata.removeListener(reconciler);
+      reconciler.close();
+    }
+    scheduler.shutdownNow();
+    requestExecutor.shutdown();
+    try {
+      raft.close();
+    } catch (IOException e) {
+      LOG.warn("Raft node did not close cleanly", e);
+    }
+    requestExecutor.shutdownNow();
+    LOG.info("Broker {} stopped", config.nodeId());
+  }
+
+  static java.util.concurrent.ThreadFactory named(String prefix) {
+    final AtomicInteger ids = new AtomicInteger();
+    return r -> {
+      final Thread t = new Thread(r, prefix + "-" + ids.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

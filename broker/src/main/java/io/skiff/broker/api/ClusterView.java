@@ -1,0 +1,89 @@
+package io.skiff.broker.api;
+
+import io.skiff.raft.RaftNode;
+import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.metadata.BrokerInfo;
+import io.skiff.raft.metadata.MetadataImage;
+import io.skiff.raft.metadata.MetadataService;
+import io.skiff.raft.metadata.TopicInfo;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * The broker's view of the cluster for request handlers: topics from the local metadata image, this
+ * broker's replicas, and who leads each partition (known exactly for partitions hosted here; for
+ * the others, the preferred replica, which clients correct with NOT_LEADER_OR_FOLLOWER).
+ * Thread-safe: reads an immutable image and thread-safe replicas.
+ */
+public final class ClusterView {
+  private final int selfId;
+  private final RaftNode raft;
+  private final MetadataService metadata;
+
+  public ClusterView(int selfId, RaftNode raft, MetadataService metadata) {
+    this.selfId = selfId;
+    this.raft = raft;
+    this.metadata = metadata;
+  }
+
+  public int selfId() {
+    return selfId;
+  }
+
+  public MetadataService metadata() {
+    return metadata;
+  }
+
+  public MetadataImage image() {
+    return metadata.image();
+  }
+
+  public Optional<TopicInfo> topic(String name) {
+    return name == null ? Optional.empty() : image().topic(name);
+  }
+
+  public Optional<TopicInfo> topic(Uuid id) {
+    if (id == null || id.equals(Uuid.ZERO_UUID)) {
+      return Optional.empty();
+    }
+    final UUID wanted = new UUID(id.getMostSignificantBits(), id.getLeastSignificantBits());
+    return image().topics().values().stream().filter(t -> t.id().equals(wanted)).findFirst();
+  }
+
+  /** A topic by name, or by id when the request version identifies topics by id. */
+  public Optional<TopicInfo> topic(String name, Uuid id) {
+    final Optional<TopicInfo> byId = topic(id);
+    return byId.isPresent() ? byId : topic(name);
+  }
+
+  public static Uuid kafkaId(TopicInfo topic) {
+    return new Uuid(topic.id().getMostSignificantBits(), topic.id().getLeastSignificantBits());
+  }
+
+  /** This broker's replica of a partition, if it hosts one. */
+  public Optional<ReplicatedPartition> local(TopicInfo topic, int partition) {
+    if (partition < 0 || partition >= topic.partitionCount()) {
+      return Optional.empty();
+    }
+    return raft.partition(topic.partition(partition));
+  }
+
+  /** The leader's node id: exact if hosted here, else the preferred replica; -1 if unknown. */
+  public int leaderOf(TopicInfo topic, int partition) {
+    final Optional<ReplicatedPartition> local = local(topic, partition);
+    if (local.isPresent()) {
+      return local.get().leaderNodeId().orElse(-1);
+    }
+    return topic.replicasOf(partition).get(0);
+  }
+
+  /** The leader epoch (Raft term) if hosted here, else -1. */
+  public int leaderEpoch(TopicInfo topic, int partition) {
+    return local(topic, partition).map(p -> (int) p.leaderEpoch()).orElse(-1);
+  }
+
+  public Optional<BrokerInfo> broker(int nodeId) {
+    return image().broker(nodeId);
+  }
+}

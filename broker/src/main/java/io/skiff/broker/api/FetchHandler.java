@@ -1,0 +1,216 @@
+package io.skiff.broker.api;
+
+import io.skiff.broker.net.SliceRecords;
+import io.skiff.log.FetchSlice;
+import io.skiff.raft.HighWatermarkListener;
+import io.skiff.raft.PartitionId;
+import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.metadata.TopicInfo;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+
+/**
+ * Fetch, served by partition leaders from the page cache: each partition's records are a {@link
+ * SliceRecords} that the network layer sends with sendfile. Reads stop at the high watermark, at
+ * {@code partition_max_bytes} per partition and {@code max_bytes} per response (the first batch is
+ * always returned whole, so a large batch cannot stall a consumer).
+ *
+ * <p>Long poll: with fewer than {@code min_bytes} available, the fetch waits up to {@code
+ * max_wait_ms}, woken by the partitions' high-watermark listeners as soon as data is committed.
+ * Fetch sessions are not kept: every response says session 0, so clients send full fetches.
+ */
+public final class FetchHandler implements ApiHandler {
+  private final ClusterView cluster;
+  private final ScheduledExecutorService scheduler;
+  private final Executor executor;
+
+  public FetchHandler(ClusterView cluster, ScheduledExecutorService scheduler, Executor executor) {
+    this.cluster = cluster;
+    this.scheduler = scheduler;
+    this.executor = executor;
+  }
+
+  /** One partition of a fetch: where to read, and the response entry to fill. */
+  private record Target(
+      ReplicatedPartition replica, long fetchOffset, int partitionMaxBytes, PartitionData answer) {}
+
+  @Override
+  public CompletableFuture<ApiMessage> handle(RequestContext context, ApiMessage message) {
+    final FetchRequestData request = (FetchRequestData) message;
+    final FetchResponseData response =
+        new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);
+    final List<Target> targets = new ArrayList<>();
+    boolean anyError = false;
+    for (FetchRequestData.FetchTopic fetchTopic : request.topics()) {
+      final Optional<TopicInfo> topic = cluster.topic(fetchTopic.topic(), fetchTopic.topicId());
+      final FetchableTopicResponse topicResponse =
+          new FetchableTopicResponse()
+              .setTopic(topic.map(TopicInfo::name).orElse(fetchTopic.topic()))
+              .setTopicId(fetchTopic.topicId());
+      response.responses().add(topicResponse);
+      for (FetchRequestData.FetchPartition p : fetchTopic.partitions()) {
+        final PartitionData answer =
+            new PartitionData()
+                .setPartitionIndex(p.partition())
+                .setHighWatermark(-1)
+                .setLastStableOffset(-1)
+                .setLogStartOffset(-1)
+                .setRecords(MemoryRecords.EMPTY);
+        topicResponse.partitions().add(answer);
+        final Errors error = locate(context, topic, p.partition()).error();
+        if (error != Errors.NONE) {
+          answer.setErrorCode(error.code());
+          anyError = true;
+          if (error == Errors.NOT_LEADER_OR_FOLLOWER) {
+            final int leader = cluster.leaderOf(topic.get(), p.partition());
+            answer
+                .currentLeader()
+                .setLeaderId(leader)
+                .setLeaderEpoch(cluster.leaderEpoch(topic.get(), p.partition()));
+          }
+          continue;
+        }
+        targets.add(
+            new Target(
+                cluster.local(topic.get(), p.partition()).orElseThrow(),
+                p.fetchOffset(),
+                p.partitionMaxBytes(),
+                answer));
+      }
+    }
+    final DelayedFetch fetch = new DelayedFetch(request, response, targets);
+    final int available = fetch.read();
+    if (anyError
+        || available >= request.minBytes()
+        || request.maxWaitMs() <= 0
+        || targets.isEmpty()) {
+      return CompletableFuture.completedFuture(response);
+    }
+    return fetch.await(request.maxWaitMs());
+  }
+
+  /** Whether this broker leads the partition, as an error code. */
+  private record Location(Errors error) {}
+
+  private Location locate(RequestContext context, Optional<TopicInfo> topic, int partition) {
+    if (topic.isEmpty()) {
+      return new Location(
+          context.version() >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+    if (partition < 0 || partition >= topic.get().partitionCount()) {
+      return new Location(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+    final Optional<ReplicatedPartition> replica = cluster.local(topic.get(), partition);
+    if (replica.isEmpty() || !replica.get().isLeader()) {
+      return new Location(Errors.NOT_LEADER_OR_FOLLOWER);
+    }
+    return new Location(Errors.NONE);
+  }
+
+  /**
+   * A fetch that may wait: reads again whenever a partition's high watermark moves, completes once
+   * {@code min_bytes} are available or {@code max_wait_ms} passed. All reads of one fetch are
+   * serialised on this object.
+   */
+  private final class DelayedFetch implements HighWatermarkListener {
+    private final FetchRequestData request;
+    private final FetchResponseData response;
+    private final List<Target> targets;
+    private final CompletableFuture<ApiMessage> done = new CompletableFuture<>();
+    private ScheduledFuture<?> timeout;
+
+    DelayedFetch(FetchRequestData request, FetchResponseData response, List<Target> targets) {
+      this.request = request;
+      this.response = response;
+      this.targets = targets;
+    }
+
+    CompletableFuture<ApiMessage> await(int maxWaitMs) {
+      for (Target t : targets) {
+        t.replica().addListener(this);
+      }
+      timeout =
+          scheduler.schedule(
+              () -> executor.execute(this::expire), maxWaitMs, TimeUnit.MILLISECONDS);
+      executor.execute(this::retry); // data may have arrived before the listeners were added
+      return done;
+    }
+
+    @Override
+    public void onHighWatermark(PartitionId partition, long highWatermark) {
+      if (!done.isDone()) {
+        executor.execute(this::retry);
+      }
+    }
+
+    private synchronized void retry() {
+      if (!done.isDone() && read() >= request.minBytes()) {
+        finish();
+      }
+    }
+
+    private synchronized void expire() {
+      if (!done.isDone()) {
+        read();
+        finish();
+      }
+    }
+
+    private void finish() {
+      for (Target t : targets) {
+        t.replica().removeListener(this);
+      }
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
+      done.complete(response);
+    }
+
+    /** Reads every partition again, filling the answers; returns the bytes found. */
+    synchronized int read() {
+      int total = 0;
+      for (Target t : targets) {
+        final PartitionData answer = t.answer();
+        final ReplicatedPartition replica = t.replica();
+        final long hw = replica.highWatermark();
+        answer
+            .setHighWatermark(hw)
+            .setLastStableOffset(hw)
+            .setLogStartOffset(replica.logStartOffset())
+            .setErrorCode(Errors.NONE.code())
+            .setRecords(MemoryRecords.EMPTY);
+        final int room = request.maxBytes() - total;
+        if (room <= 0 && total > 0) {
+          continue;
+        }
+        final int limit = Math.max(1, Math.min(t.partitionMaxBytes(), Math.max(room, 1)));
+        try {
+          final FetchSlice slice = replica.read(t.fetchOffset(), limit);
+          if (!slice.isEmpty()) {
+            answer.setRecords(new SliceRecords(slice));
+            total += slice.length();
+          }
+        } catch (io.skiff.log.OffsetOutOfRangeException e) {
+          answer.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code());
+        } catch (IOException | RuntimeException e) {
+          answer.setErrorCode(KafkaErrors.of(e).code());
+        }
+      }
+      return total;
+    }
+  }
+}

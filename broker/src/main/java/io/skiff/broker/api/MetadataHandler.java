@@ -1,0 +1,133 @@
+package io.skiff.broker.api;
+
+import io.skiff.raft.metadata.BrokerInfo;
+import io.skiff.raft.metadata.MetadataImage;
+import io.skiff.raft.metadata.TopicInfo;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseBroker;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopic;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Metadata: live brokers, and for each requested topic its id and partitions with leader, epoch and
+ * replicas. A missing topic is created when {@code auto.create.topics.enable} is on and the client
+ * allows it; it is then answered LEADER_NOT_AVAILABLE until its groups have leaders, as Kafka does,
+ * and clients retry.
+ */
+public final class MetadataHandler implements ApiHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(MetadataHandler.class);
+
+  private final ClusterView cluster;
+  private final boolean autoCreate;
+  private final int defaultPartitions;
+  private final short defaultReplicationFactor;
+  private final String clusterId;
+
+  public MetadataHandler(
+      ClusterView cluster,
+      boolean autoCreate,
+      int defaultPartitions,
+      short defaultReplicationFactor,
+      String clusterId) {
+    this.cluster = cluster;
+    this.autoCreate = autoCreate;
+    this.defaultPartitions = defaultPartitions;
+    this.defaultReplicationFactor = defaultReplicationFactor;
+    this.clusterId = clusterId;
+  }
+
+  @Override
+  public CompletableFuture<ApiMessage> handle(RequestContext context, ApiMessage message) {
+    final MetadataRequestData request = (MetadataRequestData) message;
+    final MetadataImage image = cluster.image();
+    final MetadataResponseData response =
+        new MetadataResponseData().setClusterId(clusterId).setControllerId(cluster.selfId());
+    for (BrokerInfo b : image.brokers().values()) {
+      if (b.active()) {
+        response
+            .brokers()
+            .add(
+                new MetadataResponseBroker()
+                    .setNodeId(b.nodeId())
+                    .setHost(b.host())
+                    .setPort(b.kafkaPort())
+                    .setRack(b.rack().isEmpty() ? null : b.rack()));
+      }
+    }
+    final Collection<TopicInfo> wanted;
+    if (request.topics() == null) {
+      wanted = image.topics().values();
+    } else {
+      wanted = new ArrayList<>();
+      for (MetadataRequestData.MetadataRequestTopic t : request.topics()) {
+        final var topic = cluster.topic(t.name(), t.topicId());
+        if (topic.isPresent()) {
+          wanted.add(topic.get());
+        } else {
+          response.topics().add(missing(t, request.allowAutoTopicCreation()));
+        }
+      }
+    }
+    for (TopicInfo topic : wanted) {
+      response.topics().add(describe(topic));
+    }
+    return CompletableFuture.completedFuture(response);
+  }
+
+  private MetadataResponseTopic describe(TopicInfo topic) {
+    final List<MetadataResponsePartition> partitions = new ArrayList<>();
+    for (int p = 0; p < topic.partitionCount(); p++) {
+      final int leader = cluster.leaderOf(topic, p);
+      final List<Integer> replicas = topic.replicasOf(p);
+      partitions.add(
+          new MetadataResponsePartition()
+              .setPartitionIndex(p)
+              .setErrorCode(leader < 0 ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
+              .setLeaderId(leader)
+              .setLeaderEpoch(Math.max(cluster.leaderEpoch(topic, p), 0))
+              .setReplicaNodes(new ArrayList<>(replicas))
+              .setIsrNodes(new ArrayList<>(replicas))
+              .setOfflineReplicas(new ArrayList<>()));
+    }
+    return new MetadataResponseTopic()
+        .setName(topic.name())
+        .setTopicId(ClusterView.kafkaId(topic))
+        .setErrorCode(Errors.NONE.code())
+        .setIsInternal(false)
+        .setPartitions(partitions);
+  }
+
+  private MetadataResponseTopic missing(
+      MetadataRequestData.MetadataRequestTopic t, boolean clientAllows) {
+    final MetadataResponseTopic answer =
+        new MetadataResponseTopic()
+            .setName(t.name())
+            .setTopicId(t.topicId() == null ? Uuid.ZERO_UUID : t.topicId());
+    if (t.name() != null && autoCreate && clientAllows) {
+      cluster
+          .metadata()
+          .createTopic(t.name(), defaultPartitions, defaultReplicationFactor, Map.of())
+          .whenComplete(
+              (created, error) -> {
+                if (error != null) {
+                  LOG.debug("Auto-creation of topic {} failed: {}", t.name(), error.getMessage());
+                } else {
+                  LOG.info("Auto-created topic {}", t.name());
+                }
+              });
+      return answer.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code());
+    }
+    return answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+  }
+}

@@ -1,0 +1,157 @@
+package io.skiff.broker.api;
+
+import io.skiff.raft.Acks;
+import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.metadata.BrokerInfo;
+import io.skiff.raft.metadata.TopicInfo;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+
+/**
+ * Produce: each partition's batches go to its Raft group through this broker's replica, which must
+ * lead. The response waits for every partition's {@code acks} (bounded by the request's timeout),
+ * and carries per-partition errors: NOT_LEADER_OR_FOLLOWER with the current leader and its endpoint
+ * so clients re-route at once, CORRUPT_MESSAGE / MESSAGE_TOO_LARGE / UNSUPPORTED_FOR_MESSAGE_FORMAT
+ * for bad batches, REQUEST_TIMED_OUT. {@code acks=0} gets no response.
+ */
+public final class ProduceHandler implements ApiHandler {
+  private final ClusterView cluster;
+
+  public ProduceHandler(ClusterView cluster) {
+    this.cluster = cluster;
+  }
+
+  @Override
+  public CompletableFuture<ApiMessage> handle(RequestContext context, ApiMessage message) {
+    final ProduceRequestData request = (ProduceRequestData) message;
+    final Acks acks;
+    try {
+      acks = Acks.fromKafka(request.acks());
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.completedFuture(allFailed(request, Errors.INVALID_REQUIRED_ACKS));
+    }
+    final ProduceResponseData response = new ProduceResponseData();
+    final Set<Integer> redirects = new HashSet<>();
+    final List<CompletableFuture<?>> pending = new ArrayList<>();
+    for (ProduceRequestData.TopicProduceData topicData : request.topicData()) {
+      final Optional<TopicInfo> topic = cluster.topic(topicData.name(), topicData.topicId());
+      final TopicProduceResponse topicResponse =
+          new TopicProduceResponse().setName(topicData.name()).setTopicId(topicData.topicId());
+      response.responses().add(topicResponse);
+      for (ProduceRequestData.PartitionProduceData data : topicData.partitionData()) {
+        final PartitionProduceResponse answer =
+            new PartitionProduceResponse()
+                .setIndex(data.index())
+                .setBaseOffset(-1)
+                .setLogAppendTimeMs(-1)
+                .setLogStartOffset(-1);
+        topicResponse.partitionResponses().add(answer);
+        if (topic.isEmpty()) {
+          answer.setErrorCode(
+              context.version() >= 13
+                  ? Errors.UNKNOWN_TOPIC_ID.code()
+                  : Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+          continue;
+        }
+        final Optional<ReplicatedPartition> replica = cluster.local(topic.get(), data.index());
+        if (replica.isEmpty() || !replica.get().isLeader()) {
+          notLeader(answer, topic.get(), data.index(), redirects);
+          continue;
+        }
+        if (!(data.records() instanceof MemoryRecords records) || records.sizeInBytes() == 0) {
+          answer.setErrorCode(Errors.CORRUPT_MESSAGE.code()).setErrorMessage("no record batches");
+          continue;
+        }
+        pending.add(append(replica.get(), records.buffer(), acks, request.timeoutMs(), answer));
+      }
+    }
+    for (int leader : redirects) {
+      cluster.broker(leader).ifPresent(b -> response.nodeEndpoints().add(endpoint(b)));
+    }
+    final CompletableFuture<ApiMessage> done =
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(v -> response);
+    return acks == Acks.NONE ? done.thenApply(r -> null) : done;
+  }
+
+  private static CompletableFuture<?> append(
+      ReplicatedPartition replica,
+      ByteBuffer batches,
+      Acks acks,
+      int timeoutMs,
+      PartitionProduceResponse answer) {
+    CompletableFuture<io.skiff.raft.AppendResult> appended;
+    try {
+      appended = replica.append(batches, acks);
+    } catch (RuntimeException e) {
+      appended = CompletableFuture.failedFuture(e);
+    }
+    return appended
+        .orTimeout(Math.max(timeoutMs, 1), TimeUnit.MILLISECONDS)
+        .handle(
+            (result, error) -> {
+              if (error != null) {
+                answer
+                    .setErrorCode(KafkaErrors.of(error).code())
+                    .setErrorMessage(KafkaErrors.message(error));
+              } else {
+                answer
+                    .setBaseOffset(result.baseOffset())
+                    .setLogStartOffset(replica.logStartOffset());
+              }
+              return null;
+            });
+  }
+
+  private void notLeader(
+      PartitionProduceResponse answer, TopicInfo topic, int partition, Set<Integer> redirects) {
+    if (partition < 0 || partition >= topic.partitionCount()) {
+      answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+      return;
+    }
+    final int leader = cluster.leaderOf(topic, partition);
+    answer
+        .setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code())
+        .setCurrentLeader(
+            new ProduceResponseData.LeaderIdAndEpoch()
+                .setLeaderId(leader)
+                .setLeaderEpoch(cluster.leaderEpoch(topic, partition)));
+    if (leader >= 0 && leader != cluster.selfId()) {
+      redirects.add(leader);
+    }
+  }
+
+  private static ProduceResponseData.NodeEndpoint endpoint(BrokerInfo b) {
+    return new ProduceResponseData.NodeEndpoint()
+        .setNodeId(b.nodeId())
+        .setHost(b.host())
+        .setPort(b.kafkaPort())
+        .setRack(b.rack().isEmpty() ? null : b.rack());
+  }
+
+  private static ProduceResponseData allFailed(ProduceRequestData request, Errors error) {
+    final ProduceResponseData response = new ProduceResponseData();
+    for (ProduceRequestData.TopicProduceData t : request.topicData()) {
+      final TopicProduceResponse tr =
+          new TopicProduceResponse().setName(t.name()).setTopicId(t.topicId());
+      for (ProduceRequestData.PartitionProduceData p : t.partitionData()) {
+        tr.partitionResponses()
+            .add(new PartitionProduceResponse().setIndex(p.index()).setErrorCode(error.code()));
+      }
+      response.responses().add(tr);
+    }
+    return response;
+  }
+}

@@ -1,0 +1,109 @@
+package io.skiff.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real kafka-clients against three real brokers. */
+class KafkaClientsTest {
+  @TempDir Path dir;
+
+  static Properties producerProps(String bootstrap) {
+    final Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    // Without idempotence, only one request in flight keeps retried batches in order.
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    return p;
+  }
+
+  static Properties consumerProps(String bootstrap) {
+    final Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    return p;
+  }
+
+  @Test
+  void producesAndConsumesThroughThreeBrokers() throws Exception {
+    try (BrokerCluster cluster = new BrokerCluster(dir, 3, Map.of())) {
+      final String bootstrap = cluster.bootstrap();
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin
+            .createTopics(List.of(new NewTopic("events", 3, (short) 3)))
+            .all()
+            .get(30, TimeUnit.SECONDS);
+        final TopicDescription described =
+            admin
+                .describeTopics(List.of("events"))
+                .allTopicNames()
+                .get(30, TimeUnit.SECONDS)
+                .get("events");
+        assertThat(described.partitions()).hasSize(3);
+        assertThat(described.partitions().get(0).replicas()).hasSize(3);
+      }
+      final int count = 20_000;
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+        for (int i = 0; i < count; i++) {
+          producer.send(new ProducerRecord<>("events", i % 3, "k" + i, "value-" + i));
+        }
+        producer.flush();
+      }
+      final List<TopicPartition> partitions =
+          List.of(
+              new TopicPartition("events", 0),
+              new TopicPartition("events", 1),
+              new TopicPartition("events", 2));
+      final Map<Integer, List<ConsumerRecord<String, String>>> byPartition = new HashMap<>();
+      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProps(bootstrap))) {
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        int seen = 0;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (seen < count && System.nanoTime() < deadline) {
+          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+            byPartition.computeIfAbsent(r.partition(), p -> new ArrayList<>()).add(r);
+            seen++;
+          }
+        }
+        assertThat(seen).isEqualTo(count);
+      }
+      for (int p = 0; p < 3; p++) {
+        final List<ConsumerRecord<String, String>> records = byPartition.get(p);
+        for (int i = 0; i < records.size(); i++) {
+          assertThat(records.get(i).offset()).isEqualTo(i);
+          assertThat(records.get(i).value()).isEqualTo("value-" + (i * 3 + p));
+        }
+      }
+    }
+  }
+}
