@@ -34,6 +34,7 @@ public final class CreateTopicsHandler implements ApiHandler {
   public CompletableFuture<ApiMessage> handle(RequestContext context, ApiMessage message) {
     final CreateTopicsRequestData request = (CreateTopicsRequestData) message;
     final CreateTopicsResponseData response = new CreateTopicsResponseData();
+    final short version = context.version();
     final List<CompletableFuture<?>> pending = new ArrayList<>();
     final MetadataService metadata = cluster.metadata();
     for (CreateTopicsRequestData.CreatableTopic t : request.topics()) {
@@ -45,11 +46,17 @@ public final class CreateTopicsHandler implements ApiHandler {
       final short rf =
           t.replicationFactor() == -1 ? defaultReplicationFactor : t.replicationFactor();
       if (cluster.topic(t.name()).isPresent()) {
-        fail(result, Errors.TOPIC_ALREADY_EXISTS, "topic '" + t.name() + "' already exists");
+        fail(
+            result,
+            Errors.TOPIC_ALREADY_EXISTS,
+            "topic '" + t.name() + "' already exists",
+            version);
         continue;
       }
       if (request.validateOnly()) {
-        result.setNumPartitions(partitions).setReplicationFactor(rf);
+        if (version >= 5) {
+          result.setNumPartitions(partitions).setReplicationFactor(rf);
+        }
         continue;
       }
       final CompletableFuture<TopicInfo> created;
@@ -68,12 +75,16 @@ public final class CreateTopicsHandler implements ApiHandler {
               .handle(
                   (topic, error) -> {
                     if (error != null) {
-                      fail(result, KafkaErrors.of(error), KafkaErrors.message(error));
+                      fail(result, KafkaErrors.of(error), KafkaErrors.message(error), version);
                     } else {
-                      result
-                          .setTopicId(ClusterView.kafkaId(topic))
-                          .setNumPartitions(topic.partitionCount())
-                          .setReplicationFactor((short) topic.replicasOf(0).size());
+                      if (version >= 7) {
+                        result.setTopicId(ClusterView.kafkaId(topic));
+                      }
+                      if (version >= 5) {
+                        result
+                            .setNumPartitions(topic.partitionCount())
+                            .setReplicationFactor((short) topic.replicasOf(0).size());
+                      }
                     }
                     return null;
                   }));
@@ -82,12 +93,15 @@ public final class CreateTopicsHandler implements ApiHandler {
         .thenApply(v -> response);
   }
 
-  private static void fail(CreatableTopicResult result, Errors error, String message) {
-    result
-        .setErrorCode(
-            error == Errors.INVALID_REQUEST ? Errors.INVALID_TOPIC_EXCEPTION.code() : error.code())
-        .setErrorMessage(message)
-        .setNumPartitions(-1)
-        .setReplicationFactor((short) -1);
+  private static void fail(
+      CreatableTopicResult result, Errors error, String message, short version) {
+    result.setErrorCode(
+        error == Errors.INVALID_REQUEST ? Errors.INVALID_TOPIC_EXCEPTION.code() : error.code());
+    if (version >= 1) {
+      result.setErrorMessage(message);
+    }
+    if (version >= 5) {
+      result.setNumPartitions(-1).setReplicationFactor((short) -1);
+    }
   }
 }

@@ -36,9 +36,10 @@ public final class DeleteTopicsHandler implements ApiHandler {
     for (DeleteTopicsRequestData.DeleteTopicState t : wanted) {
       final Optional<TopicInfo> topic = cluster.topic(t.name(), t.topicId());
       final DeletableTopicResult result =
-          new DeletableTopicResult()
-              .setName(topic.map(TopicInfo::name).orElse(t.name()))
-              .setTopicId(topic.map(ClusterView::kafkaId).orElse(Uuid.ZERO_UUID));
+          new DeletableTopicResult().setName(topic.map(TopicInfo::name).orElse(t.name()));
+      if (context.version() >= 6) {
+        result.setTopicId(topic.map(ClusterView::kafkaId).orElse(Uuid.ZERO_UUID));
+      }
       response.responses().add(result);
       if (topic.isEmpty()) {
         result.setErrorCode(
@@ -55,9 +56,10 @@ public final class DeleteTopicsHandler implements ApiHandler {
               .handle(
                   (v, error) -> {
                     if (error != null) {
-                      result
-                          .setErrorCode(KafkaErrors.of(error).code())
-                          .setErrorMessage(KafkaErrors.message(error));
+                      result.setErrorCode(KafkaErrors.of(error).code());
+                      if (context.version() >= 5) {
+                        result.setErrorMessage(KafkaErrors.message(error));
+                      }
                     }
                     return null;
                   }));

@@ -57,10 +57,12 @@ public final class FetchHandler implements ApiHandler {
     boolean anyError = false;
     for (FetchRequestData.FetchTopic fetchTopic : request.topics()) {
       final Optional<TopicInfo> topic = cluster.topic(fetchTopic.topic(), fetchTopic.topicId());
-      final FetchableTopicResponse topicResponse =
-          new FetchableTopicResponse()
-              .setTopic(topic.map(TopicInfo::name).orElse(fetchTopic.topic()))
-              .setTopicId(fetchTopic.topicId());
+      final FetchableTopicResponse topicResponse = new FetchableTopicResponse();
+      if (context.version() >= 13) {
+        topicResponse.setTopicId(fetchTopic.topicId());
+      } else {
+        topicResponse.setTopic(fetchTopic.topic());
+      }
       response.responses().add(topicResponse);
       for (FetchRequestData.FetchPartition p : fetchTopic.partitions()) {
         final PartitionData answer =
@@ -68,14 +70,13 @@ public final class FetchHandler implements ApiHandler {
                 .setPartitionIndex(p.partition())
                 .setHighWatermark(-1)
                 .setLastStableOffset(-1)
-                .setLogStartOffset(-1)
                 .setRecords(MemoryRecords.EMPTY);
         topicResponse.partitions().add(answer);
         final Errors error = locate(context, topic, p.partition()).error();
         if (error != Errors.NONE) {
           answer.setErrorCode(error.code());
           anyError = true;
-          if (error == Errors.NOT_LEADER_OR_FOLLOWER) {
+          if (error == Errors.NOT_LEADER_OR_FOLLOWER && context.version() >= 12) {
             final int leader = cluster.leaderOf(topic.get(), p.partition());
             answer
                 .currentLeader()
@@ -92,7 +93,7 @@ public final class FetchHandler implements ApiHandler {
                 answer));
       }
     }
-    final DelayedFetch fetch = new DelayedFetch(request, response, targets);
+    final DelayedFetch fetch = new DelayedFetch(request, response, targets, context.version() >= 5);
     final int available = fetch.read();
     if (anyError
         || available >= request.minBytes()
@@ -131,12 +132,18 @@ public final class FetchHandler implements ApiHandler {
     private final FetchResponseData response;
     private final List<Target> targets;
     private final CompletableFuture<ApiMessage> done = new CompletableFuture<>();
+    private final boolean withLogStart;
     private ScheduledFuture<?> timeout;
 
-    DelayedFetch(FetchRequestData request, FetchResponseData response, List<Target> targets) {
+    DelayedFetch(
+        FetchRequestData request,
+        FetchResponseData response,
+        List<Target> targets,
+        boolean withLogStart) {
       this.request = request;
       this.response = response;
       this.targets = targets;
+      this.withLogStart = withLogStart;
     }
 
     CompletableFuture<ApiMessage> await(int maxWaitMs) {
@@ -190,9 +197,11 @@ public final class FetchHandler implements ApiHandler {
         answer
             .setHighWatermark(hw)
             .setLastStableOffset(hw)
-            .setLogStartOffset(replica.logStartOffset())
             .setErrorCode(Errors.NONE.code())
             .setRecords(MemoryRecords.EMPTY);
+        if (withLogStart) {
+          answer.setLogStartOffset(replica.logStartOffset());
+        }
         final int room = request.maxBytes() - total;
         if (room <= 0 && total > 0) {
           continue;

@@ -35,14 +35,14 @@ public final class ListOffsetsHandler implements ApiHandler {
       response.topics().add(topicResponse);
       final Optional<TopicInfo> topic = cluster.topic(t.name());
       for (ListOffsetsRequestData.ListOffsetsPartition p : t.partitions()) {
-        topicResponse.partitions().add(answer(topic, p));
+        topicResponse.partitions().add(answer(topic, p, context.version()));
       }
     }
     return CompletableFuture.completedFuture(response);
   }
 
   private ListOffsetsPartitionResponse answer(
-      Optional<TopicInfo> topic, ListOffsetsRequestData.ListOffsetsPartition p) {
+      Optional<TopicInfo> topic, ListOffsetsRequestData.ListOffsetsPartition p, short version) {
     final ListOffsetsPartitionResponse answer =
         new ListOffsetsPartitionResponse()
             .setPartitionIndex(p.partitionIndex())
@@ -56,7 +56,9 @@ public final class ListOffsetsHandler implements ApiHandler {
       return answer.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
     }
     final ReplicatedPartition r = replica.get();
-    answer.setLeaderEpoch((int) r.leaderEpoch());
+    if (version >= 4) {
+      answer.setLeaderEpoch((int) r.leaderEpoch());
+    }
     try {
       if (p.timestamp() == SegmentedLog.LATEST_TIMESTAMP) {
         return answer.setOffset(r.highWatermark());

@@ -51,8 +51,14 @@ public final class MetadataHandler implements ApiHandler {
   public CompletableFuture<ApiMessage> handle(RequestContext context, ApiMessage message) {
     final MetadataRequestData request = (MetadataRequestData) message;
     final MetadataImage image = cluster.image();
-    final MetadataResponseData response =
-        new MetadataResponseData().setClusterId(clusterId).setControllerId(cluster.selfId());
+    final short version = context.version();
+    final MetadataResponseData response = new MetadataResponseData();
+    if (version >= 2) {
+      response.setClusterId(clusterId);
+    }
+    if (version >= 1) {
+      response.setControllerId(cluster.selfId());
+    }
     for (BrokerInfo b : image.brokers().values()) {
       if (b.active()) {
         response
@@ -62,7 +68,7 @@ public final class MetadataHandler implements ApiHandler {
                     .setNodeId(b.nodeId())
                     .setHost(b.host())
                     .setPort(b.kafkaPort())
-                    .setRack(b.rack().isEmpty() ? null : b.rack()));
+                    .setRack(b.rack().isEmpty() || version < 1 ? null : b.rack()));
       }
     }
     final Collection<TopicInfo> wanted;
@@ -75,17 +81,19 @@ public final class MetadataHandler implements ApiHandler {
         if (topic.isPresent()) {
           wanted.add(topic.get());
         } else {
-          response.topics().add(missing(t, request.allowAutoTopicCreation()));
+          response
+              .topics()
+              .add(missing(t, version < 4 || request.allowAutoTopicCreation(), version));
         }
       }
     }
     for (TopicInfo topic : wanted) {
-      response.topics().add(describe(topic));
+      response.topics().add(describe(topic, version));
     }
     return CompletableFuture.completedFuture(response);
   }
 
-  private MetadataResponseTopic describe(TopicInfo topic) {
+  private MetadataResponseTopic describe(TopicInfo topic, short version) {
     final List<MetadataResponsePartition> partitions = new ArrayList<>();
     for (int p = 0; p < topic.partitionCount(); p++) {
       final int leader = cluster.leaderOf(topic, p);
@@ -109,11 +117,11 @@ public final class MetadataHandler implements ApiHandler {
   }
 
   private MetadataResponseTopic missing(
-      MetadataRequestData.MetadataRequestTopic t, boolean clientAllows) {
-    final MetadataResponseTopic answer =
-        new MetadataResponseTopic()
-            .setName(t.name())
-            .setTopicId(t.topicId() == null ? Uuid.ZERO_UUID : t.topicId());
+      MetadataRequestData.MetadataRequestTopic t, boolean clientAllows, short version) {
+    final MetadataResponseTopic answer = new MetadataResponseTopic().setName(t.name());
+    if (version >= 10) {
+      answer.setTopicId(t.topicId() == null ? Uuid.ZERO_UUID : t.topicId());
+    }
     if (t.name() != null && autoCreate && clientAllows) {
       cluster
           .metadata()

@@ -48,16 +48,19 @@ public final class ProduceHandler implements ApiHandler {
     final List<CompletableFuture<?>> pending = new ArrayList<>();
     for (ProduceRequestData.TopicProduceData topicData : request.topicData()) {
       final Optional<TopicInfo> topic = cluster.topic(topicData.name(), topicData.topicId());
-      final TopicProduceResponse topicResponse =
-          new TopicProduceResponse().setName(topicData.name()).setTopicId(topicData.topicId());
+      final TopicProduceResponse topicResponse = new TopicProduceResponse();
+      if (context.version() >= 13) {
+        topicResponse.setTopicId(topicData.topicId());
+      } else {
+        topicResponse.setName(topicData.name());
+      }
       response.responses().add(topicResponse);
       for (ProduceRequestData.PartitionProduceData data : topicData.partitionData()) {
         final PartitionProduceResponse answer =
             new PartitionProduceResponse()
                 .setIndex(data.index())
                 .setBaseOffset(-1)
-                .setLogAppendTimeMs(-1)
-                .setLogStartOffset(-1);
+                .setLogAppendTimeMs(-1);
         topicResponse.partitionResponses().add(answer);
         if (topic.isEmpty()) {
           answer.setErrorCode(
@@ -68,14 +71,21 @@ public final class ProduceHandler implements ApiHandler {
         }
         final Optional<ReplicatedPartition> replica = cluster.local(topic.get(), data.index());
         if (replica.isEmpty() || !replica.get().isLeader()) {
-          notLeader(answer, topic.get(), data.index(), redirects);
+          notLeader(answer, topic.get(), data.index(), context.version() >= 10 ? redirects : null);
           continue;
         }
         if (!(data.records() instanceof MemoryRecords records) || records.sizeInBytes() == 0) {
           answer.setErrorCode(Errors.CORRUPT_MESSAGE.code()).setErrorMessage("no record batches");
           continue;
         }
-        pending.add(append(replica.get(), records.buffer(), acks, request.timeoutMs(), answer));
+        pending.add(
+            append(
+                replica.get(),
+                records.buffer(),
+                acks,
+                request.timeoutMs(),
+                answer,
+                context.version()));
       }
     }
     for (int leader : redirects) {
@@ -91,7 +101,8 @@ public final class ProduceHandler implements ApiHandler {
       ByteBuffer batches,
       Acks acks,
       int timeoutMs,
-      PartitionProduceResponse answer) {
+      PartitionProduceResponse answer,
+      short version) {
     CompletableFuture<io.skiff.raft.AppendResult> appended;
     try {
       appended = replica.append(batches, acks);
@@ -122,12 +133,14 @@ public final class ProduceHandler implements ApiHandler {
       return;
     }
     final int leader = cluster.leaderOf(topic, partition);
-    answer
-        .setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code())
-        .setCurrentLeader(
-            new ProduceResponseData.LeaderIdAndEpoch()
-                .setLeaderId(leader)
-                .setLeaderEpoch(cluster.leaderEpoch(topic, partition)));
+    answer.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+    if (redirects == null) {
+      return; // before v10 the client learns the leader from a metadata refresh
+    }
+    answer.setCurrentLeader(
+        new ProduceResponseData.LeaderIdAndEpoch()
+            .setLeaderId(leader)
+            .setLeaderEpoch(cluster.leaderEpoch(topic, partition)));
     if (leader >= 0 && leader != cluster.selfId()) {
       redirects.add(leader);
     }

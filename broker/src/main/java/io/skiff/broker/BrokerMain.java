@@ -1,0 +1,52 @@
+package io.skiff.broker;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code skiff broker --config FILE}: runs one broker until SIGTERM/SIGINT, then shuts it down
+ * cleanly. Configuration errors end the process with exit code 2 and a one-line reason.
+ */
+public final class BrokerMain {
+  private BrokerMain() {}
+
+  public static void main(String[] args) throws Exception {
+    final Path configFile = parse(args);
+    final BrokerConfig config;
+    try {
+      config = BrokerConfig.load(configFile, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("skiff: invalid configuration in " + configFile + ": " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    final Broker broker = Broker.start(config);
+    final CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  broker.close();
+                  stopped.countDown();
+                },
+                "skiff-shutdown"));
+    System.out.println(
+        "Skiff broker " + config.nodeId() + " ready; Kafka bootstrap " + broker.bootstrapAddress());
+    stopped.await();
+  }
+
+  private static Path parse(String[] args) {
+    if (args.length == 2 && args[0].equals("--config")) {
+      final Path file = Path.of(args[1]);
+      if (!Files.isReadable(file)) {
+        System.err.println("skiff: cannot read config file " + file);
+        System.exit(2);
+      }
+      return file;
+    }
+    System.err.println("usage: skiff broker --config FILE");
+    System.exit(2);
+    return null;
+  }
+}
