@@ -1,6 +1,9 @@
 package io.skiff.broker;
 
 import com.codahale.metrics.MetricRegistry;
+import io.skiff.broker.admin.AdminHttpServer;
+import io.skiff.broker.admin.HealthStatus;
+import io.skiff.broker.admin.ProcessMetrics;
 import io.skiff.broker.api.ApiRegistry;
 import io.skiff.broker.api.ApiVersionsHandler;
 import io.skiff.broker.api.ClusterView;
@@ -17,6 +20,7 @@ import io.skiff.raft.RaftNode;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataService;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,6 +50,8 @@ public final class Broker implements AutoCloseable {
   private MetadataService metadata;
   private PartitionReconciler reconciler;
   private KafkaServer kafka;
+  private AdminHttpServer admin;
+  private ProcessMetrics processMetrics;
 
   private Broker(BrokerConfig config) throws IOException {
     this.config = config;
@@ -91,6 +97,7 @@ public final class Broker implements AutoCloseable {
     reconciler = new PartitionReconciler(raft);
     metadata.addListener(reconciler);
     register();
+    startAdmin();
     scheduler.scheduleWithFixedDelay(
         this::applyRetention, RETENTION_CHECK_MS, RETENTION_CHECK_MS, TimeUnit.MILLISECONDS);
     LOG.info(
@@ -124,6 +131,35 @@ public final class Broker implements AutoCloseable {
                 cluster, config.defaultPartitions(), config.defaultReplicationFactor()))
         .register(ApiKeys.DELETE_TOPICS, 1, new DeleteTopicsHandler(cluster));
     return registry;
+  }
+
+  private void startAdmin() throws IOException {
+    processMetrics = new ProcessMetrics(metrics);
+    metrics.gauge("raft.partitions", () -> raft::partitionCount);
+    metrics.gauge("index.mapped.bytes", () -> () -> raft.indexBudget().mappedBytes());
+    metrics.gauge("index.mapped.max.bytes", () -> () -> raft.indexBudget().maxMappedBytes());
+    metrics.gauge("index.evictions", () -> () -> raft.indexBudget().evictions());
+    metrics.gauge(
+        "replica.fetch.buffered.bytes", () -> () -> raft.replicaFetcher().bufferedBytes());
+    metrics.gauge(
+        "replica.fetch.buffered.peak.bytes", () -> () -> raft.replicaFetcher().peakBufferedBytes());
+    metrics.gauge("metadata.applied.index", () -> () -> metadata.image().appliedIndex());
+    admin =
+        AdminHttpServer.start(
+            new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
+  }
+
+  private HealthStatus health() {
+    if (metadata.image().broker(config.nodeId()).isEmpty()) {
+      return HealthStatus.unavailable("broker " + config.nodeId() + " is not registered yet");
+    }
+    return HealthStatus.ok(
+        "broker " + config.nodeId() + " serving " + raft.partitionCount() + " partition replicas");
+  }
+
+  /** The admin HTTP port (bound; the configured one or an ephemeral one when it was 0). */
+  public int adminPort() {
+    return admin.port();
   }
 
   /** Registers this broker, retrying while the metadata group elects its first leader. */
@@ -194,6 +230,12 @@ public final class Broker implements AutoCloseable {
 
   @Override
   public void close() {
+    if (admin != null) {
+      admin.close();
+    }
+    if (processMetrics != null) {
+      processMetrics.close();
+    }
     if (kafka != null) {
       kafka.close();
     }

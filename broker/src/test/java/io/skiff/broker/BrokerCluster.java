@@ -32,6 +32,7 @@ final class BrokerCluster implements AutoCloseable {
       c.put("listener.host", "127.0.0.1");
       c.put("listener.port", Integer.toString(freePort()));
       c.put("raft.port", Integer.toString(raftPorts.get(id)));
+      c.put("admin.port", "0");
       c.put("log.dirs", root.resolve("broker-" + id).toString());
       c.put("metadata.voters", voters);
       c.put("default.replication.factor", Integer.toString(Math.min(3, size)));
