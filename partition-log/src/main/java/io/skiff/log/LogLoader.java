@@ -54,7 +54,19 @@ final class LogLoader {
       final LogSegment segment = open(bases.get(i), last);
       segments.put(segment.baseOffset(), segment);
       final boolean mayHoldUnflushed = last || bases.get(i + 1) > recoveryPoint;
-      if (((!clean && mayHoldUnflushed) || !segment.loadTail()) && recover(segment, last)) {
+      boolean recovered = false;
+      int cut = 0;
+      if ((!clean && mayHoldUnflushed) || !segment.loadTail()) {
+        cut = recover(segment, last);
+        recovered = true;
+      }
+      if (!last && (cut > 0 || segment.nextOffset() != bases.get(i + 1))) {
+        // A cut tail, a hole or an overlap: offsets are dense and each segment starts where the
+        // previous one ends, so the later segments can no longer be trusted (as in Kafka).
+        if (!recovered) {
+          recover(segment, false);
+        }
+        segment.activate();
         dropSegments(segment, bases.subList(i + 1, bases.size()));
         break;
       }
@@ -79,28 +91,27 @@ final class LogLoader {
   /**
    * CRC-checks a segment from its start and cuts a bad tail.
    *
-   * @return true if bytes were cut from a segment that is not the last: later ones must go
+   * @return bytes cut
    */
-  private boolean recover(LogSegment segment, boolean last) throws IOException {
+  private int recover(LogSegment segment, boolean last) throws IOException {
     LOG.info("Recovering segment {} of log {}", segment.baseOffset(), files.name());
     if (!last) {
       segment.activate(); // the rebuilt indexes may need more room than the old files had
     }
     final int cut = segment.recover(config.maxBatchBytes());
-    if (cut > 0 && !last) {
-      return true;
-    }
     if (!last) {
       segment.deactivate();
     }
-    return false;
+    return cut;
   }
 
   private void dropSegments(LogSegment cutSegment, List<Long> later) throws IOException {
     LOG.warn(
-        "Segment {} of log {} had a corrupt tail; deleting the {} later segments that followed it",
+        "Segment {} of log {} was cut or ends at offset {}, not where the next segment starts;"
+            + " deleting the {} later segments",
         cutSegment.baseOffset(),
         files.name(),
+        cutSegment.nextOffset(),
         later.size());
     for (long base : later) {
       final LogSegment dropped = open(base, false);

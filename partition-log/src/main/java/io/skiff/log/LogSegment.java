@@ -306,9 +306,11 @@ final class LogSegment implements AutoCloseable {
       if (header.lastOffset() >= startingOffset && header.maxTimestamp() >= timestamp) {
         final ByteBuffer whole = readBatch(position, batchSize);
         final TimestampOffset found =
-            new RecordBatch().wrap(whole, 0).firstRecordWithTimestampAtLeast(timestamp);
+            new RecordBatch()
+                .wrap(whole, 0)
+                .firstRecordWithTimestampAtLeast(timestamp, startingOffset);
         if (found != null) {
-          return new TimestampOffset(found.timestamp(), Math.max(found.offset(), startingOffset));
+          return found;
         }
       }
       position += batchSize;

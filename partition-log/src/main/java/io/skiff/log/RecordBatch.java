@@ -269,11 +269,19 @@ public final class RecordBatch {
    * no record of the batch qualifies. The whole batch must be in the buffer.
    */
   public TimestampOffset firstRecordWithTimestampAtLeast(long timestamp) {
-    if (maxTimestamp() < timestamp) {
+    return firstRecordWithTimestampAtLeast(timestamp, Long.MIN_VALUE);
+  }
+
+  /**
+   * As {@link #firstRecordWithTimestampAtLeast(long)}, ignoring records below {@code
+   * startingOffset} (the log start may fall inside a batch).
+   */
+  public TimestampOffset firstRecordWithTimestampAtLeast(long timestamp, long startingOffset) {
+    if (maxTimestamp() < timestamp || lastOffset() < startingOffset) {
       return null;
     }
     if (compressionCodec() != 0 || isControl()) {
-      return new TimestampOffset(maxTimestamp(), baseOffset());
+      return new TimestampOffset(maxTimestamp(), Math.max(baseOffset(), startingOffset));
     }
     final long base = baseTimestamp();
     final int end = offset + sizeInBytes();
@@ -286,12 +294,12 @@ public final class RecordBatch {
       cursor.position(recordStart + 1); // skip the record attributes byte
       final long recordTimestamp = base + cursor.readVarlong();
       final int offsetDelta = cursor.readVarint();
-      if (recordTimestamp >= timestamp) {
+      if (recordTimestamp >= timestamp && baseOffset() + offsetDelta >= startingOffset) {
         return new TimestampOffset(recordTimestamp, baseOffset() + offsetDelta);
       }
       position = recordStart + recordLength;
     }
-    return new TimestampOffset(maxTimestamp(), baseOffset());
+    return null;
   }
 
   /** Zig-zag varint reader over absolute buffer indexes, as Kafka encodes record fields. */

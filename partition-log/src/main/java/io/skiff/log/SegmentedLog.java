@@ -362,6 +362,11 @@ public final class SegmentedLog implements AutoCloseable {
       }
       logEndOffset = end;
       recoveryPoint = Math.min(recoveryPoint, end);
+      if (end < logStartOffset) {
+        // The batch holding the log start was removed whole: the log now starts where it ends.
+        logStartOffset = end;
+        files.writeCheckpoint(LogDirectory.LOG_START_OFFSET_FILE, end);
+      }
       LOG.info("Truncated log {} to offset {}", files.name(), end);
       return end;
     } finally {

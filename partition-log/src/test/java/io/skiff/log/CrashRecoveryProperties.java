@@ -21,7 +21,6 @@ import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
-import net.jqwik.api.Disabled;
 import net.jqwik.api.EdgeCasesMode;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
@@ -120,7 +119,6 @@ class CrashRecoveryProperties {
    * empty by the crash).
    */
   @Property(tries = 100, edgeCases = EdgeCasesMode.NONE)
-  @Disabled("bug: an older segment cut at a batch boundary keeps later segments: a hole in the log")
   void recoveryOfAnOlderSegmentCutAtABatchBoundaryLeavesNoHole(
       @ForAll("configs") LogConfig config,
       @ForAll("rarelyFlushedBatches") List<BatchSpec> specs,
@@ -142,7 +140,6 @@ class CrashRecoveryProperties {
    * offsets up to its old end but the first segment's offsets are gone.
    */
   @Example
-  @Disabled("bug: an older segment cut at a batch boundary keeps later segments: a hole in the log")
   void olderSegmentLeftEmptyByACrashTakesTheLaterSegmentsWithIt() throws IOException {
     final LogConfig config = LogConfig.builder().segmentBytes(1024).build();
     final CachedEpochClock clock = new CachedEpochClock();

@@ -20,7 +20,6 @@ import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Builders;
 import net.jqwik.api.Combinators;
-import net.jqwik.api.Disabled;
 import net.jqwik.api.EdgeCasesMode;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
@@ -76,7 +75,6 @@ class SegmentedLogModelProperties {
    * start when DeleteRecords left the start inside a batch.
    */
   @Property(tries = 100, edgeCases = EdgeCasesMode.NONE)
-  @Disabled("bug: truncateTo into the batch holding logStartOffset leaves logStartOffset > end")
   void logAgreesWithModelWhenTruncatingBelowTheLogStart(@ForAll("scenarios") Scenario scenario)
       throws IOException {
     run(scenario, EnumSet.complementOf(EnumSet.of(KnownBug.TRUNCATE_BELOW_LOG_START)));
@@ -87,7 +85,6 @@ class SegmentedLogModelProperties {
    * what it fetched from the leader.
    */
   @Property(tries = 100, edgeCases = EdgeCasesMode.NONE)
-  @Disabled("bug: a multi-batch append overflows the active indexes after its bytes are written")
   void logAgreesWithModelWithMultiBatchAppends(
       @ForAll("scenariosWithMultiBatchAppends") Scenario scenario) throws IOException {
     run(scenario, AVOID_ALL);
@@ -107,7 +104,6 @@ class SegmentedLogModelProperties {
 
   /** As {@link #offsetForTimestampAgreesWithModel}, including lookups with a mid-batch start. */
   @Property(tries = 100, edgeCases = EdgeCasesMode.NONE)
-  @Disabled("bug: offsetForTimestamp answers a record below the target when the start is mid-batch")
   void offsetForTimestampAgreesWithModelWhenTheLogStartsInsideABatch(
       @ForAll("scenariosWithListOffsets") Scenario scenario) throws IOException {
     run(scenario, EnumSet.complementOf(EnumSet.of(KnownBug.TIMESTAMP_LOOKUP_BELOW_LOG_START)));
@@ -119,7 +115,6 @@ class SegmentedLogModelProperties {
    * start. The batch holding the start goes, so the end drops below the start.
    */
   @Example
-  @Disabled("bug: truncateTo into the batch holding logStartOffset leaves logStartOffset > end")
   void truncatingIntoTheBatchHoldingTheLogStartKeepsStartAtMostEnd() throws IOException {
     final Path dir = tempDirectory("skiff-model-");
     try (SegmentedLog log =
@@ -146,7 +141,6 @@ class SegmentedLogModelProperties {
    * a follower append of three batches then needs three more entries.
    */
   @Example
-  @Disabled("bug: a multi-batch append overflows the active indexes after its bytes are written")
   void multiBatchAppendThatFillsTheIndexesRollsOrFitsInsteadOfFailingHalfway() throws IOException {
     final Path dir = tempDirectory("skiff-model-");
     final LogConfig config =
@@ -189,7 +183,6 @@ class SegmentedLogModelProperties {
    * after the start with a timestamp of at least 150 is offset 2.
    */
   @Example
-  @Disabled("bug: offsetForTimestamp answers a record below the target when the start is mid-batch")
   void offsetForTimestampIgnoresRecordsBelowTheLogStart() throws IOException {
     final Path dir = tempDirectory("skiff-model-");
     try (SegmentedLog log =
