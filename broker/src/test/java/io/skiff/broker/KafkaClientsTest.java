@@ -71,7 +71,7 @@ class KafkaClientsTest {
         assertThat(described.partitions()).hasSize(3);
         assertThat(described.partitions().get(0).replicas()).hasSize(3);
       }
-      final int count = 20_000;
+      final int count = 100_000;
       try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap))) {
         for (int i = 0; i < count; i++) {
           producer.send(new ProducerRecord<>("events", i % 3, "k" + i, "value-" + i));
@@ -88,7 +88,7 @@ class KafkaClientsTest {
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
         int seen = 0;
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (seen < count && System.nanoTime() < deadline) {
           for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
             byPartition.computeIfAbsent(r.partition(), p -> new ArrayList<>()).add(r);
