@@ -49,6 +49,11 @@ public final class RaftNode implements AutoCloseable {
   private final PartitionCatalog catalog;
   private final ConcurrentHashMap<RaftGroupId, PartitionStateMachine> machines =
       new ConcurrentHashMap<>();
+
+  /** The same replicas by partition, so request paths look them up without hashing a group id. */
+  private final ConcurrentHashMap<PartitionId, ReplicatedPartition> replicas =
+      new ConcurrentHashMap<>();
+
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final RaftServer server;
@@ -209,6 +214,7 @@ public final class RaftNode implements AutoCloseable {
           "cannot remove " + id + " from " + peerId + ": " + reply.getException());
     }
     machines.remove(id.groupId());
+    replicas.remove(id);
     catalog.forget(id);
     if (deleteData && machine != null) {
       machine.log().delete();
@@ -217,8 +223,7 @@ public final class RaftNode implements AutoCloseable {
 
   /** This broker's replica of {@code id}, if it hosts one. */
   public Optional<ReplicatedPartition> partition(PartitionId id) {
-    final PartitionStateMachine machine = machines.get(id.groupId());
-    return machine == null ? Optional.empty() : Optional.of(new ReplicatedPartition(this, machine));
+    return Optional.ofNullable(replicas.get(id));
   }
 
   /** Number of partition replicas hosted (a gauge). */
@@ -252,6 +257,7 @@ public final class RaftNode implements AutoCloseable {
             config.fsync(),
             fetcher);
     machines.put(groupId, machine);
+    replicas.put(id, new ReplicatedPartition(this, machine));
     return machine;
   }
 
@@ -280,5 +286,6 @@ public final class RaftNode implements AutoCloseable {
     fetcher.close();
     server.close();
     machines.clear();
+    replicas.clear();
   }
 }

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.server.RaftServer;
@@ -27,10 +28,12 @@ public final class ReplicatedPartition {
 
   private final RaftNode node;
   private final PartitionStateMachine machine;
+  private final RaftGroupId groupId;
 
   ReplicatedPartition(RaftNode node, PartitionStateMachine machine) {
     this.node = node;
     this.machine = machine;
+    this.groupId = machine.partition().groupId();
   }
 
   public PartitionId id() {
@@ -66,7 +69,7 @@ public final class ReplicatedPartition {
         RaftClientRequest.newBuilder()
             .setClientId(node.clientId())
             .setServerId(node.peerId())
-            .setGroupId(id().groupId())
+            .setGroupId(groupId)
             .setCallId(callId)
             .setMessage(PartitionRequest.append(batches))
             .setType(RaftClientRequest.writeRequestType())
@@ -165,7 +168,7 @@ public final class ReplicatedPartition {
 
   private Optional<RaftServer.Division> division() {
     try {
-      return Optional.of(node.server().getDivision(id().groupId()));
+      return Optional.of(node.server().getDivision(groupId));
     } catch (IOException e) {
       return Optional.empty();
     }

@@ -6,8 +6,9 @@ import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.TopicInfo;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import org.apache.kafka.common.Uuid;
 
 /**
@@ -47,9 +48,25 @@ public final class ClusterView {
     if (id == null || id.equals(Uuid.ZERO_UUID)) {
       return Optional.empty();
     }
-    final UUID wanted = new UUID(id.getMostSignificantBits(), id.getLeastSignificantBits());
-    return image().topics().values().stream().filter(t -> t.id().equals(wanted)).findFirst();
+    return Optional.ofNullable(byId().get(id));
   }
+
+  /** Topics by Kafka id, rebuilt only when the metadata image changes. */
+  private Map<Uuid, TopicInfo> byId() {
+    final MetadataImage image = image();
+    IdIndex index = idIndex;
+    if (index == null || index.image() != image) {
+      final Map<Uuid, TopicInfo> map = new HashMap<>();
+      image.topics().values().forEach(t -> map.put(kafkaId(t), t));
+      index = new IdIndex(image, map);
+      idIndex = index;
+    }
+    return index.topics();
+  }
+
+  private record IdIndex(MetadataImage image, Map<Uuid, TopicInfo> topics) {}
+
+  private volatile IdIndex idIndex;
 
   /** A topic by name, or by id when the request version identifies topics by id. */
   public Optional<TopicInfo> topic(String name, Uuid id) {
