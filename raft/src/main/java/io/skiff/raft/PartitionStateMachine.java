@@ -26,10 +26,8 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
-import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
-import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * {@code flush} and {@code truncate} on the group's log worker, {@code applyTransaction} and {@code
  * takeSnapshot} on its apply thread, in log order. Reads of the log are lock-free.
  */
-public final class PartitionStateMachine extends BaseStateMachine implements StateMachine.DataApi {
+public final class PartitionStateMachine extends LifecycleStateMachine
+    implements StateMachine.DataApi {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
 
   private final PartitionId partition;
@@ -141,33 +140,17 @@ public final class PartitionStateMachine extends BaseStateMachine implements Sta
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage)
       throws IOException {
-    getLifeCycle()
-        .startAndTransition(
-            () -> {
-              super.initialize(server, groupId, storage);
-              snapshots.init(storage);
-              log = SegmentedLog.open(logDir, logConfig, budget, clock);
-              restoreFromSnapshot();
-            });
-  }
-
-  /** Ratis pauses the machine while a snapshot is installed, then {@link #reinitialize}s it. */
-  @Override
-  public void pause() {
-    getLifeCycle().transition(LifeCycle.State.PAUSING);
-    getLifeCycle().transition(LifeCycle.State.PAUSED);
+    startUp(
+        () -> {
+          super.initialize(server, groupId, storage);
+          snapshots.init(storage);
+          log = SegmentedLog.open(logDir, logConfig, budget, clock);
+          restore();
+        });
   }
 
   @Override
-  public void reinitialize() throws IOException {
-    restoreFromSnapshot();
-    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
-      getLifeCycle().transition(LifeCycle.State.STARTING);
-      getLifeCycle().transition(LifeCycle.State.RUNNING);
-    }
-  }
-
-  private void restoreFromSnapshot() throws IOException {
+  protected void restore() throws IOException {
     final PartitionRequest.SnapshotPoint point = snapshots.latest();
     if (point == null) {
       highWatermark = log.logStartOffset();

@@ -73,99 +73,115 @@ public record RaftNodeConfig(
   }
 
   public RaftNodeConfig withLogConfig(LogConfig logConfig) {
-    return new RaftNodeConfig(
-        nodeId,
-        host,
-        port,
-        dataDir,
-        logConfig,
-        maxMappedIndexBytes,
-        fsync,
-        snapshotEntries,
-        electionTimeoutMinMs,
-        electionTimeoutMaxMs,
-        raftSegmentBytes,
-        replicaFetch);
+    return toBuilder().logConfig(logConfig).build();
   }
 
   public RaftNodeConfig withSnapshotEntries(long entries) {
-    return new RaftNodeConfig(
-        nodeId,
-        host,
-        port,
-        dataDir,
-        logConfig,
-        maxMappedIndexBytes,
-        fsync,
-        entries,
-        electionTimeoutMinMs,
-        electionTimeoutMaxMs,
-        raftSegmentBytes,
-        replicaFetch);
+    return toBuilder().snapshotEntries(entries).build();
   }
 
   public RaftNodeConfig withElectionTimeout(int minMs, int maxMs) {
-    return new RaftNodeConfig(
-        nodeId,
-        host,
-        port,
-        dataDir,
-        logConfig,
-        maxMappedIndexBytes,
-        fsync,
-        snapshotEntries,
-        minMs,
-        maxMs,
-        raftSegmentBytes,
-        replicaFetch);
+    return toBuilder().electionTimeoutMs(minMs, maxMs).build();
   }
 
   public RaftNodeConfig withReplicaFetch(ReplicaFetchConfig replicaFetch) {
-    return new RaftNodeConfig(
-        nodeId,
-        host,
-        port,
-        dataDir,
-        logConfig,
-        maxMappedIndexBytes,
-        fsync,
-        snapshotEntries,
-        electionTimeoutMinMs,
-        electionTimeoutMaxMs,
-        raftSegmentBytes,
-        replicaFetch);
+    return toBuilder().replicaFetch(replicaFetch).build();
   }
 
   public RaftNodeConfig withFsync(boolean fsync) {
-    return new RaftNodeConfig(
-        nodeId,
-        host,
-        port,
-        dataDir,
-        logConfig,
-        maxMappedIndexBytes,
-        fsync,
-        snapshotEntries,
-        electionTimeoutMinMs,
-        electionTimeoutMaxMs,
-        raftSegmentBytes,
-        replicaFetch);
+    return toBuilder().fsync(fsync).build();
   }
 
   public RaftNodeConfig withRaftSegmentBytes(int bytes) {
-    return new RaftNodeConfig(
-        nodeId,
-        host,
-        port,
-        dataDir,
-        logConfig,
-        maxMappedIndexBytes,
-        fsync,
-        snapshotEntries,
-        electionTimeoutMinMs,
-        electionTimeoutMaxMs,
-        bytes,
-        replicaFetch);
+    return toBuilder().raftSegmentBytes(bytes).build();
+  }
+
+  /** A builder starting from this config's values. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Mutable copy of a config, for the {@code with*} variations. */
+  public static final class Builder {
+    private final int nodeId;
+    private final String host;
+    private final int port;
+    private final Path dataDir;
+    private LogConfig logConfig;
+    private long maxMappedIndexBytes;
+    private boolean fsync;
+    private long snapshotEntries;
+    private int electionTimeoutMinMs;
+    private int electionTimeoutMaxMs;
+    private int raftSegmentBytes;
+    private ReplicaFetchConfig replicaFetch;
+
+    private Builder(RaftNodeConfig c) {
+      nodeId = c.nodeId;
+      host = c.host;
+      port = c.port;
+      dataDir = c.dataDir;
+      logConfig = c.logConfig;
+      maxMappedIndexBytes = c.maxMappedIndexBytes;
+      fsync = c.fsync;
+      snapshotEntries = c.snapshotEntries;
+      electionTimeoutMinMs = c.electionTimeoutMinMs;
+      electionTimeoutMaxMs = c.electionTimeoutMaxMs;
+      raftSegmentBytes = c.raftSegmentBytes;
+      replicaFetch = c.replicaFetch;
+    }
+
+    public Builder logConfig(LogConfig v) {
+      logConfig = v;
+      return this;
+    }
+
+    public Builder maxMappedIndexBytes(long v) {
+      maxMappedIndexBytes = v;
+      return this;
+    }
+
+    public Builder fsync(boolean v) {
+      fsync = v;
+      return this;
+    }
+
+    public Builder snapshotEntries(long v) {
+      snapshotEntries = v;
+      return this;
+    }
+
+    public Builder electionTimeoutMs(int min, int max) {
+      electionTimeoutMinMs = min;
+      electionTimeoutMaxMs = max;
+      return this;
+    }
+
+    public Builder raftSegmentBytes(int v) {
+      raftSegmentBytes = v;
+      return this;
+    }
+
+    public Builder replicaFetch(ReplicaFetchConfig v) {
+      replicaFetch = v;
+      return this;
+    }
+
+    public RaftNodeConfig build() {
+      return new RaftNodeConfig(
+          nodeId,
+          host,
+          port,
+          dataDir,
+          logConfig,
+          maxMappedIndexBytes,
+          fsync,
+          snapshotEntries,
+          electionTimeoutMinMs,
+          electionTimeoutMaxMs,
+          raftSegmentBytes,
+          replicaFetch);
+    }
   }
 
   /** {@code host:port} peers dial. */

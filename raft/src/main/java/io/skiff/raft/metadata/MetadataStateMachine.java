@@ -1,5 +1,6 @@
 package io.skiff.raft.metadata;
 
+import io.skiff.raft.LifecycleStateMachine;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -24,11 +25,9 @@ import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
-import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
-import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +40,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: Ratis applies and snapshots on one thread; {@link #image()} is a volatile read.
  */
-public final class MetadataStateMachine extends BaseStateMachine {
+public final class MetadataStateMachine extends LifecycleStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(MetadataStateMachine.class);
 
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
@@ -89,31 +88,16 @@ public final class MetadataStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
       throws IOException {
-    getLifeCycle()
-        .startAndTransition(
-            () -> {
-              super.initialize(server, groupId, raftStorage);
-              storage.init(raftStorage);
-              load();
-            });
+    startUp(
+        () -> {
+          super.initialize(server, groupId, raftStorage);
+          storage.init(raftStorage);
+          restore();
+        });
   }
 
   @Override
-  public void pause() {
-    getLifeCycle().transition(LifeCycle.State.PAUSING);
-    getLifeCycle().transition(LifeCycle.State.PAUSED);
-  }
-
-  @Override
-  public void reinitialize() throws IOException {
-    load();
-    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
-      getLifeCycle().transition(LifeCycle.State.STARTING);
-      getLifeCycle().transition(LifeCycle.State.RUNNING);
-    }
-  }
-
-  private void load() throws IOException {
+  protected void restore() throws IOException {
     final SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
     if (snapshot == null) {
       return;
