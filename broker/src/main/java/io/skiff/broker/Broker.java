@@ -7,12 +7,19 @@ import io.skiff.broker.admin.ProcessMetrics;
 import io.skiff.broker.api.ApiRegistry;
 import io.skiff.broker.api.ApiVersionsHandler;
 import io.skiff.broker.api.ClusterView;
+import io.skiff.broker.api.CreatePartitionsHandler;
 import io.skiff.broker.api.CreateTopicsHandler;
+import io.skiff.broker.api.DeleteRecordsHandler;
 import io.skiff.broker.api.DeleteTopicsHandler;
+import io.skiff.broker.api.DescribeClusterHandler;
+import io.skiff.broker.api.DescribeConfigsHandler;
+import io.skiff.broker.api.ElectLeadersHandler;
 import io.skiff.broker.api.FetchHandler;
+import io.skiff.broker.api.IncrementalAlterConfigsHandler;
 import io.skiff.broker.api.ListOffsetsHandler;
 import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
+import io.skiff.broker.api.TopicConfigSchema;
 import io.skiff.broker.net.KafkaServer;
 import io.skiff.broker.net.NetworkMetrics;
 import io.skiff.raft.PartitionReconciler;
@@ -25,6 +32,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -34,12 +42,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One Skiff broker: its Raft node (partition groups and the metadata group), the Kafka listener
- * with its request handlers, and the background work (retention). {@link #start} brings it up in
- * dependency order; {@link #close} takes it down in reverse.
+ * with its request handlers, and the background work (retention, preferred leader elections on
+ * {@code skiff-leader-election-N}, whose busy count is the {@code leader.elections.active} gauge).
+ * {@link #start} brings it up in dependency order; {@link #close} takes it down in reverse.
  */
 public final class Broker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
   private static final long RETENTION_CHECK_MS = TimeUnit.MINUTES.toMillis(5);
+  private static final int ELECTION_THREADS = 2;
 
   private final BrokerConfig config;
   private final MetricRegistry metrics = new MetricRegistry();
@@ -47,7 +57,9 @@ public final class Broker implements AutoCloseable {
   private final RaftNode raft;
   private final ExecutorService requestExecutor;
   private final ScheduledExecutorService scheduler;
+  private final ThreadPoolExecutor electionExecutor;
   private MetadataService metadata;
+  private ApiRegistry apis;
   private PartitionReconciler reconciler;
   private KafkaServer kafka;
   private AdminHttpServer admin;
@@ -58,6 +70,9 @@ public final class Broker implements AutoCloseable {
     this.raft = new RaftNode(config.raft());
     this.requestExecutor = Executors.newFixedThreadPool(config.ioThreads(), named("skiff-request"));
     this.scheduler = Executors.newScheduledThreadPool(1, named("skiff-scheduler"));
+    this.electionExecutor =
+        (ThreadPoolExecutor)
+            Executors.newFixedThreadPool(ELECTION_THREADS, named("skiff-leader-election"));
   }
 
   /** Starts a broker and registers it in the cluster metadata. */
@@ -85,13 +100,14 @@ public final class Broker implements AutoCloseable {
         config.metadataVoters().stream().map(v -> RaftNode.peer(v.nodeId(), v.address())).toList();
     metadata = raft.startMetadata(voters, List.of());
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
+    apis = registry(cluster);
     kafka =
         new KafkaServer(
             config.host(),
             config.kafkaPort(),
             config.networkThreads(),
             config.maxRequestBytes(),
-            registry(cluster),
+            apis,
             requestExecutor,
             networkMetrics);
     reconciler = new PartitionReconciler(raft);
@@ -129,8 +145,32 @@ public final class Broker implements AutoCloseable {
             2,
             new CreateTopicsHandler(
                 cluster, config.defaultPartitions(), config.defaultReplicationFactor()))
-        .register(ApiKeys.DELETE_TOPICS, 1, new DeleteTopicsHandler(cluster));
+        .register(ApiKeys.DELETE_TOPICS, 1, new DeleteTopicsHandler(cluster))
+        .register(ApiKeys.DELETE_RECORDS, 0, new DeleteRecordsHandler(cluster))
+        .register(ApiKeys.CREATE_PARTITIONS, 0, new CreatePartitionsHandler(cluster))
+        .register(
+            ApiKeys.DESCRIBE_CLUSTER, 0, new DescribeClusterHandler(cluster, config.clusterId()))
+        .register(ApiKeys.ELECT_LEADERS, 0, new ElectLeadersHandler(cluster, electionExecutor));
+    registerConfigApis(registry, cluster);
     return registry;
+  }
+
+  private void registerConfigApis(ApiRegistry registry, ClusterView cluster) {
+    final TopicConfigSchema topicConfigs =
+        new TopicConfigSchema(config.logConfig(), config.minInsyncReplicas());
+    registry
+        .register(
+            ApiKeys.DESCRIBE_CONFIGS,
+            1,
+            new DescribeConfigsHandler(
+                cluster,
+                topicConfigs,
+                config.effectiveProperties(),
+                BrokerConfig.defaultProperties()))
+        .register(
+            ApiKeys.INCREMENTAL_ALTER_CONFIGS,
+            0,
+            new IncrementalAlterConfigsHandler(cluster, topicConfigs));
   }
 
   private void startAdmin() throws IOException {
@@ -144,6 +184,7 @@ public final class Broker implements AutoCloseable {
     metrics.gauge(
         "replica.fetch.buffered.peak.bytes", () -> () -> raft.replicaFetcher().peakBufferedBytes());
     metrics.gauge("metadata.applied.index", () -> () -> metadata.image().appliedIndex());
+    metrics.gauge("leader.elections.active", () -> electionExecutor::getActiveCount);
     admin =
         AdminHttpServer.start(
             new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
@@ -219,6 +260,11 @@ public final class Broker implements AutoCloseable {
     return raft;
   }
 
+  /** The Kafka APIs this broker answers, for tests that call handlers directly. */
+  ApiRegistry apis() {
+    return apis;
+  }
+
   /** The bound Kafka port (the configured one, or the ephemeral one when it was 0). */
   public int kafkaPort() {
     return kafka.port();
@@ -244,6 +290,7 @@ public final class Broker implements AutoCloseable {
       reconciler.close();
     }
     scheduler.shutdownNow();
+    electionExecutor.shutdownNow();
     requestExecutor.shutdown();
     try {
       raft.close();

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * A broker's configuration: a properties file with Kafka's key names where Kafka has one, each key
@@ -64,6 +66,11 @@ public record BrokerConfig(
   public record Voter(int nodeId, String host, int raftPort) {
     public String address() {
       return host + ":" + raftPort;
+    }
+
+    /** The voter as {@code metadata.voters} spells it. */
+    public String spec() {
+      return nodeId + "@" + address();
     }
   }
 
@@ -184,6 +191,57 @@ public record BrokerConfig(
         k.string("cluster.id", "skiff-cluster"),
         logConfig,
         raft);
+  }
+
+  /**
+   * The settings in force, under the property keys they are read from, for DescribeConfigs:
+   * defaults included, durations in their {@code .ms} form.
+   */
+  public SortedMap<String, String> effectiveProperties() {
+    final SortedMap<String, String> p = new TreeMap<>();
+    p.put("node.id", Integer.toString(nodeId));
+    p.put("listener.host", host);
+    p.put("advertised.host", advertisedHost);
+    p.put("listener.port", Integer.toString(kafkaPort));
+    p.put("raft.port", Integer.toString(raftPort));
+    p.put("admin.port", Integer.toString(adminPort));
+    p.put("log.dirs", dataDir.toString());
+    p.put("metadata.voters", String.join(",", metadataVoters.stream().map(Voter::spec).toList()));
+    p.put("auto.create.topics.enable", Boolean.toString(autoCreateTopics));
+    p.put("num.partitions", Integer.toString(defaultPartitions));
+    p.put("default.replication.factor", Short.toString(defaultReplicationFactor));
+    p.put("min.insync.replicas", Integer.toString(minInsyncReplicas));
+    p.put("socket.request.max.bytes", Integer.toString(maxRequestBytes));
+    p.put("num.io.threads", Integer.toString(ioThreads));
+    p.put("num.network.threads", Integer.toString(networkThreads));
+    p.put("cluster.id", clusterId);
+    p.put("max.mapped.index.bytes", Long.toString(raft.maxMappedIndexBytes()));
+    p.put("raft.snapshot.entries", Long.toString(raft.snapshotEntries()));
+    p.put("replica.fetch.max.bytes", Integer.toString(raft.replicaFetch().partitionMaxBytes()));
+    p.put(
+        "replica.fetch.response.max.bytes",
+        Integer.toString(raft.replicaFetch().responseMaxBytes()));
+    p.put("replica.fetch.buffer.max.bytes", Integer.toString(raft.replicaFetch().globalMaxBytes()));
+    p.put("num.replica.fetchers", Integer.toString(raft.replicaFetch().threads()));
+    p.put(LogConfig.SEGMENT_BYTES, Integer.toString(logConfig.segmentBytes()));
+    p.put(LogConfig.ROLL_MS, Long.toString(logConfig.rollMs()));
+    p.put(LogConfig.INDEX_INTERVAL_BYTES, Integer.toString(logConfig.indexIntervalBytes()));
+    p.put(LogConfig.INDEX_SIZE_MAX_BYTES, Integer.toString(logConfig.maxIndexBytes()));
+    p.put(LogConfig.RETENTION_MS, Long.toString(logConfig.retentionMs()));
+    p.put(LogConfig.RETENTION_BYTES, Long.toString(logConfig.retentionBytes()));
+    p.put(LogConfig.FLUSH_INTERVAL_MESSAGES, Long.toString(logConfig.flushIntervalMessages()));
+    p.put(LogConfig.FLUSH_INTERVAL_MS, Long.toString(logConfig.flushIntervalMs()));
+    p.put(LogConfig.SEGMENT_DELETE_DELAY_MS, Long.toString(logConfig.fileDeleteDelayMs()));
+    p.put(LogConfig.MESSAGE_MAX_BYTES, Integer.toString(logConfig.maxBatchBytes()));
+    return p;
+  }
+
+  /**
+   * The {@link #effectiveProperties} of a broker whose properties file sets nothing but a
+   * placeholder {@code node.id}: a setting equal to its value here is a default.
+   */
+  public static SortedMap<String, String> defaultProperties() {
+    return fromMap(Map.of("node.id", Integer.toString(Integer.MAX_VALUE))).effectiveProperties();
   }
 
   /** Parses {@code 1@host:9093,2@host:9193}. */

@@ -6,18 +6,23 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +40,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class PartitionMembership {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionMembership.class);
+
+  /** Enough to follow a redirect or two to the leader; a dead replica fails in about a second. */
+  private static final RetryPolicy ELECTION_RETRIES =
+      RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+          5, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS));
 
   private final RaftNode node;
   private final RaftProperties clientProperties;
@@ -62,6 +72,64 @@ public final class PartitionMembership {
       }
     }
     LOG.info("Leadership of {} moved to node {}", id, targetNodeId);
+  }
+
+  /**
+   * Makes the preferred replica (the first of {@code replicas}) lead the partition, as Kafka's
+   * preferred leader election does: asks that replica whether it leads, and if not, asks the
+   * group's leader to hand leadership over, waiting up to {@code timeout}. Works whether or not
+   * this node hosts the partition; the Raft client gives up after a few retries, so an unreachable
+   * replica fails the call instead of blocking it.
+   *
+   * @param replicas the partition's replicas, preferred first, with their Raft addresses
+   * @return false if the preferred replica already led, true if leadership moved to it
+   * @throws IOException if the preferred replica is unreachable or the transfer failed
+   */
+  public boolean electPreferred(PartitionId id, List<RaftPeer> replicas, Duration timeout)
+      throws IOException {
+    final RaftPeer preferred = replicas.get(0);
+    final RaftGroup group = RaftGroup.valueOf(id.groupId(), replicas);
+    try (RaftClient client = clientFor(group, ELECTION_RETRIES)) {
+      if (leads(client, preferred, id)) {
+        return false;
+      }
+      final RaftClientReply reply;
+      try {
+        reply = client.admin().transferLeadership(preferred.getId(), timeout.toMillis());
+      } catch (RuntimeException e) {
+        throw new IOException("the leader of " + id + " is unreachable: " + e.getMessage(), e);
+      }
+      if (!reply.isSuccess()) {
+        throw new IOException(
+            "leadership of "
+                + id
+                + " did not move to "
+                + preferred.getId()
+                + ": "
+                + reply.getException(),
+            reply.getException());
+      }
+    }
+    LOG.info("Preferred replica {} leads {} again", preferred.getId(), id);
+    return true;
+  }
+
+  /** Asks {@code peer} whether it leads the partition's group. */
+  private static boolean leads(RaftClient client, RaftPeer peer, PartitionId id)
+      throws IOException {
+    final GroupInfoReply info;
+    try {
+      info = client.getGroupManagementApi(peer.getId()).info(id.groupId());
+    } catch (RuntimeException e) {
+      // gRPC reports an unreachable peer unchecked (StatusRuntimeException: UNAVAILABLE).
+      throw new IOException(peer.getId() + " is unreachable: " + e.getMessage(), e);
+    }
+    if (!info.isSuccess()) {
+      throw new IOException(
+          peer.getId() + " cannot report on " + id + ": " + info.getException(),
+          info.getException());
+    }
+    return info.getRoleInfoProto().getRole() == RaftPeerRole.LEADER;
   }
 
   /**
@@ -150,6 +218,15 @@ public final class PartitionMembership {
         .setRaftGroup(group)
         .setProperties(clientProperties)
         .setParameters(new Parameters())
+        .build();
+  }
+
+  private RaftClient clientFor(RaftGroup group, RetryPolicy retries) {
+    return RaftClient.newBuilder()
+        .setRaftGroup(group)
+        .setProperties(clientProperties)
+        .setParameters(new Parameters())
+        .setRetryPolicy(retries)
         .build();
   }
 

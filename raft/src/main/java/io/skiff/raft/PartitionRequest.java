@@ -10,17 +10,19 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  *
  * <pre>
  *  APPEND         'A' | record batches ...                  (write)
+ *  DELETE_RECORDS 'D' | offset int64                        (write)
  *  FETCH          'F' | offset int64 | maxBytes int32 | maxOffset int64  (read-only, leader)
  *  SNAPSHOT_POINT 'S'                                       (read-only query to the leader)
  * </pre>
  *
- * Replies: APPEND answers {@code baseOffset int64 | nextOffset int64}; FETCH answers whole batches
- * below both {@code maxOffset} and the leader's high watermark; SNAPSHOT_POINT answers {@code term
- * int64 | index int64 | highWatermark int64 | logStartOffset int64} of the leader's latest
- * snapshot.
+ * Replies: APPEND answers {@code baseOffset int64 | nextOffset int64}; DELETE_RECORDS answers the
+ * leader's new {@code logStartOffset int64}; FETCH answers whole batches below both {@code
+ * maxOffset} and the leader's high watermark; SNAPSHOT_POINT answers {@code term int64 | index
+ * int64 | highWatermark int64 | logStartOffset int64} of the leader's latest snapshot.
  */
 final class PartitionRequest {
   static final byte APPEND = 'A';
+  static final byte DELETE_RECORDS = 'D';
   static final byte FETCH = 'F';
   static final byte SNAPSHOT_POINT = 'S';
 
@@ -30,6 +32,13 @@ final class PartitionRequest {
   static Message append(ByteBuffer batches) {
     final ByteBuffer content = ByteBuffer.allocate(1 + batches.remaining());
     content.put(APPEND).put(batches.duplicate()).flip();
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(content));
+  }
+
+  /** Moves every replica's log start up to {@code offset} (bounded there by the high watermark). */
+  static Message deleteRecords(long offset) {
+    final ByteBuffer content = ByteBuffer.allocate(9);
+    content.put(DELETE_RECORDS).putLong(offset).flip();
     return Message.valueOf(UnsafeByteOperations.unsafeWrap(content));
   }
 
@@ -57,6 +66,11 @@ final class PartitionRequest {
 
   static Message appendReply(long baseOffset, long nextOffset) {
     final ByteBuffer reply = ByteBuffer.allocate(16).putLong(baseOffset).putLong(nextOffset).flip();
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(reply));
+  }
+
+  static Message deleteRecordsReply(long logStartOffset) {
+    final ByteBuffer reply = ByteBuffer.allocate(8).putLong(logStartOffset).flip();
     return Message.valueOf(UnsafeByteOperations.unsafeWrap(reply));
   }
 

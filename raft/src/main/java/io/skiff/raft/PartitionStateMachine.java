@@ -49,6 +49,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>High watermark</b> = the offset after the last applied batch; it moves in {@link
  * #applyTransaction} and {@link HighWatermarkListener}s hear of it at once.
  *
+ * <p><b>DeleteRecords</b> is a Raft entry of its own ({@link DeleteRecordsEntry}, log data only):
+ * applying it moves the log start of every replica, not only the leader's, to {@code min(offset,
+ * high watermark)}.
+ *
  * <p><b>Snapshots</b> are "the log up to the high watermark": taking one fsyncs the partition log
  * and records the point, after which Ratis may purge its log. A follower behind the purge point is
  * told to install a snapshot and catches up through the {@link ReplicaFetcher}.
@@ -188,9 +192,15 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
     final ByteString content = request.getMessage().getContent();
-    if (PartitionRequest.type(content) != PartitionRequest.APPEND) {
-      throw new IOException(partition + ": not a write request: type " + content.byteAt(0));
-    }
+    return switch (PartitionRequest.type(content)) {
+      case PartitionRequest.APPEND -> startAppend(request, content);
+      case PartitionRequest.DELETE_RECORDS -> startDeleteRecords(request, content);
+      default ->
+          throw new IOException(partition + ": not a write request: type " + content.byteAt(0));
+    };
+  }
+
+  private TransactionContext startAppend(RaftClientRequest request, ByteString content) {
     // The payload is validated by ReplicatedPartition before submission; make it mutable once.
     final ByteBuffer batches = ByteBuffer.allocate(content.size() - 1);
     content.substring(1).copyTo(batches);
@@ -204,6 +214,16 @@ public final class PartitionStateMachine extends LifecycleStateMachine
         .setLogData(pending.header().asByteString())
         .setStateMachineData(UnsafeByteOperations.unsafeWrap(batches))
         .setStateMachineContext(pending)
+        .build();
+  }
+
+  /** A DeleteRecords entry is its log data alone: no batches, nothing for {@link #write}. */
+  private TransactionContext startDeleteRecords(RaftClientRequest request, ByteString content) {
+    final long offset = PartitionRequest.payload(content).getLong();
+    return TransactionContext.newBuilder()
+        .setStateMachine(this)
+        .setClientRequest(request)
+        .setLogData(new DeleteRecordsEntry(offset).asByteString())
         .build();
   }
 
@@ -377,10 +397,14 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     final LogEntryProto entry = trx.getLogEntry();
-    final EntryHeader header = EntryHeader.read(entry.getStateMachineLogEntry().getLogData());
+    final ByteString logData = entry.getStateMachineLogEntry().getLogData();
+    final EntryHeader header = EntryHeader.read(logData);
     updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     if (header == null) {
-      return CompletableFuture.completedFuture(Message.EMPTY);
+      final DeleteRecordsEntry delete = DeleteRecordsEntry.read(logData);
+      return delete == null
+          ? CompletableFuture.completedFuture(Message.EMPTY)
+          : applyDeleteRecords(entry.getIndex(), delete);
     }
     unapplied.headMap(entry.getIndex(), true).clear();
     if (header.nextOffset() > log.logEndOffset()) {
@@ -402,6 +426,21 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
     return CompletableFuture.completedFuture(
         PartitionRequest.appendReply(header.baseOffset(), header.nextOffset()));
+  }
+
+  /**
+   * Moves this replica's log start, bounded by the high watermark at this point of the Raft log
+   * (the same on every replica); answers the new log start.
+   */
+  private CompletableFuture<Message> applyDeleteRecords(long index, DeleteRecordsEntry delete) {
+    try {
+      log.deleteRecordsBefore(Math.min(delete.offset(), highWatermark));
+      return CompletableFuture.completedFuture(
+          PartitionRequest.deleteRecordsReply(log.logStartOffset()));
+    } catch (IOException | RuntimeException e) {
+      LOG.error("{}: cannot apply delete-records entry {} ({})", partition, index, delete, e);
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   // ---- read-only queries served by the leader ----

@@ -141,6 +141,10 @@ public final class ReplicaFetcher implements AutoCloseable {
         release(maxBytes);
       }
     }
+    if (log.logStartOffset() < point.logStartOffset()) {
+      // DeleteRecords entries behind the leader's purge point never reach this replica.
+      log.deleteRecordsBefore(point.logStartOffset());
+    }
     LOG.info(
         "{}: caught up from offset {} to {} (snapshot index {})",
         machine.partition(),

@@ -2,6 +2,7 @@ package io.skiff.raft;
 
 import io.skiff.log.FetchSlice;
 import io.skiff.log.InvalidBatchException;
+import io.skiff.log.OffsetOutOfRangeException;
 import io.skiff.log.RecordBatchSequence;
 import io.skiff.log.SegmentedLog;
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -18,13 +20,17 @@ import org.apache.ratis.server.RaftServer;
 
 /**
  * A partition as the broker layer sees it: append batches through Raft, read committed batches
- * zero-copy, watch the high watermark, ask who leads.
+ * zero-copy, delete records below an offset on every replica, watch the high watermark, ask who
+ * leads.
  *
  * <p>Appends are submitted straight to the local Raft server (no loopback RPC). Thread-safe.
  */
 public final class ReplicatedPartition {
   private static final ThreadLocal<RecordBatchSequence> VALIDATOR =
       ThreadLocal.withInitial(RecordBatchSequence::new);
+
+  /** The offset argument of {@link #deleteRecordsBefore} that means "the high watermark". */
+  public static final long HIGH_WATERMARK = -1;
 
   private final RaftNode node;
   private final PartitionStateMachine machine;
@@ -65,21 +71,8 @@ public final class ReplicatedPartition {
     final long callId = node.nextCallId();
     final CompletableFuture<AppendResult> written =
         acks == Acks.LEADER ? machine.expectWrite(callId) : null;
-    final RaftClientRequest request =
-        RaftClientRequest.newBuilder()
-            .setClientId(node.clientId())
-            .setServerId(node.peerId())
-            .setGroupId(groupId)
-            .setCallId(callId)
-            .setMessage(PartitionRequest.append(batches))
-            .setType(RaftClientRequest.writeRequestType())
-            .build();
-    CompletableFuture<AppendResult> committed;
-    try {
-      committed = node.server().submitClientRequestAsync(request).thenApply(this::toResult);
-    } catch (IOException e) {
-      committed = CompletableFuture.failedFuture(e);
-    }
+    final CompletableFuture<AppendResult> committed =
+        submit(callId, PartitionRequest.append(batches)).thenApply(this::toAppendResult);
     if (written == null) {
       return committed;
     }
@@ -93,10 +86,58 @@ public final class ReplicatedPartition {
     return written;
   }
 
-  private AppendResult toResult(RaftClientReply reply) {
+  /**
+   * Drops the records below {@code offset} from every replica (Kafka's DeleteRecords): the leader
+   * replicates the request as a Raft entry, and each replica moves its log start when it applies
+   * it. Offsets inside a batch are fine; whole segments below the new start are deleted.
+   *
+   * @param offset the new log start; {@link #HIGH_WATERMARK} (-1) means the high watermark
+   * @return completes with the new log start once the entry is committed and applied here; fails
+   *     with {@link NotLeaderException} when this node does not lead the partition, and with {@link
+   *     OffsetOutOfRangeException} when {@code offset} is above the high watermark
+   */
+  public CompletableFuture<Long> deleteRecordsBefore(long offset) {
+    if (!isLeader()) {
+      return CompletableFuture.failedFuture(
+          new NotLeaderException(id(), leaderNodeId().orElse(-1), null));
+    }
+    final long highWatermark = machine.highWatermark();
+    final long target = offset == HIGH_WATERMARK ? highWatermark : offset;
+    if (target < 0 || target > highWatermark) {
+      return CompletableFuture.failedFuture(
+          new OffsetOutOfRangeException(id().toString(), offset, logStartOffset(), highWatermark));
+    }
+    return submit(node.nextCallId(), PartitionRequest.deleteRecords(target))
+        .thenApply(reply -> toResult(reply, "delete-records").getLong());
+  }
+
+  /** Submits a write to the local Raft server, which must lead the group. */
+  private CompletableFuture<RaftClientReply> submit(long callId, Message message) {
+    final RaftClientRequest request =
+        RaftClientRequest.newBuilder()
+            .setClientId(node.clientId())
+            .setServerId(node.peerId())
+            .setGroupId(groupId)
+            .setCallId(callId)
+            .setMessage(message)
+            .setType(RaftClientRequest.writeRequestType())
+            .build();
+    try {
+      return node.server().submitClientRequestAsync(request);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private AppendResult toAppendResult(RaftClientReply reply) {
+    final ByteBuffer b = toResult(reply, "append");
+    return new AppendResult(b.getLong(), b.getLong());
+  }
+
+  /** The reply's content, or the exception a caller acts on (not leader, not ready, failed). */
+  private ByteBuffer toResult(RaftClientReply reply, String operation) {
     if (reply.isSuccess()) {
-      final ByteBuffer b = reply.getMessage().getContent().asReadOnlyByteBuffer();
-      return new AppendResult(b.getLong(), b.getLong());
+      return reply.getMessage().getContent().asReadOnlyByteBuffer();
     }
     if (reply.getNotLeaderException() != null) {
       final var suggested = reply.getNotLeaderException().getSuggestedLeader();
@@ -107,7 +148,8 @@ public final class ReplicatedPartition {
       throw new NotLeaderException(id(), node.config().nodeId(), "leader not ready yet");
     }
     throw new CompletionException(
-        new IOException(id() + ": append failed: " + reply.getException(), reply.getException()));
+        new IOException(
+            id() + ": " + operation + " failed: " + reply.getException(), reply.getException()));
   }
 
   /**

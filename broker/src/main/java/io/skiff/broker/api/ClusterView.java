@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.raft.PartitionMembership;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.BrokerInfo;
@@ -98,6 +99,11 @@ public final class ClusterView {
   /** The leader epoch (Raft term) if hosted here, else -1. */
   public int leaderEpoch(TopicInfo topic, int partition) {
     return local(topic, partition).map(p -> (int) p.leaderEpoch()).orElse(-1);
+  }
+
+  /** Leader transfers (preferred leader elections) of any partition, hosted here or not. */
+  public PartitionMembership membership() {
+    return raft.membership();
   }
 
   public Optional<BrokerInfo> broker(int nodeId) {

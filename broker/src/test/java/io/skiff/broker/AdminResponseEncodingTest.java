@@ -1,0 +1,290 @@
+package io.skiff.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.skiff.broker.api.ApiRegistry;
+import io.skiff.broker.api.RequestContext;
+import io.skiff.log.TestBatches;
+import io.skiff.raft.Acks;
+import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.metadata.TopicInfo;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
+import org.apache.kafka.common.ElectionType;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.message.CreatePartitionsRequestData;
+import org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic;
+import org.apache.kafka.common.message.CreatePartitionsResponseData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
+import org.apache.kafka.common.message.DescribeClusterRequestData;
+import org.apache.kafka.common.message.DescribeClusterResponseData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData.DescribeConfigsResource;
+import org.apache.kafka.common.message.DescribeConfigsResponseData;
+import org.apache.kafka.common.message.ElectLeadersRequestData;
+import org.apache.kafka.common.message.ElectLeadersRequestData.TopicPartitions;
+import org.apache.kafka.common.message.ElectLeadersResponseData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig;
+import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The admin handlers' responses encode at every version they are registered for: each handler
+ * answers a request with successes and errors at each version, and the answer is written and read
+ * back with Kafka's codec at that version. Setting a field the version lacks would throw here.
+ */
+class AdminResponseEncodingTest {
+  @TempDir static Path dir;
+
+  private static BrokerCluster cluster;
+  private static Broker broker;
+
+  @BeforeAll
+  static void startBrokerWithATopic() throws Exception {
+    cluster = new BrokerCluster(dir, 1, Map.of());
+    broker = cluster.broker(1);
+    final TopicInfo topic =
+        broker
+            .raft()
+            .metadata()
+            .createTopic("t", 2, 1, Map.of("retention.ms", "1000"))
+            .get(60, TimeUnit.SECONDS);
+    for (int p = 0; p < 2; p++) {
+      final ReplicatedPartition replica = awaitLeader(topic, p);
+      replica.append(TestBatches.batch(0, 10, 10, 0), Acks.ALL).get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    cluster.close();
+  }
+
+  @Test
+  void describeClusterEncodesAtEveryVersion() throws Exception {
+    forEachVersion(
+        ApiKeys.DESCRIBE_CLUSTER,
+        DescribeClusterRequestData::new,
+        (version, decoded) -> {
+          final var r = (DescribeClusterResponseData) decoded;
+          assertThat(r.clusterId()).isEqualTo("skiff-cluster");
+          assertThat(r.brokers()).hasSize(1);
+        });
+  }
+
+  @Test
+  void createPartitionsEncodesAtEveryVersion() throws Exception {
+    forEachVersion(
+        ApiKeys.CREATE_PARTITIONS,
+        () ->
+            new CreatePartitionsRequestData()
+                .setValidateOnly(true)
+                .setTimeoutMs(30_000)
+                .setTopics(
+                    new CreatePartitionsRequestData.CreatePartitionsTopicCollection(
+                        List.of(
+                                new CreatePartitionsTopic().setName("t").setCount(3),
+                                new CreatePartitionsTopic().setName("missing").setCount(3))
+                            .iterator())),
+        (version, decoded) -> {
+          final var r = (CreatePartitionsResponseData) decoded;
+          assertThat(r.results().get(0).errorCode()).isEqualTo(Errors.NONE.code());
+          assertThat(r.results().get(1).errorCode())
+              .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+          assertThat(r.results().get(1).errorMessage()).contains("missing");
+        });
+  }
+
+  @Test
+  void describeConfigsEncodesAtEveryVersion() throws Exception {
+    forEachVersion(
+        ApiKeys.DESCRIBE_CONFIGS,
+        () ->
+            new DescribeConfigsRequestData()
+                .setIncludeSynonyms(true)
+                .setResources(
+                    List.of(
+                        resource(ConfigResource.Type.TOPIC, "t"),
+                        resource(ConfigResource.Type.TOPIC, "missing"),
+                        resource(ConfigResource.Type.BROKER, "1"),
+                        resource(ConfigResource.Type.BROKER_LOGGER, "1"))),
+        (version, decoded) -> {
+          final var results = ((DescribeConfigsResponseData) decoded).results();
+          assertThat(results)
+              .extracting(DescribeConfigsResponseData.DescribeConfigsResult::errorCode)
+              .containsExactly(
+                  Errors.NONE.code(),
+                  Errors.UNKNOWN_TOPIC_OR_PARTITION.code(),
+                  Errors.NONE.code(),
+                  Errors.INVALID_REQUEST.code());
+          assertThat(results.get(0).configs())
+              .anySatisfy(
+                  c -> {
+                    assertThat(c.name()).isEqualTo("retention.ms");
+                    assertThat(c.value()).isEqualTo("1000");
+                    assertThat(c.synonyms()).isNotEmpty();
+                  });
+          assertThat(results.get(2).configs()).anySatisfy(c -> assertThat(c.readOnly()).isTrue());
+        });
+  }
+
+  @Test
+  void incrementalAlterConfigsEncodesAtEveryVersion() throws Exception {
+    forEachVersion(
+        ApiKeys.INCREMENTAL_ALTER_CONFIGS,
+        () -> {
+          final var topic =
+              new AlterConfigsResource()
+                  .setResourceType(ConfigResource.Type.TOPIC.id())
+                  .setResourceName("t");
+          topic.configs().add(alter("retention.ms", OpType.SET, "2000"));
+          final var bad =
+              new AlterConfigsResource()
+                  .setResourceType(ConfigResource.Type.TOPIC.id())
+                  .setResourceName("t2");
+          final var brokerResource =
+              new AlterConfigsResource()
+                  .setResourceType(ConfigResource.Type.BROKER.id())
+                  .setResourceName("1");
+          brokerResource.configs().add(alter("num.partitions", OpType.SET, "3"));
+          final var request = new IncrementalAlterConfigsRequestData().setValidateOnly(true);
+          request.resources().add(topic);
+          request.resources().add(bad);
+          request.resources().add(brokerResource);
+          return request;
+        },
+        (version, decoded) ->
+            assertThat(((IncrementalAlterConfigsResponseData) decoded).responses())
+                .extracting(r -> Errors.forCode(r.errorCode()))
+                .containsExactly(
+                    Errors.NONE, Errors.UNKNOWN_TOPIC_OR_PARTITION, Errors.INVALID_REQUEST));
+  }
+
+  @Test
+  void deleteRecordsEncodesAtEveryVersion() throws Exception {
+    forEachVersion(
+        ApiKeys.DELETE_RECORDS,
+        () -> {
+          final var topic = new DeleteRecordsTopic().setName("t");
+          topic.partitions().add(new DeleteRecordsPartition().setPartitionIndex(0).setOffset(5));
+          topic.partitions().add(new DeleteRecordsPartition().setPartitionIndex(1).setOffset(99));
+          topic.partitions().add(new DeleteRecordsPartition().setPartitionIndex(7).setOffset(1));
+          return new DeleteRecordsRequestData().setTimeoutMs(30_000).setTopics(List.of(topic));
+        },
+        (version, decoded) -> {
+          final var partitions =
+              ((DeleteRecordsResponseData) decoded).topics().find("t").partitions();
+          assertThat(partitions.find(0).errorCode()).isEqualTo(Errors.NONE.code());
+          assertThat(partitions.find(0).lowWatermark()).isEqualTo(5);
+          assertThat(partitions.find(1).errorCode()).isEqualTo(Errors.OFFSET_OUT_OF_RANGE.code());
+          assertThat(partitions.find(7).errorCode())
+              .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+        });
+  }
+
+  @Test
+  void electLeadersEncodesAtEveryVersion() throws Exception {
+    forEachVersion(
+        ApiKeys.ELECT_LEADERS,
+        () -> {
+          final var request = new ElectLeadersRequestData().setTimeoutMs(30_000);
+          request
+              .topicPartitions()
+              .add(new TopicPartitions().setTopic("t").setPartitions(List.of(0)));
+          request
+              .topicPartitions()
+              .add(new TopicPartitions().setTopic("missing").setPartitions(List.of(0)));
+          return request;
+        },
+        (version, decoded) -> {
+          final var results = ((ElectLeadersResponseData) decoded).replicaElectionResults();
+          assertThat(results.get(0).partitionResult().get(0).errorCode())
+              .isEqualTo(Errors.ELECTION_NOT_NEEDED.code());
+          assertThat(results.get(1).partitionResult().get(0).errorCode())
+              .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+        });
+    final ApiRegistry.Entry entry = broker.apis().get(ApiKeys.ELECT_LEADERS);
+    final var unclean =
+        new ElectLeadersRequestData()
+            .setElectionType(ElectionType.UNCLEAN.value)
+            .setTopicPartitions(null);
+    final var decoded =
+        (ElectLeadersResponseData) roundTrip(ApiKeys.ELECT_LEADERS, entry.maxVersion(), unclean);
+    assertThat(decoded.errorCode()).isEqualTo(Errors.INVALID_REQUEST.code());
+  }
+
+  /** Checks a decoded response of one version. */
+  @FunctionalInterface
+  private interface Check {
+    void accept(short version, ApiMessage decoded) throws Exception;
+  }
+
+  private static void forEachVersion(ApiKeys key, Supplier<ApiMessage> request, Check check)
+      throws Exception {
+    final ApiRegistry.Entry entry = broker.apis().get(key);
+    assertThat(entry).as("%s is registered", key).isNotNull();
+    assertThat(entry.minVersion()).isGreaterThanOrEqualTo(key.oldestVersion());
+    for (short v = entry.minVersion(); v <= entry.maxVersion(); v++) {
+      check.accept(v, roundTrip(key, v, request.get()));
+    }
+  }
+
+  /** Has the handler answer at {@code version}, encodes the answer, and decodes it again. */
+  private static ApiMessage roundTrip(ApiKeys key, short version, ApiMessage request)
+      throws Exception {
+    final RequestContext context =
+        new RequestContext(
+            new RequestHeader(key, version, "encoding-test", 1), new InetSocketAddress(0));
+    final ApiMessage response =
+        broker.apis().get(key).handler().handle(context, request).get(60, TimeUnit.SECONDS);
+    final ObjectSerializationCache cache = new ObjectSerializationCache();
+    final ByteBuffer buffer = ByteBuffer.allocate(response.size(cache, version));
+    response.write(new ByteBufferAccessor(buffer), cache, version);
+    assertThat(buffer.remaining()).as("%s v%d fills its size exactly", key, version).isZero();
+    buffer.flip();
+    final ApiMessage decoded = key.messageType.newResponse();
+    decoded.read(new ByteBufferAccessor(buffer), version);
+    return decoded;
+  }
+
+  private static DescribeConfigsResource resource(ConfigResource.Type type, String name) {
+    return new DescribeConfigsResource().setResourceType(type.id()).setResourceName(name);
+  }
+
+  private static AlterableConfig alter(String name, OpType op, String value) {
+    return new AlterableConfig().setName(name).setConfigOperation(op.id()).setValue(value);
+  }
+
+  private static ReplicatedPartition awaitLeader(TopicInfo topic, int partition)
+      throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      final var replica = broker.raft().partition(topic.partition(partition));
+      if (replica.isPresent() && replica.get().isLeaderReady()) {
+        return replica.get();
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no leader for " + topic.partition(partition) + " within 60 s");
+  }
+}
