@@ -36,9 +36,13 @@ final class RatisProperties {
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.raftSegmentBytes()));
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(64 << 10));
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
-    // The batch bytes must not be cached in Ratis' log cache: the leader reads them back from the
-    // partition log (page cache) when a follower needs an old entry.
-    RaftServerConfigKeys.Log.StateMachineData.setCachingEnabled(p, false);
+    // "The state machine caches the data": Ratis then keeps entries in its log cache *without* the
+    // batch bytes (false would hold every batch on the heap and count it toward segment size). The
+    // leader reads them back from the partition log (page cache) when a follower needs them.
+    RaftServerConfigKeys.Log.StateMachineData.setCachingEnabled(p, true);
+    // Composing appends asynchronously runs each step on CompletableFuture's default executor,
+    // which on machines with two or fewer cores starts a new thread per task.
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
     RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
     // A follower behind the purged log catches up through the replica fetcher, not by Ratis
     // shipping snapshot files.
