@@ -1,6 +1,7 @@
 package io.skiff.log;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 
@@ -30,6 +31,26 @@ public record FetchSlice(
 
   public boolean isEmpty() {
     return length == 0;
+  }
+
+  /**
+   * Copies the slice into a new heap buffer, for the paths that must hand bytes to a library that
+   * wants them in memory (Raft replication); the fetch path uses {@link #transferTo} instead.
+   *
+   * @throws IOException if the segment file ends before the slice does (it was truncated)
+   */
+  public ByteBuffer copyToHeap() throws IOException {
+    final ByteBuffer bytes = ByteBuffer.allocate(length);
+    while (bytes.hasRemaining()) {
+      if (channel.read(bytes, position + bytes.position()) < 0) {
+        throw new IOException(
+            "segment file ended at "
+                + (position + bytes.position())
+                + " inside a slice ending at "
+                + (position + length));
+      }
+    }
+    return bytes.flip();
   }
 
   /**

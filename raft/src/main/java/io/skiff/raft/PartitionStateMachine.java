@@ -380,13 +380,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
                 + header
                 + ")");
       }
-      final ByteBuffer bytes = ByteBuffer.allocate(slice.length());
-      while (bytes.hasRemaining()) {
-        if (slice.channel().read(bytes, slice.position() + bytes.position()) < 0) {
-          throw new IOException(partition + ": segment ended early reading " + header);
-        }
-      }
-      return CompletableFuture.completedFuture(UnsafeByteOperations.unsafeWrap(bytes.flip()));
+      return CompletableFuture.completedFuture(UnsafeByteOperations.unsafeWrap(slice.copyToHeap()));
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -469,11 +463,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     final int maxBytes = request.getInt();
     final long maxOffset = request.getLong();
     final FetchSlice slice = log.read(offset, maxBytes, Math.min(maxOffset, highWatermark));
-    final ByteBuffer bytes = ByteBuffer.allocate(slice.length());
-    while (bytes.hasRemaining()) {
-      slice.channel().read(bytes, slice.position() + bytes.position());
-    }
-    return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes.flip()));
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(slice.copyToHeap()));
   }
 
   // ---- snapshots and catch-up ----
