@@ -61,7 +61,8 @@ public final class KafkaErrors {
     return unwrap(error).getMessage();
   }
 
-  static Throwable unwrap(Throwable error) {
+  /** The cause inside any CompletionException/ExecutionException wrappers. */
+  public static Throwable unwrap(Throwable error) {
     Throwable e = error;
     while ((e instanceof CompletionException || e instanceof ExecutionException)
         && e.getCause() != null) {

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.skiff.broker.api.ApiRegistry;
+import io.skiff.broker.api.KafkaErrors;
 import io.skiff.broker.api.RequestContext;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -161,10 +162,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
   }
 
   private ApiMessage errorResponse(AbstractRequest request, Throwable error) {
-    final Throwable cause =
-        error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-            ? error.getCause()
-            : error;
+    final Throwable cause = KafkaErrors.unwrap(error);
     if (Errors.forException(cause) == Errors.UNKNOWN_SERVER_ERROR) {
       LOG.error("{} failed with an unexpected error", request.apiKey(), cause);
     }
