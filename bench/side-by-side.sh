@@ -30,11 +30,18 @@
 #      the same $RECORDS records, so both systems get a consumer number even without group support
 #   5. samples VmRSS of every broker process (sum over the RF broker JVMs) every 0.5 s from the
 #      moment the brokers are up until the end of step 4; reports the value after start and the peak
-#   6. stops the brokers (trap on EXIT/INT/TERM) and deletes all data and the temp dir
+#   6. records every broker JVM with JFR (jcmd JFR.start, default settings plus per-second
+#      jdk.ThreadAllocationStatistics) from just before step 3 to the end of step 4, and summarises
+#      the recordings with io.skiff.bench.memory.JfrMemoryReport (bench/target/skiff-benchmarks.jar):
+#      heap bytes the brokers allocated, per MB produced, and GC pauses (p99, max) — the same
+#      measurement for both systems. In that window each produced MB is written on RF replicas and
+#      read twice by consumers.
+#   7. stops the brokers (trap on EXIT/INT/TERM) and deletes all data and the temp dir
 #
 # It prints one table row per run (MB = 2^20 bytes, as the Kafka tools print it):
 #   system | RF | producer MB/s | records/s | avg ms | p99 ms | broker CPU while producing | consumer MB/s (ConsumerPerformance)
-#   | consumer MB/s (assign) | RSS after start MB | peak RSS MB | load1 before / after | errors
+#   | consumer MB/s (assign) | broker heap alloc MB per MB produced | GC pause p99 / max ms
+#   | RSS after start MB | peak RSS MB | load1 before / after | errors
 # "errors" counts lines with Exception/ERROR/WARN in the producer output, and ERROR and WARN lines in
 # the broker logs.
 # Rows are appended to $RESULTS if set. If KEEP=DIR is set, tool outputs and broker logs of each run
@@ -43,7 +50,7 @@
 #
 # Environment (defaults): RECORDS (4000000), RECORD_SIZE (1024), PARTITIONS (3), HEAP (1g),
 #   PRODUCER_PROPS (above), SKIFF_LOG (warn), KAFKA_PEER (/work/shared/bench/kafka-peer.sh), SKIFF_HOME (this
-#   checkout), RESULTS, KEEP. Build Skiff first: ./mvnw -B -q -DskipTests package -pl broker -am
+#   checkout), RESULTS, KEEP. Build Skiff first: ./mvnw -B -q -DskipTests package -pl broker,bench -am
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,8 +67,8 @@ TOPIC=sbs
 SKIFF_BASE=29092
 
 header() {
-  printf '| system | RF | producer MB/s | records/s | avg ms | p99 ms | broker CPU while producing | consumer MB/s (ConsumerPerformance) | consumer MB/s (assign) | RSS after start MB | peak RSS MB | load1 before / after | errors |\n'
-  printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+  printf '| system | RF | producer MB/s | records/s | avg ms | p99 ms | broker CPU while producing | consumer MB/s (ConsumerPerformance) | consumer MB/s (assign) | broker heap alloc MB per MB produced | GC pause p99 / max ms | RSS after start MB | peak RSS MB | load1 before / after | errors |\n'
+  printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 }
 
 if [ "${1:-}" = all ]; then
@@ -197,6 +204,13 @@ tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --creat
   --partitions "$PARTITIONS" --replication-factor "$RF" > "$WORK/topic.out" 2>&1 || { cat "$WORK/topic.out" >&2; exit 1; }
 sleep 3 # let partition leaders settle before the clock starts (same for both systems)
 
+# ---- JFR on every broker JVM, from here to the end of the consumers ---------------------------
+REPORT_JAR="$SKIFF_HOME/bench/target/skiff-benchmarks.jar"
+for i in "${!BROKER_PIDS[@]}"; do
+  jcmd "${BROKER_PIDS[$i]}" JFR.start name=sbs settings=default 'jdk.ThreadAllocationStatistics#period=1s' \
+    > "$WORK/jfr-start-$i.out" 2>&1 || say "JFR did not start on broker pid ${BROKER_PIDS[$i]}"
+done
+
 # ---- produce --------------------------------------------------------------------------------
 say "ProducerPerformance: $RECORDS x $RECORD_SIZE B, $PRODUCER_PROPS"
 CPU0=$(cpu_ticks); T0=$(date +%s.%N)
@@ -292,6 +306,25 @@ A_MBS=$(sed -nE 's/.* MB\/s=([0-9.]+).*/\1/p' <<< "$ALINE")
 A_N=$(sed -nE 's/.*records=([0-9]+) .*/\1/p' <<< "$ALINE")
 if [ -n "$A_MBS" ] && [ "${A_N:-0}" -lt "$RECORDS" ]; then A_MBS="$A_MBS (only $A_N records)"; fi
 
+# ---- JFR summary ----------------------------------------------------------------------------
+JFRS=()
+for i in "${!BROKER_PIDS[@]}"; do
+  if jcmd "${BROKER_PIDS[$i]}" JFR.dump name=sbs filename="$WORK/broker-$i.jfr" > /dev/null 2>&1; then
+    JFRS+=("$WORK/broker-$i.jfr")
+  fi
+  jcmd "${BROKER_PIDS[$i]}" JFR.stop name=sbs > /dev/null 2>&1 || true
+done
+ALLOC_PER_MB=n/a; GC_P99=n/a
+if [ -f "$REPORT_JAR" ] && [ "${#JFRS[@]}" -gt 0 ]; then
+  JLINE=$(java -cp "$REPORT_JAR" io.skiff.bench.memory.JfrMemoryReport "${JFRS[@]}" 2> "$WORK/jfr-report.out" || true)
+  say "jfr: ${JLINE:-no summary}"
+  ALLOC=$(sed -nE 's/.*allocated_bytes=([0-9]+).*/\1/p' <<< "$JLINE")
+  [ -z "$ALLOC" ] || ALLOC_PER_MB=$(awk -v a="$ALLOC" -v r="$RECORDS" -v s="$RECORD_SIZE" 'BEGIN{printf "%.2f", a / (r * s)}')
+  GC_P99="$(sed -nE 's/.*gc_pause_p99_ms=([0-9.]+).*/\1/p' <<< "$JLINE") / $(sed -nE 's/.*gc_pause_max_ms=([0-9.]+).*/\1/p' <<< "$JLINE")"
+else
+  say "no JFR summary: build $REPORT_JAR (./mvnw -B -q -DskipTests package -pl bench -am)"
+fi
+
 # ---- report ---------------------------------------------------------------------------------
 kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""
 RSS_PEAK=$(cat "$WORK/rss-peak.txt" 2>/dev/null || echo 0)
@@ -307,8 +340,9 @@ if [ "$P_ERR" -gt 0 ] || [ "$B_ERR" -gt 0 ] || [ "$B_WARN" -gt 0 ] || [ -z "$PLI
   done
 fi
 [ -n "${NO_HEADER:-}" ] || header
-ROW=$(printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %s / %s | producer %s; broker %s ERROR, %s WARN |' \
+ROW=$(printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %s / %s | producer %s; broker %s ERROR, %s WARN |' \
   "$LABEL" "$RF" "${P_MBS:-n/a}" "${P_RPS:-n/a}" "${P_AVG:-n/a}" "${P_P99:-n/a}" "$P_CPU" "${C_MBS:-failed}" "${A_MBS:-failed}" \
+  "$ALLOC_PER_MB" "$GC_P99" \
   $((RSS_START / 1024)) $((RSS_PEAK / 1024)) "$LOAD_BEFORE" "$(cut -d' ' -f1 /proc/loadavg)" "$P_ERR" "$B_ERR" "$B_WARN")
 echo "$ROW"
 [ -z "${RESULTS:-}" ] || echo "$ROW" >> "$RESULTS"
