@@ -24,6 +24,7 @@ import io.skiff.broker.net.KafkaServer;
 import io.skiff.broker.net.NetworkMetrics;
 import io.skiff.raft.PartitionReconciler;
 import io.skiff.raft.RaftNode;
+import io.skiff.raft.TopicConfigApplier;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataService;
 import java.io.IOException;
@@ -61,6 +62,7 @@ public final class Broker implements AutoCloseable {
   private MetadataService metadata;
   private ApiRegistry apis;
   private PartitionReconciler reconciler;
+  private TopicConfigApplier topicConfigs;
   private KafkaServer kafka;
   private AdminHttpServer admin;
   private ProcessMetrics processMetrics;
@@ -112,6 +114,8 @@ public final class Broker implements AutoCloseable {
             networkMetrics);
     reconciler = new PartitionReconciler(raft);
     metadata.addListener(reconciler);
+    topicConfigs = new TopicConfigApplier(raft);
+    metadata.addListener(topicConfigs);
     register();
     startAdmin();
     scheduler.scheduleWithFixedDelay(
@@ -284,6 +288,9 @@ public final class Broker implements AutoCloseable {
     }
     if (kafka != null) {
       kafka.close();
+    }
+    if (topicConfigs != null) {
+      metadata.removeListener(topicConfigs);
     }
     if (reconciler != null) {
       metadata.removeListener(reconciler);

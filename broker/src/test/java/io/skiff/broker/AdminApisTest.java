@@ -39,6 +39,7 @@ import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.OffsetOutOfRangeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -164,6 +165,17 @@ class AdminApisTest {
     awaitOverrides("altered", Map.of("retention.ms", "5000", "max.message.bytes", "2000"));
     assertEntry(
         describe(topic), "retention.ms", "5000", ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG);
+    awaitLogSettings("altered", 5000, 2000);
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(KafkaClientsTest.producerProps(cluster.bootstrap()))) {
+      assertThatThrownBy(
+              () ->
+                  producer
+                      .send(new ProducerRecord<>("altered", "k", "v".repeat(3000)))
+                      .get(WAIT_S, TimeUnit.SECONDS))
+          .as("max.message.bytes=2000 is in force on the leader")
+          .hasCauseInstanceOf(RecordTooLargeException.class);
+    }
 
     admin
         .incrementalAlterConfigs(
@@ -177,6 +189,7 @@ class AdminApisTest {
     awaitOverrides("altered", Map.of("max.message.bytes", "2000"));
     assertEntry(
         describe(topic), "retention.ms", "604800000", ConfigEntry.ConfigSource.DEFAULT_CONFIG);
+    awaitLogSettings("altered", 604800000, 2000);
 
     assertAlterRefused(topic, set("retention.ms", "soon"), InvalidConfigurationException.class);
     assertAlterRefused(topic, set("segment.bytes", "12"), InvalidConfigurationException.class);
@@ -349,6 +362,28 @@ class AdminApisTest {
                             .map(t -> t.configs().equals(overrides))
                             .orElse(false)),
         "overrides " + overrides + " of " + name + " on every broker");
+  }
+
+  /** Every replica's partition log has the given retention and batch limit in force. */
+  private static void awaitLogSettings(String name, long retentionMs, int maxBatchBytes)
+      throws InterruptedException {
+    awaitTrue(
+        () ->
+            cluster.runningIds().stream()
+                .allMatch(
+                    n -> {
+                      final var broker = cluster.broker(n).raft();
+                      final var topic = broker.metadata().image().topic(name).orElseThrow();
+                      return broker
+                          .partition(topic.partition(0))
+                          .map(p -> p.log().config())
+                          .map(
+                              c ->
+                                  c.retentionMs() == retentionMs
+                                      && c.maxBatchBytes() == maxBatchBytes)
+                          .orElse(false);
+                    }),
+        "retention.ms " + retentionMs + " and max.message.bytes " + maxBatchBytes + " in force");
   }
 
   private static void assertGrowRefused(

@@ -100,6 +100,34 @@ public record LogConfig(
     return b.build();
   }
 
+  /**
+   * This config with a topic's overrides applied, under Kafka's topic-level key names ({@code
+   * retention.ms}, {@code retention.bytes}, {@code segment.bytes}, {@code segment.ms}, {@code
+   * segment.index.bytes}, {@code index.interval.bytes}, {@code max.message.bytes}, {@code
+   * flush.messages}, {@code flush.ms}, {@code file.delete.delay.ms}); other keys (such as {@code
+   * cleanup.policy} or {@code min.insync.replicas}) are not the log's and are ignored.
+   *
+   * @throws IllegalArgumentException naming the key whose value is not a number or out of range
+   */
+  public LogConfig withTopicOverrides(Map<String, String> topicConfigs) {
+    if (topicConfigs.isEmpty()) {
+      return this;
+    }
+    final Reader r = new Reader(topicConfigs);
+    return builder()
+        .segmentBytes(r.intValue("segment.bytes", segmentBytes))
+        .rollMs(r.longValue("segment.ms", rollMs))
+        .indexIntervalBytes(r.intValue("index.interval.bytes", indexIntervalBytes))
+        .maxIndexBytes(r.intValue("segment.index.bytes", maxIndexBytes))
+        .retentionMs(r.longValue("retention.ms", retentionMs))
+        .retentionBytes(r.longValue("retention.bytes", retentionBytes))
+        .flushIntervalMessages(r.longValue("flush.messages", flushIntervalMessages))
+        .flushIntervalMs(r.longValue("flush.ms", flushIntervalMs))
+        .fileDeleteDelayMs(r.longValue("file.delete.delay.ms", fileDeleteDelayMs))
+        .maxBatchBytes(r.intValue("max.message.bytes", maxBatchBytes))
+        .build();
+  }
+
   private static void require(boolean ok, String key, long value, String rule) {
     if (!ok) {
       throw new IllegalArgumentException(

@@ -36,7 +36,7 @@ final class LogSegment implements AutoCloseable {
   private final FileChannel channel;
   private final OffsetIndex offsetIndex;
   private final TimeIndex timeIndex;
-  private final LogConfig config;
+  private volatile LogConfig config; // roll limits and index interval; see reconfigure
   private final long createdMs;
 
   private volatile int size;
@@ -98,6 +98,15 @@ final class LogSegment implements AutoCloseable {
       long nowMs)
       throws IOException {
     return new LogSegment(dir, baseOffset, config, budget, active, nowMs);
+  }
+
+  /**
+   * Puts new settings in force for this (active) segment: its size and age limits and the index
+   * interval; its index files keep the size they were preallocated with. Called under the log's
+   * lock.
+   */
+  void reconfigure(LogConfig newConfig) {
+    this.config = newConfig;
   }
 
   static Path file(Path dir, long baseOffset, String suffix) {

@@ -53,7 +53,7 @@ public final class SegmentedLog implements AutoCloseable {
 
   private final Path dir;
   private final LogDirectory files;
-  private final LogConfig config;
+  private volatile LogConfig config; // replaced under lock by updateConfig
   private final IndexMemoryBudget budget;
   private final EpochClock clock;
   private final ReentrantLock lock = new ReentrantLock();
@@ -104,6 +104,24 @@ public final class SegmentedLog implements AutoCloseable {
 
   public LogConfig config() {
     return config;
+  }
+
+  /**
+   * Puts new settings in force, as a topic config change does: the size and age limits of the
+   * active segment, the index interval, batch size limit, flush intervals and retention apply at
+   * once; a new index size applies from the next segment (index files are preallocated).
+   */
+  public void updateConfig(LogConfig newConfig) {
+    lock.lock();
+    try {
+      config = newConfig;
+      final var active = segments.lastEntry();
+      if (active != null) {
+        active.getValue().reconfigure(newConfig);
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** The first readable offset. */

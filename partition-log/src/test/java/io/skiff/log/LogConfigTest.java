@@ -54,4 +54,30 @@ class LogConfigTest {
     assertThat(LogConfig.fromProperties(Map.of("log.retention.hours", "-1")).retentionMs())
         .isEqualTo(-1);
   }
+
+  @Test
+  void topicOverridesReplaceTheBrokerSettingsUnderTheirTopicNames() {
+    final LogConfig broker = LogConfig.builder().retentionMs(1000).segmentBytes(1 << 20).build();
+    final LogConfig topic =
+        broker.withTopicOverrides(
+            Map.of(
+                "retention.ms", "-1",
+                "segment.bytes", "65536",
+                "max.message.bytes", "2048",
+                "cleanup.policy", "delete",
+                "min.insync.replicas", "2"));
+    assertThat(topic.retentionMs()).isEqualTo(-1);
+    assertThat(topic.segmentBytes()).isEqualTo(65536);
+    assertThat(topic.maxBatchBytes()).isEqualTo(2048);
+    assertThat(topic.rollMs()).isEqualTo(broker.rollMs());
+    assertThat(broker.withTopicOverrides(Map.of())).isSameAs(broker);
+  }
+
+  @Test
+  void rejectsATopicOverrideThatIsNotANumber() {
+    assertThatThrownBy(
+            () -> LogConfig.defaults().withTopicOverrides(Map.of("retention.bytes", "lots")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("retention.bytes");
+  }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.agrona.concurrent.CachedEpochClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -113,6 +114,27 @@ class SegmentedLogTest {
       assertThat(slice.firstOffset()).isLessThanOrEqualTo(offset);
       assertThat(slice.nextOffset()).isGreaterThan(offset);
     }
+  }
+
+  @Test
+  void appliesANewConfigToTheActiveSegmentAndRetention() throws IOException {
+    final SegmentedLog log = open(LogConfig.builder().segmentBytes(1 << 20).build());
+    for (int i = 0; i < 20; i++) {
+      log.append(TestBatches.batch(i * 10L, 10, 50, 1000 + i));
+    }
+    assertThat(log.segmentCount()).isEqualTo(1);
+
+    log.updateConfig(log.config().withTopicOverrides(Map.of("segment.bytes", "4096")));
+    for (int i = 20; i < 40; i++) {
+      log.append(TestBatches.batch(i * 10L, 10, 50, 1000 + i));
+    }
+    assertThat(log.segmentCount()).as("rolls at the new, smaller size").isGreaterThan(3);
+
+    final long total = log.sizeInBytes();
+    log.updateConfig(log.config().withTopicOverrides(Map.of("retention.bytes", "8192")));
+    log.applyRetention(log.logEndOffset());
+    assertThat(log.sizeInBytes()).isLessThan(total).isLessThanOrEqualTo(8192 + 4096);
+    assertThat(log.logStartOffset()).isPositive();
   }
 
   @Test

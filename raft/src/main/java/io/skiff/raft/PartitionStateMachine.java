@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import org.agrona.concurrent.EpochClock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
@@ -67,7 +68,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   private final PartitionId partition;
   private final Path logDir;
-  private final LogConfig logConfig;
+  private final Supplier<LogConfig> logConfig;
   private final IndexMemoryBudget budget;
   private final EpochClock clock;
   private final boolean fsync;
@@ -91,7 +92,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   PartitionStateMachine(
       PartitionId partition,
       Path logDir,
-      LogConfig logConfig,
+      Supplier<LogConfig> logConfig,
       IndexMemoryBudget budget,
       EpochClock clock,
       boolean fsync,
@@ -148,7 +149,12 @@ public final class PartitionStateMachine extends LifecycleStateMachine
         () -> {
           super.initialize(server, groupId, storage);
           snapshots.init(storage);
-          log = SegmentedLog.open(logDir, logConfig, budget, clock);
+          log = SegmentedLog.open(logDir, logConfig.get(), budget, clock);
+          // A topic config change published while the log was opening found no log to update.
+          final LogConfig latest = logConfig.get();
+          if (!latest.equals(log.config())) {
+            log.updateConfig(latest);
+          }
           restore();
         });
   }

@@ -1,6 +1,7 @@
 package io.skiff.raft;
 
 import io.skiff.log.IndexMemoryBudget;
+import io.skiff.log.LogConfig;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.MetadataStateMachine;
 import java.io.IOException;
@@ -251,7 +252,7 @@ public final class RaftNode implements AutoCloseable {
         new PartitionStateMachine(
             id,
             logDir,
-            config.logConfig(),
+            () -> logConfigOf(id),
             budget,
             SystemEpochClock.INSTANCE,
             config.fsync(),
@@ -259,6 +260,16 @@ public final class RaftNode implements AutoCloseable {
     machines.put(groupId, machine);
     replicas.put(id, new ReplicatedPartition(this, machine));
     return machine;
+  }
+
+  /** The broker's log settings with the partition's topic overrides, as the metadata has them. */
+  private LogConfig logConfigOf(PartitionId id) {
+    return metadataMachine
+        .image()
+        .topic(id.topic())
+        .filter(topic -> topic.id().equals(id.topicId()))
+        .map(topic -> TopicConfigApplier.settingsOf(config.logConfig(), topic))
+        .orElse(config.logConfig());
   }
 
   RaftServer server() {
