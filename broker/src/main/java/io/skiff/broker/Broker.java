@@ -1,8 +1,10 @@
 package io.skiff.broker;
 
 import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.jmx.JmxReporter;
 import io.skiff.broker.admin.AdminHttpServer;
 import io.skiff.broker.admin.HealthStatus;
+import io.skiff.broker.admin.PageCacheHitRatio;
 import io.skiff.broker.admin.ProcessMetrics;
 import io.skiff.broker.api.ApiRegistry;
 import io.skiff.broker.api.ApiVersionsHandler;
@@ -66,6 +68,7 @@ public final class Broker implements AutoCloseable {
   private KafkaServer kafka;
   private AdminHttpServer admin;
   private ProcessMetrics processMetrics;
+  private JmxReporter jmx;
 
   private Broker(BrokerConfig config) throws IOException {
     this.config = config;
@@ -189,6 +192,12 @@ public final class Broker implements AutoCloseable {
         "replica.fetch.buffered.peak.bytes", () -> () -> raft.replicaFetcher().peakBufferedBytes());
     metrics.gauge("metadata.applied.index", () -> () -> metadata.image().appliedIndex());
     metrics.gauge("leader.elections.active", () -> electionExecutor::getActiveCount);
+    final PageCacheHitRatio pageCache =
+        new PageCacheHitRatio(PageCacheHitRatio.processDiskReads(), networkMetrics::zeroCopyBytes);
+    metrics.register("page.cache.hit.ratio", pageCache);
+    scheduler.scheduleWithFixedDelay(pageCache::sample, 10, 10, TimeUnit.SECONDS);
+    jmx = JmxReporter.forRegistry(metrics).inDomain("io.skiff.broker-" + config.nodeId()).build();
+    jmx.start();
     admin =
         AdminHttpServer.start(
             new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
@@ -282,6 +291,9 @@ public final class Broker implements AutoCloseable {
   public void close() {
     if (admin != null) {
       admin.close();
+    }
+    if (jmx != null) {
+      jmx.close();
     }
     if (processMetrics != null) {
       processMetrics.close();

@@ -70,6 +70,19 @@ class AdminApisTest {
   }
 
   @Test
+  void everyBrokerExportsItsMetricsOverJmx() throws Exception {
+    final javax.management.MBeanServer server =
+        java.lang.management.ManagementFactory.getPlatformMBeanServer();
+    for (int id : cluster.runningIds()) {
+      final var names =
+          server.queryNames(new javax.management.ObjectName("io.skiff.broker-" + id + ":*"), null);
+      assertThat(names)
+          .extracting(n -> n.getKeyProperty("name"))
+          .contains("page.cache.hit.ratio", "process.resident.memory.bytes", "raft.partitions");
+    }
+  }
+
+  @Test
   void describeClusterListsEveryBroker() throws Exception {
     final DescribeClusterResult described = admin.describeCluster();
     assertThat(described.nodes().get(WAIT_S, TimeUnit.SECONDS))

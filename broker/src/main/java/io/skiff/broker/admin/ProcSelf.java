@@ -30,6 +30,14 @@ import org.slf4j.LoggerFactory;
  *                      └─ first field after the last ')' is field 3
  * </pre>
  *
+ * <p>{@code /proc/self/io} has one {@code key: value} line per counter; {@code read_bytes} is what
+ * this process caused to be fetched from storage (page-cache hits are not in it):
+ *
+ * <pre>
+ *   rchar: 323934931
+ *   read_bytes: 81920
+ * </pre>
+ *
  * <p>Every read goes to the file system, so values are current. A value that cannot be read is
  * {@code -1}: always on systems without {@code /proc} (the only case where -1 is expected), and on
  * an unexpected read or parse failure, which is logged once per instance.
@@ -89,6 +97,25 @@ final class ProcSelf {
       return -1;
     } catch (IOException | RuntimeException e) {
       logFailureOnce("status " + key, e);
+      return -1;
+    }
+  }
+
+  /** Returns a counter of {@code io} (e.g. {@code read_bytes}), or -1. */
+  long ioCounter(String key) {
+    if (!available) {
+      return -1;
+    }
+    try {
+      String prefix = key + ":";
+      for (String line : Files.readAllLines(root.resolve("io"), StandardCharsets.US_ASCII)) {
+        if (line.startsWith(prefix)) {
+          return Long.parseLong(line.substring(prefix.length()).trim());
+        }
+      }
+      return -1;
+    } catch (IOException | RuntimeException e) {
+      logFailureOnce("io " + key, e);
       return -1;
     }
   }

@@ -7,10 +7,12 @@ import com.codahale.metrics.Histogram;
 import com.codahale.metrics.Metric;
 import com.codahale.metrics.MetricRegistry;
 import com.sun.management.GarbageCollectionNotificationInfo;
+import com.sun.management.GcInfo;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryUsage;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,8 +49,10 @@ import org.slf4j.LoggerFactory;
  *   process.page.faults[type=minor|major]                /proc/self/stat fields 10, 12
  *   process.cpu.seconds                                  /proc/self/stat (utime + stime) / 100
  *   process.open.fds                                     entries of /proc/self/fd
+ *   process.io.read.bytes                                /proc/self/io read_bytes (from disk)
  *   jvm.gc.pause.ms                  (histogram)         GC notifications, stop-the-world only
  *   jvm.gc.collections[collector=NAME] (counter)         GC notifications, every collector
+ *   jvm.gc.reclaimed.bytes             (counter)         GC notifications: used before − after
  * </pre>
  *
  * <p>Gauges read their source on every call, so a scrape sees current values; the {@code /proc}
@@ -81,6 +85,7 @@ public final class ProcessMetrics implements AutoCloseable {
           GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(
               notification.getType());
   private final Histogram gcPauses;
+  private final Counter gcReclaimed;
   private final Map<String, Counter> collectionsByCollector;
 
   /**
@@ -103,6 +108,7 @@ public final class ProcessMetrics implements AutoCloseable {
       registerThreads(ManagementFactory.getThreadMXBean());
       registerProc(proc);
       this.gcPauses = register(GC_PAUSE_MS, new Histogram(new ExponentiallyDecayingReservoir()));
+      this.gcReclaimed = register("jvm.gc.reclaimed.bytes", new Counter());
       List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
       this.collectionsByCollector = registerCollectionCounters(collectors);
       listenTo(collectors);
@@ -150,6 +156,7 @@ public final class ProcessMetrics implements AutoCloseable {
     gauge("process.page.faults[type=major]", () -> proc.statField(ProcSelf.STAT_MAJOR_FAULTS));
     register("process.cpu.seconds", (Gauge<Double>) proc::cpuSeconds);
     gauge("process.open.fds", proc::openFileDescriptors);
+    gauge("process.io.read.bytes", () -> proc.ioCounter("read_bytes"));
   }
 
   private Map<String, Counter> registerCollectionCounters(List<GarbageCollectorMXBean> collectors) {
@@ -186,6 +193,23 @@ public final class ProcessMetrics implements AutoCloseable {
     if (isPause(info.getGcName())) {
       gcPauses.update(info.getGcInfo().getDuration());
     }
+    final long reclaimed = reclaimedBytes(info.getGcInfo());
+    if (reclaimed > 0) {
+      gcReclaimed.inc(reclaimed);
+    }
+  }
+
+  /** Bytes in use before the collection minus after it, over every memory pool. */
+  static long reclaimedBytes(GcInfo gc) {
+    long before = 0;
+    long after = 0;
+    for (MemoryUsage usage : gc.getMemoryUsageBeforeGc().values()) {
+      before += usage.getUsed();
+    }
+    for (MemoryUsage usage : gc.getMemoryUsageAfterGc().values()) {
+      after += usage.getUsed();
+    }
+    return before - after;
   }
 
   /** Whether a collector's notifications describe stop-the-world pauses. */

@@ -42,6 +42,17 @@ class ProcSelfTest {
   }
 
   @Test
+  void readsIoCounters() throws IOException {
+    Files.writeString(
+        dir.resolve("io"), "rchar: 323934931\nwchar: 1024\nread_bytes: 81920\nwrite_bytes: 4096\n");
+    ProcSelf proc = new ProcSelf(dir);
+
+    assertThat(proc.ioCounter("read_bytes")).isEqualTo(81_920);
+    assertThat(proc.ioCounter("write_bytes")).isEqualTo(4_096);
+    assertThat(proc.ioCounter("cancelled_write_bytes")).isEqualTo(-1);
+  }
+
+  @Test
   void countsStatFieldsFromTheLastParenthesis() throws IOException {
     Files.writeString(dir.resolve("stat"), STAT);
     ProcSelf proc = new ProcSelf(dir);

@@ -88,6 +88,11 @@ class ProcessMetricsTest {
   void recordsAPauseAndACollectionForAForcedGc() throws InterruptedException {
     long pausesBefore = registry.histogram(ProcessMetrics.GC_PAUSE_MS).getCount();
     long collectionsBefore = collections();
+    long reclaimedBefore = registry.counter("jvm.gc.reclaimed.bytes").getCount();
+    garbage = null;
+    for (int i = 0; i < 64; i++) {
+      garbage = new byte[1 << 20]; // 64 MiB of garbage for the collection to reclaim
+    }
 
     System.gc();
 
@@ -100,7 +105,12 @@ class ProcessMetricsTest {
     assertThat(registry.histogram(ProcessMetrics.GC_PAUSE_MS).getCount())
         .isGreaterThan(pausesBefore);
     assertThat(collections()).isGreaterThan(collectionsBefore);
+    assertThat(registry.counter("jvm.gc.reclaimed.bytes").getCount())
+        .isGreaterThan(reclaimedBefore);
   }
+
+  /** Keeps the allocations above from being optimised away. */
+  private static volatile byte[] garbage;
 
   @Test
   void tellsPausesFromConcurrentCycles() {
