@@ -190,6 +190,9 @@ public final class Broker implements AutoCloseable {
         "replica.fetch.buffered.bytes", () -> () -> raft.replicaFetcher().bufferedBytes());
     metrics.gauge(
         "replica.fetch.buffered.peak.bytes", () -> () -> raft.replicaFetcher().peakBufferedBytes());
+    metrics.gauge("replica.fetch.catchups", () -> () -> raft.replicaFetcher().activeCatchUps());
+    metrics.gauge(
+        "replica.fetch.applier.alive", () -> () -> raft.replicaFetcher().applierAlive() ? 1 : 0);
     metrics.gauge("metadata.applied.index", () -> () -> metadata.image().appliedIndex());
     metrics.gauge("leader.elections.active", () -> electionExecutor::getActiveCount);
     final PageCacheHitRatio pageCache =

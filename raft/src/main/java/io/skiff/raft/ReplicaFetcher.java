@@ -1,13 +1,16 @@
 package io.skiff.raft;
 
+import io.skiff.log.FetchBuffer;
+import io.skiff.log.RecordBatch;
 import io.skiff.log.SegmentedLog;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
@@ -23,31 +26,42 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Brings a follower whose log is behind the leader's purged Raft log up to the leader's latest
- * snapshot point, by pulling whole batches from the leader's partition log into bounded buffers and
- * appending them to its own.
+ * snapshot point, by pulling whole batches from the leader's partition log through a bounded {@link
+ * FetchBuffer} and appending them to its own.
  *
- * <p>Memory is bounded three ways, as in Kafka: at most {@code replica.fetch.max.bytes} (1 MiB) per
- * partition per request, at most {@code replica.fetch.response.max.bytes} (10 MiB) per response,
- * and one global cap on the bytes buffered by all fetches of this broker; a fetch waits for buffer
- * space before it asks. {@link #bufferedBytes()} and {@link #peakBufferedBytes()} are the gauges.
+ * <pre>
+ *   skiff-replica-fetcher-N (one task per partition catching up)
+ *     reserve fetch size ──FETCH query to the leader──▶ add batches to the FetchBuffer
+ *   skiff-replica-applier (one thread)
+ *     poll round-robin ──▶ append to that partition's log ──▶ release ──▶ done at the point
+ * </pre>
+ *
+ * <p>Fetching the next chunk of a partition overlaps with appending the previous one. Memory is
+ * bounded as in Kafka: at most {@code replica.fetch.max.bytes} (1 MiB) per partition per request,
+ * at most {@code replica.fetch.response.max.bytes} (10 MiB) per response, and one global cap
+ * ({@code replica.fetch.buffer.max.bytes}) on the bytes reserved and buffered by all catch-ups of
+ * this broker; the fetch size adapts per partition (see {@link FetchBuffer}). {@link
+ * #bufferedBytes()} and {@link #peakBufferedBytes()} are the gauges.
  *
  * <p>Transport: a read-only Raft query to the group's leader ({@code FETCH}), served from its
- * partition log below its high watermark. Threads: a fixed pool named {@code
- * skiff-replica-fetcher-N}, owned and stopped by this object. Thread-safe.
+ * partition log below its high watermark. Threads: the fetcher pool and the applier, owned and
+ * stopped by this object. Thread-safe.
  */
 public final class ReplicaFetcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaFetcher.class);
+  private static final Duration BUFFER_WAIT = Duration.ofMinutes(5);
+  private static final int MIN_FETCH_BYTES = 64 * 1024;
 
   private final ReplicaFetchConfig config;
   private final RaftProperties clientProperties;
   private final Parameters parameters;
   private final RaftServer server;
-  private final Semaphore buffer;
-  private final AtomicLong bufferedBytes = new AtomicLong();
-  private final AtomicLong peakBufferedBytes = new AtomicLong();
+  private final FetchBuffer<PartitionId> buffer;
+  private final ConcurrentHashMap<PartitionId, CatchUp> catchUps = new ConcurrentHashMap<>();
   private final AtomicLong fetchedBytes = new AtomicLong();
-  private final AtomicInteger activeCatchUps = new AtomicInteger();
-  private final ExecutorService executor;
+  private final ExecutorService fetchers;
+  private final Thread applier;
+  private volatile boolean closed;
 
   ReplicaFetcher(
       ReplicaFetchConfig config,
@@ -58,9 +72,13 @@ public final class ReplicaFetcher implements AutoCloseable {
     this.server = server;
     this.clientProperties = clientProperties;
     this.parameters = parameters;
-    this.buffer = new Semaphore(config.globalMaxBytes());
+    this.buffer =
+        new FetchBuffer<>(
+            config.globalMaxBytes(),
+            Math.min(MIN_FETCH_BYTES, config.requestMaxBytes()),
+            config.requestMaxBytes());
     final AtomicInteger ids = new AtomicInteger();
-    this.executor =
+    this.fetchers =
         Executors.newFixedThreadPool(
             config.threads(),
             r -> {
@@ -68,16 +86,19 @@ public final class ReplicaFetcher implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    this.applier = new Thread(this::applyFetched, "skiff-replica-applier");
+    this.applier.setDaemon(true);
+    this.applier.start();
   }
 
-  /** Bytes held in fetch buffers right now (a gauge). */
+  /** Bytes reserved or held in fetch buffers right now (a gauge). */
   public long bufferedBytes() {
-    return bufferedBytes.get();
+    return buffer.usedBytes();
   }
 
-  /** The most ever held at once (a gauge); never above the global cap. */
+  /** The most ever held at once (a gauge); not above the global cap but for one oversized batch. */
   public long peakBufferedBytes() {
-    return peakBufferedBytes.get();
+    return buffer.peakBytes();
   }
 
   /** Bytes fetched and appended since start (a counter). */
@@ -87,7 +108,12 @@ public final class ReplicaFetcher implements AutoCloseable {
 
   /** Catch-ups in progress (a gauge). */
   public int activeCatchUps() {
-    return activeCatchUps.get();
+    return catchUps.size();
+  }
+
+  /** Whether the applier thread runs (a gauge: 1 alive, 0 dead). */
+  public boolean applierAlive() {
+    return applier.isAlive();
   }
 
   public ReplicaFetchConfig config() {
@@ -97,61 +123,127 @@ public final class ReplicaFetcher implements AutoCloseable {
   /**
    * Copies the leader's log up to its latest snapshot point into {@code machine}'s log.
    *
-   * @return the point reached, which the caller adopts as its snapshot
+   * @return the point reached, which the caller adopts as its snapshot; a catch-up of the same
+   *     partition already under way is joined
    */
   CompletableFuture<PartitionRequest.SnapshotPoint> catchUp(
       PartitionStateMachine machine, RaftGroupId groupId) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          activeCatchUps.incrementAndGet();
-          try (RaftClient leader = clientFor(groupId)) {
-            return copyFromLeader(machine, leader);
-          } catch (IOException e) {
-            throw new UncheckedIOException(machine.partition() + ": catch-up failed", e);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(machine.partition() + ": catch-up interrupted", e);
-          } finally {
-            activeCatchUps.decrementAndGet();
-          }
-        },
-        executor);
+    final CatchUp fresh = new CatchUp(machine);
+    final CatchUp running = catchUps.putIfAbsent(machine.partition(), fresh);
+    if (running != null) {
+      return running.done;
+    }
+    fetchers.execute(() -> fetchFromLeader(fresh, groupId));
+    return fresh.done;
   }
 
-  private PartitionRequest.SnapshotPoint copyFromLeader(
-      PartitionStateMachine machine, RaftClient leader) throws IOException, InterruptedException {
-    final PartitionRequest.SnapshotPoint point =
-        PartitionRequest.parseSnapshotPoint(ask(leader, PartitionRequest.snapshotPoint()));
-    final SegmentedLog log = machine.log();
-    long offset = startOffset(machine, log, point);
-    final long startedAt = offset;
-    while (offset < point.highWatermark()) {
-      final int maxBytes = config.requestMaxBytes();
-      acquire(maxBytes);
-      try {
-        final ByteString batches =
-            ask(leader, PartitionRequest.fetch(offset, maxBytes, point.highWatermark()));
-        if (batches.isEmpty()) {
-          throw new IOException(
-              machine.partition() + ": leader returned no batches at offset " + offset);
+  /** Fetcher task: asks the leader for chunk after chunk until its snapshot point. */
+  private void fetchFromLeader(CatchUp catchUp, RaftGroupId groupId) {
+    final PartitionId id = catchUp.machine.partition();
+    try (RaftClient leader = clientFor(groupId)) {
+      final PartitionRequest.SnapshotPoint point =
+          PartitionRequest.parseSnapshotPoint(ask(leader, PartitionRequest.snapshotPoint()));
+      long offset = startOffset(catchUp.machine, catchUp.machine.log(), point);
+      catchUp.start(point, offset);
+      if (offset >= point.highWatermark()) {
+        finish(catchUp);
+        return;
+      }
+      while (offset < point.highWatermark() && !catchUp.done.isDone() && !closed) {
+        final FetchBuffer.Reservation<PartitionId> reservation = buffer.reserve(id, BUFFER_WAIT);
+        final ByteString batches;
+        try {
+          batches =
+              ask(
+                  leader,
+                  PartitionRequest.fetch(offset, reservation.bytes(), point.highWatermark()));
+        } catch (IOException | RuntimeException e) {
+          buffer.cancel(reservation);
+          throw e;
         }
-        offset = log.append(batches.asReadOnlyByteBuffer()).nextOffset();
-        fetchedBytes.addAndGet(batches.size());
+        if (batches.isEmpty()) {
+          buffer.cancel(reservation);
+          throw new IOException(id + ": leader returned no batches at offset " + offset);
+        }
+        final ByteBuffer chunk = batches.asReadOnlyByteBuffer();
+        offset = nextOffsetAfter(chunk);
+        buffer.add(reservation, chunk);
+      }
+    } catch (IOException | TimeoutException | RuntimeException e) {
+      fail(catchUp, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      fail(catchUp, e);
+    }
+  }
+
+  /** Applier thread: appends fetched chunks in round-robin order over partitions. */
+  private void applyFetched() {
+    while (!closed) {
+      final FetchBuffer.Chunk<PartitionId> chunk;
+      try {
+        chunk = buffer.poll(Duration.ofMillis(200));
+      } catch (InterruptedException e) {
+        return; // closing
+      }
+      if (chunk == null) {
+        continue;
+      }
+      final CatchUp catchUp = catchUps.get(chunk.partition());
+      try {
+        if (catchUp != null && !catchUp.done.isDone()) {
+          final long next = catchUp.machine.log().append(chunk.batches()).nextOffset();
+          fetchedBytes.addAndGet(chunk.bytes());
+          if (next >= catchUp.point.highWatermark()) {
+            finish(catchUp);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        fail(catchUp, e);
       } finally {
-        release(maxBytes);
+        buffer.release(chunk);
       }
     }
+  }
+
+  private void finish(CatchUp catchUp) throws IOException {
+    final SegmentedLog log = catchUp.machine.log();
+    final PartitionRequest.SnapshotPoint point = catchUp.point;
     if (log.logStartOffset() < point.logStartOffset()) {
       // DeleteRecords entries behind the leader's purge point never reach this replica.
       log.deleteRecordsBefore(point.logStartOffset());
     }
     LOG.info(
         "{}: caught up from offset {} to {} (snapshot index {})",
-        machine.partition(),
-        startedAt,
-        offset,
+        catchUp.machine.partition(),
+        catchUp.startOffset,
+        log.logEndOffset(),
         point.index());
-    return point;
+    end(catchUp);
+    catchUp.done.complete(point);
+  }
+
+  private void fail(CatchUp catchUp, Exception e) {
+    final PartitionId id = catchUp.machine.partition();
+    LOG.warn("{}: catch-up from the leader failed: {}", id, e.toString());
+    end(catchUp);
+    catchUp.done.completeExceptionally(new IOException(id + ": catch-up failed", e));
+  }
+
+  private void end(CatchUp catchUp) {
+    catchUps.remove(catchUp.machine.partition(), catchUp);
+    buffer.forget(catchUp.machine.partition());
+  }
+
+  /** The offset after the last batch of a chunk of whole batches. */
+  static long nextOffsetAfter(ByteBuffer batches) {
+    final RecordBatch batch = new RecordBatch();
+    long next = -1;
+    for (int p = batches.position(); p < batches.limit(); p += batch.sizeInBytes()) {
+      batch.wrap(batches, p);
+      next = batch.nextOffset();
+    }
+    return next;
   }
 
   /** Where to start copying: after our committed data, or afresh where the leader's log starts. */
@@ -177,20 +269,6 @@ public final class ReplicaFetcher implements AutoCloseable {
     return reply.getMessage().getContent();
   }
 
-  private void acquire(int bytes) throws InterruptedException {
-    if (!buffer.tryAcquire(bytes, 5, TimeUnit.MINUTES)) {
-      throw new IllegalStateException(
-          "replica fetch buffer stayed full for 5 minutes; raise replica.fetch.buffer.max.bytes");
-    }
-    final long now = bufferedBytes.addAndGet(bytes);
-    peakBufferedBytes.accumulateAndGet(now, Math::max);
-  }
-
-  private void release(int bytes) {
-    bufferedBytes.addAndGet(-bytes);
-    buffer.release(bytes);
-  }
-
   private RaftClient clientFor(RaftGroupId groupId) throws IOException {
     final RaftGroup group = server.getDivision(groupId).getGroup();
     return RaftClient.newBuilder()
@@ -202,6 +280,25 @@ public final class ReplicaFetcher implements AutoCloseable {
 
   @Override
   public void close() {
-    executor.shutdownNow();
+    closed = true;
+    fetchers.shutdownNow();
+    applier.interrupt();
+  }
+
+  /** One partition catching up: where it started, where it goes, and its outcome. */
+  private static final class CatchUp {
+    final PartitionStateMachine machine;
+    final CompletableFuture<PartitionRequest.SnapshotPoint> done = new CompletableFuture<>();
+    volatile PartitionRequest.SnapshotPoint point;
+    volatile long startOffset;
+
+    CatchUp(PartitionStateMachine machine) {
+      this.machine = machine;
+    }
+
+    void start(PartitionRequest.SnapshotPoint target, long from) {
+      this.point = target;
+      this.startOffset = from;
+    }
   }
 }
