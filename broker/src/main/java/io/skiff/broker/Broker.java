@@ -20,6 +20,8 @@ import io.skiff.broker.api.ListOffsetsHandler;
 import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
 import io.skiff.broker.api.TopicConfigSchema;
+import io.skiff.broker.memory.MemoryProfile;
+import io.skiff.broker.net.ConnectionLimits;
 import io.skiff.broker.net.KafkaServer;
 import io.skiff.broker.net.NetworkMetrics;
 import io.skiff.raft.PartitionReconciler;
@@ -58,6 +60,7 @@ public final class Broker implements AutoCloseable {
   private final ExecutorService requestExecutor;
   private final ScheduledExecutorService scheduler;
   private final ThreadPoolExecutor electionExecutor;
+  private final MemoryProfile memory;
   private MetadataService metadata;
   private ApiRegistry apis;
   private PartitionReconciler reconciler;
@@ -73,6 +76,7 @@ public final class Broker implements AutoCloseable {
     this.electionExecutor =
         (ThreadPoolExecutor)
             Executors.newFixedThreadPool(ELECTION_THREADS, named("skiff-leader-election"));
+    this.memory = new MemoryProfile(config.memory());
   }
 
   /** Starts a broker and registers it in the cluster metadata. */
@@ -101,6 +105,7 @@ public final class Broker implements AutoCloseable {
     metadata = raft.startMetadata(voters, List.of());
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
     apis = registry(cluster);
+    memory.start(metrics, scheduler);
     kafka =
         new KafkaServer(
             config.host(),
@@ -109,7 +114,8 @@ public final class Broker implements AutoCloseable {
             config.maxRequestBytes(),
             apis,
             requestExecutor,
-            networkMetrics);
+            networkMetrics,
+            connectionLimits());
     reconciler = new PartitionReconciler(raft);
     metadata.addListener(reconciler);
     register();
@@ -122,6 +128,16 @@ public final class Broker implements AutoCloseable {
         config.advertisedHost(),
         kafka.port(),
         config.raft().address());
+  }
+
+  private ConnectionLimits connectionLimits() {
+    return new ConnectionLimits(
+        memory.frameAllocator(),
+        memory.produceMemory(),
+        config.memory().produceMaxBlockMs(),
+        memory.backpressure(),
+        config.memory().maxConnections(),
+        config.memory().tier().name());
   }
 
   private ApiRegistry registry(ClusterView cluster) {
@@ -144,10 +160,16 @@ public final class Broker implements AutoCloseable {
             ApiKeys.CREATE_TOPICS,
             2,
             new CreateTopicsHandler(
-                cluster, config.defaultPartitions(), config.defaultReplicationFactor()))
+                cluster,
+                config.defaultPartitions(),
+                config.defaultReplicationFactor(),
+                memory.partitionLimit()))
         .register(ApiKeys.DELETE_TOPICS, 1, new DeleteTopicsHandler(cluster))
         .register(ApiKeys.DELETE_RECORDS, 0, new DeleteRecordsHandler(cluster))
-        .register(ApiKeys.CREATE_PARTITIONS, 0, new CreatePartitionsHandler(cluster))
+        .register(
+            ApiKeys.CREATE_PARTITIONS,
+            0,
+            new CreatePartitionsHandler(cluster, memory.partitionLimit()))
         .register(
             ApiKeys.DESCRIBE_CLUSTER, 0, new DescribeClusterHandler(cluster, config.clusterId()))
         .register(ApiKeys.ELECT_LEADERS, 0, new ElectLeadersHandler(cluster, electionExecutor));
@@ -260,6 +282,11 @@ public final class Broker implements AutoCloseable {
     return raft;
   }
 
+  /** The memory profile: pools, pressure level, tier limits. */
+  public MemoryProfile memory() {
+    return memory;
+  }
+
   /** The Kafka APIs this broker answers, for tests that call handlers directly. */
   ApiRegistry apis() {
     return apis;
@@ -285,6 +312,7 @@ public final class Broker implements AutoCloseable {
     if (kafka != null) {
       kafka.close();
     }
+    memory.close();
     if (reconciler != null) {
       metadata.removeListener(reconciler);
       reconciler.close();
