@@ -105,7 +105,7 @@ public final class Broker implements AutoCloseable {
     metadata = raft.startMetadata(voters, List.of());
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
     apis = registry(cluster);
-    memory.start(metrics, scheduler);
+    memory.start(metrics, scheduler, networkMetrics::connections, raft::partitionCount);
     kafka =
         new KafkaServer(
             config.host(),
@@ -210,6 +210,7 @@ public final class Broker implements AutoCloseable {
     admin =
         AdminHttpServer.start(
             new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
+    admin.registerJson("/v1/memory", memory::toJson);
   }
 
   private HealthStatus health() {

@@ -90,6 +90,22 @@ class MemoryProfileTest {
           .all()
           .get(60, TimeUnit.SECONDS);
     }
+    awaitLeader("pressure", 0);
+  }
+
+  private static void awaitLeader(String topic, int partition) throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      final var info = broker.raft().metadata().image().topic(topic);
+      if (info.isPresent()) {
+        final var replica = broker.raft().partition(info.get().partition(partition));
+        if (replica.isPresent() && replica.get().isLeaderReady()) {
+          return;
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no leader for " + topic + "-" + partition + " within 60 s");
   }
 
   @AfterEach
@@ -312,6 +328,27 @@ class MemoryProfileTest {
       client.call(new ApiVersionsRequest(new ApiVersionsRequestData(), (short) 3));
       assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThan(450);
     }
+  }
+
+  @Test
+  void adminEndpointReportsTheMemoryProfile() throws Exception {
+    final java.net.http.HttpResponse<String> response =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            "http://127.0.0.1:" + broker.adminPort() + "/v1/memory"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body())
+        .startsWith("{\"tier\":\"small\"")
+        .contains("\"level\":\"NORMAL\"")
+        .contains("\"request_pool\":{\"small\":{\"capacity\":4096,")
+        .contains("\"total_bytes\":" + PRODUCE_MEMORY)
+        .contains("\"warnings\":[]")
+        .contains("\"partitions\":")
+        .endsWith("}");
   }
 
   private static int fetchedBytes(RawKafkaClient client, int maxBytes) throws Exception {

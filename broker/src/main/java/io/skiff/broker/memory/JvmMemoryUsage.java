@@ -44,6 +44,7 @@ public final class JvmMemoryUsage implements MemoryUsageSource, AutoCloseable {
   private final Set<String> heapPools;
   private final List<MemoryPoolMXBean> heapPoolBeans;
   private final BufferPoolMXBean directPool;
+  private final BufferPoolMXBean mappedPool;
   private final long directMax;
   private final List<NotificationEmitter> emitters = new ArrayList<>();
   private final NotificationListener listener = this::onGc;
@@ -56,11 +57,8 @@ public final class JvmMemoryUsage implements MemoryUsageSource, AutoCloseable {
             .toList();
     this.heapPools =
         heapPoolBeans.stream().map(MemoryPoolMXBean::getName).collect(Collectors.toSet());
-    this.directPool =
-        ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-            .filter(p -> p.getName().equals("direct"))
-            .findFirst()
-            .orElse(null);
+    this.directPool = bufferPool("direct");
+    this.mappedPool = bufferPool("mapped");
     this.directMax = maxDirectMemory();
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
       if (gc instanceof NotificationEmitter emitter) {
@@ -76,6 +74,18 @@ public final class JvmMemoryUsage implements MemoryUsageSource, AutoCloseable {
     final long jdk = directPool == null ? 0 : Math.max(0, directPool.getMemoryUsed());
     return new MemoryReading(
         heapUsedAfterGc(), Runtime.getRuntime().maxMemory(), jdk + Math.max(0, netty), directMax);
+  }
+
+  /** Bytes of mapped buffers (the index files), or 0 where the JVM does not say. */
+  public long mappedUsed() {
+    return mappedPool == null ? 0 : Math.max(0, mappedPool.getMemoryUsed());
+  }
+
+  private static BufferPoolMXBean bufferPool(String name) {
+    return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+        .filter(p -> p.getName().equals(name))
+        .findFirst()
+        .orElse(null);
   }
 
   private long heapUsedAfterGc() {
