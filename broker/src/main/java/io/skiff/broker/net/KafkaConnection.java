@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
-import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -44,13 +43,14 @@ import org.slf4j.LoggerFactory;
  * instead, so clients can downgrade). Nothing a client sends can escape this handler.
  *
  * <p>Memory: a Produce request reserves its record bytes in the {@link ProduceMemoryPool} before
- * its handler runs and returns them when the handler's future completes (the appends committed or
- * failed). When the pool is exhausted the request is held, the connection stops reading, and later
- * requests queue behind it in order; after {@code produceMaxBlockMs} without memory it is answered
- * REQUEST_TIMED_OUT (retriable; nothing was appended). Every request first passes the memory
- * pressure {@linkplain io.skiff.broker.memory.RequestBackpressure backpressure}: a rejected one is
- * answered without its handler, and a throttled one pauses reading for the throttle time after its
- * response. A connection beyond {@code maxConnections} is closed on arrival.
+ * its handler runs ({@link ProduceAdmission}) and returns them when the handler's future completes
+ * (the appends committed or failed). When the pool is exhausted the request is held, the connection
+ * stops reading, and later requests queue behind it in order; after {@code produceMaxBlockMs}
+ * without memory it is answered REQUEST_TIMED_OUT (retriable; nothing was appended). Every request
+ * first passes the memory pressure {@linkplain io.skiff.broker.memory.RequestBackpressure
+ * backpressure}: a rejected one is answered without its handler, and a throttled one pauses reading
+ * for the throttle time after its response. A connection beyond {@code maxConnections} is closed on
+ * arrival.
  *
  * <p>Thread-safety: Netty calls it on the channel's event loop; completions from other threads are
  * handed back to that loop, so the response queue and the held requests are only touched there.
@@ -70,10 +70,8 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
   private final ConnectionLimits limits;
   private final ProduceMemoryPool produceMemory;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-  private final ArrayDeque<Incoming> held = new ArrayDeque<>(); // waiting for produce memory
   private ChannelHandlerContext ctx;
-  private ProduceMemoryPool.Waiter waiter; // the head of held's reservation
-  private Future<?> waitTimeout;
+  private ProduceAdmission admission;
   private Future<?> throttleEnd;
   private long throttledUntilNanos;
   private boolean inFlightFull;
@@ -81,7 +79,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
   private boolean closed;
 
   /** A request awaiting its turn to be answered. */
-  private static final class Pending {
+  static final class Pending {
     final int correlationId;
     final short version;
     final short headerVersion;
@@ -98,16 +96,6 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** A decoded request on its way to its handler. */
-  private record Incoming(
-      RequestContext context,
-      AbstractRequest request,
-      ByteBuf frame,
-      Pending pending,
-      MemoryPressure.Action action,
-      long arrivalNanos,
-      long produceBytes) {}
-
   KafkaConnection(
       ApiRegistry registry,
       Executor requestExecutor,
@@ -123,6 +111,27 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.admission =
+        new ProduceAdmission(
+            produceMemory, limits.produceMaxBlockMs(), ctx.executor(), new AdmissionTarget());
+  }
+
+  /** Where the produce admission sends requests. */
+  private final class AdmissionTarget implements ProduceAdmission.Target {
+    @Override
+    public void dispatch(IncomingRequest request, long reservedBytes) {
+      requestExecutor.execute(() -> handle(request, reservedBytes));
+    }
+
+    @Override
+    public void timedOut(IncomingRequest request) {
+      answerProduceTimeout(request);
+    }
+
+    @Override
+    public void holdingChanged() {
+      updateAutoRead();
+    }
   }
 
   @Override
@@ -158,22 +167,11 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     if (counted) {
       metrics.connectionClosed();
     }
-    if (waiter != null && produceMemory.cancel(waiter)) {
-      waiter = null; // otherwise memoryGranted runs and returns the bytes
+    admission.close();
+    if (throttleEnd != null) {
+      throttleEnd.cancel(false);
     }
-    for (Incoming in : held) {
-      in.frame().release();
-    }
-    held.clear();
-    cancel(waitTimeout);
-    cancel(throttleEnd);
     super.channelInactive(ctx);
-  }
-
-  private static void cancel(Future<?> task) {
-    if (task != null) {
-      task.cancel(false);
-    }
   }
 
   @Override
@@ -233,91 +231,25 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     metrics.request(header.apiKey());
     final MemoryPressure.Action action = limits.backpressure().admit(request);
     pending.throttleMs = action.throttleMs();
-    final Incoming in =
-        new Incoming(
+    if (action.reject()) {
+      frame.release();
+      complete(pending, limits.backpressure().rejection(request));
+      return;
+    }
+    admission.offer(
+        new IncomingRequest(
             new RequestContext(header, ctx.channel().remoteAddress()),
             request,
             frame,
             pending,
             action,
             System.nanoTime(),
-            produceBytes(request));
-    if (held.isEmpty()) {
-      admit(in);
-    } else {
-      held.add(in);
-    }
+            IncomingRequest.produceBytes(request)));
     updateAutoRead();
   }
 
-  /** The record bytes of a Produce request (0 for other requests). */
-  private static long produceBytes(AbstractRequest request) {
-    if (!(request.data() instanceof ProduceRequestData produce)) {
-      return 0;
-    }
-    long bytes = 0;
-    for (ProduceRequestData.TopicProduceData topic : produce.topicData()) {
-      for (ProduceRequestData.PartitionProduceData p : topic.partitionData()) {
-        bytes += p.records() == null ? 0 : p.records().sizeInBytes();
-      }
-    }
-    return bytes;
-  }
-
-  /**
-   * Dispatches a request, answers it at once if rejected, or holds it at the front of {@link #held}
-   * until produce memory is granted; returns false when it is held.
-   */
-  private boolean admit(Incoming in) {
-    if (in.action().reject()) {
-      in.frame().release();
-      complete(in.pending(), limits.backpressure().rejection(in.request()));
-      return true;
-    }
-    if (in.produceBytes() == 0) {
-      dispatch(in, 0);
-      return true;
-    }
-    final ProduceMemoryPool.Waiter w =
-        produceMemory.reserveOrWait(
-            in.produceBytes(), () -> ctx.executor().execute(this::memoryGranted));
-    if (w == null) {
-      dispatch(in, produceMemory.reservationFor(in.produceBytes()));
-      return true;
-    }
-    waiter = w;
-    held.addFirst(in);
-    final long waitNanos =
-        in.arrivalNanos()
-            + TimeUnit.MILLISECONDS.toNanos(limits.produceMaxBlockMs())
-            - System.nanoTime();
-    waitTimeout =
-        ctx.executor()
-            .schedule(this::memoryWaitExpired, Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
-    return false;
-  }
-
-  /** Produce memory was reserved for the head of {@link #held}: dispatch it and what follows. */
-  private void memoryGranted() {
-    final long bytes = waiter.bytes();
-    waiter = null;
-    cancel(waitTimeout);
-    if (closed) {
-      produceMemory.release(bytes);
-      return;
-    }
-    dispatch(held.poll(), bytes);
-    admitHeld();
-  }
-
-  /** The head of {@link #held} waited too long for produce memory: answer it REQUEST_TIMED_OUT. */
-  private void memoryWaitExpired() {
-    if (waiter == null || closed || !produceMemory.cancel(waiter)) {
-      return; // granted meanwhile: memoryGranted is on its way
-    }
-    waiter = null;
-    produceMemory.recordTimeout();
-    final Incoming in = held.poll();
+  /** A Produce request waited too long for produce memory: answer REQUEST_TIMED_OUT. */
+  private void answerProduceTimeout(IncomingRequest in) {
     in.frame().release();
     LOG.debug(
         "Produce request {} from {} waited {} ms for produce memory; answering REQUEST_TIMED_OUT",
@@ -335,23 +267,9 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
                         + limits.produceMaxBlockMs()
                         + " ms; retry"));
     complete(in.pending(), timeout == null ? null : timeout.data());
-    admitHeld();
   }
 
-  private void admitHeld() {
-    while (waiter == null && !held.isEmpty()) {
-      if (!admit(held.poll())) {
-        break;
-      }
-    }
-    updateAutoRead();
-  }
-
-  private void dispatch(Incoming in, long reservedBytes) {
-    requestExecutor.execute(() -> handle(in, reservedBytes));
-  }
-
-  private void handle(Incoming in, long reservedBytes) {
+  private void handle(IncomingRequest in, long reservedBytes) {
     CompletableFuture<ApiMessage> future;
     try {
       future =
@@ -428,7 +346,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         !closed
             && ctx.channel().isWritable()
             && !inFlightFull
-            && held.isEmpty()
+            && !admission.holding()
             && throttleEnd == null;
     if (ctx.channel().config().isAutoRead() != read) {
       ctx.channel().config().setAutoRead(read);
