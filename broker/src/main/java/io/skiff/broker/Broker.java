@@ -152,7 +152,8 @@ public final class Broker implements AutoCloseable {
                 config.autoCreateTopics(),
                 config.defaultPartitions(),
                 config.defaultReplicationFactor(),
-                config.clusterId()))
+                config.clusterId(),
+                memory.partitionLimit()))
         .register(ApiKeys.PRODUCE, 3, new ProduceHandler(cluster))
         .register(ApiKeys.FETCH, 4, new FetchHandler(cluster, scheduler, requestExecutor))
         .register(ApiKeys.LIST_OFFSETS, 1, new ListOffsetsHandler(cluster))

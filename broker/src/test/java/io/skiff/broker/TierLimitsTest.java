@@ -11,12 +11,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.protocol.Errors;
@@ -63,7 +67,16 @@ class TierLimitsTest {
   @Test
   void topicsAndPartitionsOverTheTierLimitAreAPolicyViolation() throws Exception {
     try (BrokerCluster cluster =
-            new BrokerCluster(dir, 1, Map.of("skiff.tier", "dev", "skiff.max.partitions", "10"));
+            new BrokerCluster(
+                dir,
+                1,
+                Map.of(
+                    "skiff.tier",
+                    "dev",
+                    "skiff.max.partitions",
+                    "10",
+                    "auto.create.topics.enable",
+                    "true"));
         Admin admin =
             Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()))) {
       admin
@@ -93,6 +106,16 @@ class TierLimitsTest {
           .createPartitions(Map.of("fits", NewPartitions.increaseTo(10)))
           .all()
           .get(60, TimeUnit.SECONDS);
+      // Full: a producer's auto-creation is refused too; the topic never appears.
+      final Properties props = KafkaClientsTest.producerProps(cluster.bootstrap());
+      props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "2000");
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+        assertThatThrownBy(
+                () -> producer.send(new ProducerRecord<>("auto", "v")).get(30, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(org.apache.kafka.common.errors.TimeoutException.class)
+            .hasMessageContaining("not present in metadata");
+      }
       assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).containsExactly("fits");
     }
   }

@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every level change is logged once, at WARN going up and INFO going down; the gauge {@code
  * memory.pressure.level} (0–3) shows the level, and counters the actions taken.
  *
- * <p>Thread-safety: {@link #refresh} from one thread at a time (the scheduler); {@link #level} and
- * {@link #actionFor} from any thread.
+ * <p>Thread-safety: all methods from any thread; refreshes are serialised, so each change is logged
+ * once.
  */
 public final class MemoryPressure {
   private static final Logger LOG = LoggerFactory.getLogger(MemoryPressure.class);
@@ -93,7 +93,7 @@ public final class MemoryPressure {
   }
 
   /** Reads the source and moves to the level it shows, logging a change. */
-  public Level refresh() {
+  public synchronized Level refresh() {
     final MemoryUsageSource.MemoryReading reading = source.read();
     lastReading = reading;
     final Level heap = Level.of(reading.heapRatio());
