@@ -1,5 +1,6 @@
 package io.skiff.broker.memory;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,8 +46,8 @@ public record MemoryConfig(
   public static final String REQUEST_POOL_MEDIUM = "skiff.request.pool.medium.retained";
 
   /** The keys read here, for environment overrides and DescribeConfigs. */
-  public static final java.util.List<String> KEYS =
-      java.util.List.of(
+  public static final List<String> KEYS =
+      List.of(
           TIER,
           MAX_CONNECTIONS,
           MAX_PARTITIONS,

@@ -22,6 +22,8 @@ import java.util.Locale;
  *                      "partitions":…}}}
  * </pre>
  *
+ * <p>{@code capacity} is -1 for the large class, whose buffers are powers of two from 1 MiB.
+ *
  * <p>Stateless; reads the thread-safe pieces of a {@link MemoryProfile}, so any thread may call it.
  * Every string it writes is a tier name, an enum constant or a fixed key: no escaping is needed.
  */

@@ -274,7 +274,8 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     try {
       future =
           registry.get(in.context().apiKey()).handler().handle(in.context(), in.request().data());
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
+      // Answered, not lost: a request that never completes would keep its produce memory.
       future = CompletableFuture.failedFuture(e);
     } finally {
       in.frame().release();
