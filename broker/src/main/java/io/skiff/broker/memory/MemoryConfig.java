@@ -17,6 +17,7 @@ import java.util.Map;
  *   skiff.produce.memory.max.block.ms    10000
  *   skiff.request.pool.small.retained    tier's
  *   skiff.request.pool.medium.retained   tier's
+ *   skiff.request.pool.large.retained.bytes  tier's
  * </pre>
  *
  * @param tier the deployment tier
@@ -27,6 +28,7 @@ import java.util.Map;
  *     answered REQUEST_TIMED_OUT; below the clients' {@code request.timeout.ms} (30 s by default)
  * @param requestPoolSmallRetained 4 KiB request buffers kept for reuse
  * @param requestPoolMediumRetained 64 KiB request buffers kept for reuse
+ * @param requestPoolLargeRetainedBytes bytes of large request buffers kept for reuse
  */
 public record MemoryConfig(
     Tier tier,
@@ -35,7 +37,8 @@ public record MemoryConfig(
     long produceMemoryBytes,
     long produceMaxBlockMs,
     int requestPoolSmallRetained,
-    int requestPoolMediumRetained) {
+    int requestPoolMediumRetained,
+    long requestPoolLargeRetainedBytes) {
 
   public static final String TIER = "skiff.tier";
   public static final String MAX_CONNECTIONS = "max.connections";
@@ -44,6 +47,7 @@ public record MemoryConfig(
   public static final String PRODUCE_MAX_BLOCK_MS = "skiff.produce.memory.max.block.ms";
   public static final String REQUEST_POOL_SMALL = "skiff.request.pool.small.retained";
   public static final String REQUEST_POOL_MEDIUM = "skiff.request.pool.medium.retained";
+  public static final String REQUEST_POOL_LARGE_BYTES = "skiff.request.pool.large.retained.bytes";
 
   /** The keys read here, for environment overrides and DescribeConfigs. */
   public static final List<String> KEYS =
@@ -54,7 +58,8 @@ public record MemoryConfig(
           PRODUCE_MEMORY_BYTES,
           PRODUCE_MAX_BLOCK_MS,
           REQUEST_POOL_SMALL,
-          REQUEST_POOL_MEDIUM);
+          REQUEST_POOL_MEDIUM,
+          REQUEST_POOL_LARGE_BYTES);
 
   public static final Tier DEFAULT_TIER = Tier.SMALL;
   public static final long DEFAULT_PRODUCE_MAX_BLOCK_MS = 10_000;
@@ -71,9 +76,16 @@ public record MemoryConfig(
               + " but was "
               + produceMemoryBytes);
     }
-    if (requestPoolSmallRetained < 0 || requestPoolMediumRetained < 0) {
+    if (requestPoolSmallRetained < 0
+        || requestPoolMediumRetained < 0
+        || requestPoolLargeRetainedBytes < 0) {
       throw new IllegalArgumentException(
-          REQUEST_POOL_SMALL + " and " + REQUEST_POOL_MEDIUM + " must be >= 0");
+          REQUEST_POOL_SMALL
+              + ", "
+              + REQUEST_POOL_MEDIUM
+              + " and "
+              + REQUEST_POOL_LARGE_BYTES
+              + " must be >= 0");
     }
   }
 
@@ -92,7 +104,8 @@ public record MemoryConfig(
         tier.produceMemoryBytes(),
         DEFAULT_PRODUCE_MAX_BLOCK_MS,
         tier.requestPoolSmallRetained(),
-        tier.requestPoolMediumRetained());
+        tier.requestPoolMediumRetained(),
+        tier.requestPoolLargeRetainedBytes());
   }
 
   /** Reads the keys above from broker properties. */
@@ -106,7 +119,8 @@ public record MemoryConfig(
         number(values, PRODUCE_MEMORY_BYTES, tier.produceMemoryBytes()),
         number(values, PRODUCE_MAX_BLOCK_MS, DEFAULT_PRODUCE_MAX_BLOCK_MS),
         intNumber(values, REQUEST_POOL_SMALL, tier.requestPoolSmallRetained()),
-        intNumber(values, REQUEST_POOL_MEDIUM, tier.requestPoolMediumRetained()));
+        intNumber(values, REQUEST_POOL_MEDIUM, tier.requestPoolMediumRetained()),
+        number(values, REQUEST_POOL_LARGE_BYTES, tier.requestPoolLargeRetainedBytes()));
   }
 
   private static int intNumber(Map<String, String> values, String key, int fallback) {
@@ -138,6 +152,7 @@ public record MemoryConfig(
         PRODUCE_MEMORY_BYTES, Long.toString(produceMemoryBytes),
         PRODUCE_MAX_BLOCK_MS, Long.toString(produceMaxBlockMs),
         REQUEST_POOL_SMALL, Integer.toString(requestPoolSmallRetained),
-        REQUEST_POOL_MEDIUM, Integer.toString(requestPoolMediumRetained));
+        REQUEST_POOL_MEDIUM, Integer.toString(requestPoolMediumRetained),
+        REQUEST_POOL_LARGE_BYTES, Long.toString(requestPoolLargeRetainedBytes));
   }
 }

@@ -47,7 +47,9 @@ public final class MemoryProfile implements AutoCloseable {
     this.config = config;
     this.requestBuffers =
         new RequestBufferPool(
-            config.requestPoolSmallRetained(), config.requestPoolMediumRetained());
+            config.requestPoolSmallRetained(),
+            config.requestPoolMediumRetained(),
+            config.requestPoolLargeRetainedBytes());
     this.frameAllocator = new RequestFrameAllocator(requestBuffers);
     this.produceMemory =
         new ProduceMemoryPool(config.produceMemoryBytes(), ProduceMemoryPool.DEFAULT_BATCH_SIZE);

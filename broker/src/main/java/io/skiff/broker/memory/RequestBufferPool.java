@@ -19,14 +19,16 @@ import java.util.concurrent.atomic.AtomicLong;
  *   ───────  ───────────────────────────────  ───────────────────────────
  *   small    4 KiB        (frames ≤ 4 KiB)    smallRetained buffers
  *   medium   64 KiB       (frames ≤ 64 KiB)   mediumRetained buffers
- *   large    max(1 MiB, next power of two)    64 buffers, all sizes together
+ *   large    max(1 MiB, next power of two)    64 buffers and largeRetainedBytes, all sizes together
  * </pre>
  *
  * <p>{@link #acquire} hands out a cleared buffer whose capacity is the class size (at least the
  * size asked for); {@link #release} takes it back. A large buffer is only handed out again for a
  * request of its exact power-of-two size, so one 64 MiB frame never pins 64 MiB for a 1 MiB one. A
  * returned buffer beyond a class's retention, or of a size no class has, is dropped for the garbage
- * collector: the pool's footprint is bounded by the retention limits plus what is in use.
+ * collector: the pool's footprint is bounded by the retention limits plus what is in use. (The
+ * large class is bounded in bytes as well as in count: 64 buffers of up to {@code
+ * socket.request.max.bytes} rounded up could otherwise keep gigabytes.)
  *
  * <p>Per class it counts buffers in use and available, acquisitions ({@code allocations}, the
  * seed's allocation stats) and acquisitions that found the class empty and allocated a new buffer
@@ -49,6 +51,9 @@ public final class RequestBufferPool {
   /** How many large buffers, of all sizes together, the pool keeps. */
   public static final int LARGE_RETAINED = 64;
 
+  /** How many bytes of large buffers the pool keeps unless told otherwise: 64 of 1 MiB. */
+  public static final long DEFAULT_LARGE_RETAINED_BYTES = 64L << 20;
+
   private static final int LARGE_MIN_SHIFT = 20;
   private static final int MAX_SHIFT = 30;
 
@@ -68,6 +73,8 @@ public final class RequestBufferPool {
   private final ClassStats large;
   private final Queue<ByteBuffer> smallFree = new ConcurrentLinkedQueue<>();
   private final Queue<ByteBuffer> mediumFree = new ConcurrentLinkedQueue<>();
+  private final long largeRetainedBytes;
+  private final AtomicLong largeAvailableBytes = new AtomicLong();
 
   /** Large buffers by power of two: index = log2(capacity) - 20. */
   private final List<Queue<ByteBuffer>> largeFree = new ArrayList<>();
@@ -77,9 +84,19 @@ public final class RequestBufferPool {
    * @param mediumRetained medium buffers kept for reuse at most
    */
   public RequestBufferPool(int smallRetained, int mediumRetained) {
-    if (smallRetained < 0 || mediumRetained < 0) {
+    this(smallRetained, mediumRetained, DEFAULT_LARGE_RETAINED_BYTES);
+  }
+
+  /**
+   * @param smallRetained small buffers kept for reuse at most
+   * @param mediumRetained medium buffers kept for reuse at most
+   * @param largeRetainedBytes bytes of large buffers kept for reuse at most
+   */
+  public RequestBufferPool(int smallRetained, int mediumRetained, long largeRetainedBytes) {
+    if (smallRetained < 0 || mediumRetained < 0 || largeRetainedBytes < 0) {
       throw new IllegalArgumentException("retention limits must be >= 0");
     }
+    this.largeRetainedBytes = largeRetainedBytes;
     this.small = new ClassStats(smallRetained);
     this.medium = new ClassStats(mediumRetained);
     this.large = new ClassStats(LARGE_RETAINED);
@@ -114,6 +131,9 @@ public final class RequestBufferPool {
       buffer = ByteBuffer.allocate(capacity);
     } else {
       stats.available.decrementAndGet();
+      if (stats == large) {
+        largeAvailableBytes.addAndGet(-capacity);
+      }
     }
     stats.allocations.incrementAndGet();
     stats.inUse.incrementAndGet();
@@ -132,12 +152,24 @@ public final class RequestBufferPool {
     stats.inUse.decrementAndGet();
     stats.inUseBytes.addAndGet(-capacity);
     buffer.clear();
-    if (stats.available.incrementAndGet() <= stats.retained) {
+    if (stats.available.incrementAndGet() <= stats.retained && fitsLargeBytes(stats, capacity)) {
       freeList(capacity).offer(buffer);
     } else {
       stats.available.decrementAndGet();
       stats.dropped.incrementAndGet();
     }
+  }
+
+  /** Reserves room for a returned large buffer within the byte bound; other classes always fit. */
+  private boolean fitsLargeBytes(ClassStats stats, int capacity) {
+    if (stats != large) {
+      return true;
+    }
+    if (largeAvailableBytes.addAndGet(capacity) <= largeRetainedBytes) {
+      return true;
+    }
+    largeAvailableBytes.addAndGet(-capacity);
+    return false;
   }
 
   private Queue<ByteBuffer> freeList(int capacity) {
@@ -175,6 +207,11 @@ public final class RequestBufferPool {
   /** Buffers of the class waiting for reuse; never above the class's retention limit. */
   public int available(SizeClass sizeClass) {
     return stats(sizeClass).available.get();
+  }
+
+  /** Bytes of large buffers waiting for reuse; never above the large byte bound. */
+  public long largeAvailableBytes() {
+    return largeAvailableBytes.get();
   }
 
   /** Acquisitions from the class since start. */

@@ -31,6 +31,8 @@ import java.util.Locale;
  * @param produceMemoryBytes the {@link ProduceMemoryPool} size
  * @param requestPoolSmallRetained 4 KiB request buffers the {@link RequestBufferPool} keeps
  * @param requestPoolMediumRetained 64 KiB request buffers the {@link RequestBufferPool} keeps
+ * @param requestPoolLargeRetainedBytes bytes of large (≥ 1 MiB) request buffers it keeps, about a
+ *     sixteenth of the heap
  * @param maxMappedIndexBytes the budget of mapped offset and time indexes
  * @param offsetCacheBytes the consumer offset cache budget
  */
@@ -43,6 +45,7 @@ public record Tier(
     long produceMemoryBytes,
     int requestPoolSmallRetained,
     int requestPoolMediumRetained,
+    long requestPoolLargeRetainedBytes,
     long maxMappedIndexBytes,
     long offsetCacheBytes) {
 
@@ -50,14 +53,19 @@ public record Tier(
   private static final long GIB = 1L << 30;
 
   public static final Tier DEV =
-      new Tier("dev", GIB, 512 * MIB, 100, 100, 32 * MIB, 256, 64, 256 * MIB, 16 * MIB);
+      new Tier("dev", GIB, 512 * MIB, 100, 100, 32 * MIB, 256, 64, 64 * MIB, 256 * MIB, 16 * MIB);
   public static final Tier SMALL =
-      new Tier("small", 4 * GIB, 3 * GIB, 2_000, 1_000, 32 * MIB, 1024, 256, 2 * GIB, 64 * MIB);
+      new Tier(
+          "small", 4 * GIB, 3 * GIB, 2_000, 1_000, 32 * MIB, 1024, 256, 256 * MIB, 2 * GIB,
+          64 * MIB);
   public static final Tier MEDIUM =
-      new Tier("medium", 6 * GIB, 11 * GIB, 10_000, 5_000, 64 * MIB, 4096, 512, 8 * GIB, 128 * MIB);
+      new Tier(
+          "medium", 6 * GIB, 11 * GIB, 10_000, 5_000, 64 * MIB, 4096, 512, 384 * MIB, 8 * GIB,
+          128 * MIB);
   public static final Tier LARGE =
       new Tier(
-          "large", 8 * GIB, 31 * GIB, 30_000, 10_000, 128 * MIB, 8192, 1024, 8 * GIB, 256 * MIB);
+          "large", 8 * GIB, 31 * GIB, 30_000, 10_000, 128 * MIB, 8192, 1024, 512 * MIB, 8 * GIB,
+          256 * MIB);
 
   /** Every tier, smallest first. */
   public static final List<Tier> ALL = List.of(DEV, SMALL, MEDIUM, LARGE);

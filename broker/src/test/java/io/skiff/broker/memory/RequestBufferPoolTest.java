@@ -49,7 +49,7 @@ class RequestBufferPoolTest {
 
   @Test
   void largeClassKeepsAtMostSixtyFourBuffersAndDropsTheRest() {
-    final RequestBufferPool pool = new RequestBufferPool(0, 0);
+    final RequestBufferPool pool = new RequestBufferPool(0, 0, Long.MAX_VALUE);
     final List<ByteBuffer> held = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       held.add(pool.acquire(i % 2 == 0 ? 1 << 20 : 3 << 20));
@@ -59,6 +59,21 @@ class RequestBufferPoolTest {
     assertThat(pool.available(SizeClass.LARGE)).isEqualTo(RequestBufferPool.LARGE_RETAINED);
     assertThat(pool.dropped(SizeClass.LARGE)).isEqualTo(100 - RequestBufferPool.LARGE_RETAINED);
     assertThat(pool.inUse(SizeClass.LARGE)).isZero();
+  }
+
+  @Test
+  void largeClassKeepsNoMoreThanItsByteBound() {
+    final RequestBufferPool pool = new RequestBufferPool(0, 0, 8 << 20);
+    final List<ByteBuffer> held = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      held.add(pool.acquire(3 << 20)); // 4 MiB class
+    }
+    held.forEach(pool::release);
+    assertThat(pool.available(SizeClass.LARGE)).isEqualTo(2);
+    assertThat(pool.largeAvailableBytes()).isEqualTo(8 << 20);
+    assertThat(pool.dropped(SizeClass.LARGE)).isEqualTo(1);
+    pool.acquire(4 << 20);
+    assertThat(pool.largeAvailableBytes()).isEqualTo(4 << 20);
   }
 
   @Test
@@ -145,6 +160,8 @@ class RequestBufferPoolTest {
     assertThat(pool.available(SizeClass.SMALL)).isLessThanOrEqualTo(64);
     assertThat(pool.available(SizeClass.MEDIUM)).isLessThanOrEqualTo(16);
     assertThat(pool.available(SizeClass.LARGE)).isLessThanOrEqualTo(64);
+    assertThat(pool.largeAvailableBytes())
+        .isLessThanOrEqualTo(RequestBufferPool.DEFAULT_LARGE_RETAINED_BYTES);
   }
 
   @Test
