@@ -22,6 +22,8 @@ import io.skiff.broker.api.ListOffsetsHandler;
 import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
 import io.skiff.broker.api.TopicConfigSchema;
+import io.skiff.broker.memory.MemoryProfile;
+import io.skiff.broker.net.ConnectionLimits;
 import io.skiff.broker.net.KafkaServer;
 import io.skiff.broker.net.NetworkMetrics;
 import io.skiff.raft.PartitionReconciler;
@@ -61,6 +63,7 @@ public final class Broker implements AutoCloseable {
   private final ExecutorService requestExecutor;
   private final ScheduledExecutorService scheduler;
   private final ThreadPoolExecutor electionExecutor;
+  private final MemoryProfile memory;
   private MetadataService metadata;
   private ApiRegistry apis;
   private PartitionReconciler reconciler;
@@ -78,6 +81,7 @@ public final class Broker implements AutoCloseable {
     this.electionExecutor =
         (ThreadPoolExecutor)
             Executors.newFixedThreadPool(ELECTION_THREADS, named("skiff-leader-election"));
+    this.memory = new MemoryProfile(config.memory());
   }
 
   /** Starts a broker and registers it in the cluster metadata. */
@@ -106,6 +110,7 @@ public final class Broker implements AutoCloseable {
     metadata = raft.startMetadata(voters, List.of());
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
     apis = registry(cluster);
+    memory.start(metrics, scheduler, networkMetrics::connections, raft::partitionCount);
     kafka =
         new KafkaServer(
             config.host(),
@@ -114,7 +119,8 @@ public final class Broker implements AutoCloseable {
             config.maxRequestBytes(),
             apis,
             requestExecutor,
-            networkMetrics);
+            networkMetrics,
+            connectionLimits());
     reconciler = new PartitionReconciler(raft);
     metadata.addListener(reconciler);
     topicConfigs = new TopicConfigApplier(raft);
@@ -131,6 +137,16 @@ public final class Broker implements AutoCloseable {
         config.raft().address());
   }
 
+  private ConnectionLimits connectionLimits() {
+    return new ConnectionLimits(
+        memory.frameAllocator(),
+        memory.produceMemory(),
+        config.memory().produceMaxBlockMs(),
+        memory.backpressure(),
+        config.memory().maxConnections(),
+        config.memory().tier().name());
+  }
+
   private ApiRegistry registry(ClusterView cluster) {
     final ApiRegistry registry = new ApiRegistry();
     registry
@@ -143,7 +159,8 @@ public final class Broker implements AutoCloseable {
                 config.autoCreateTopics(),
                 config.defaultPartitions(),
                 config.defaultReplicationFactor(),
-                config.clusterId()))
+                config.clusterId(),
+                memory.partitionLimit()))
         .register(ApiKeys.PRODUCE, 3, new ProduceHandler(cluster))
         .register(ApiKeys.FETCH, 4, new FetchHandler(cluster, scheduler, requestExecutor))
         .register(ApiKeys.LIST_OFFSETS, 1, new ListOffsetsHandler(cluster))
@@ -151,10 +168,16 @@ public final class Broker implements AutoCloseable {
             ApiKeys.CREATE_TOPICS,
             2,
             new CreateTopicsHandler(
-                cluster, config.defaultPartitions(), config.defaultReplicationFactor()))
+                cluster,
+                config.defaultPartitions(),
+                config.defaultReplicationFactor(),
+                memory.partitionLimit()))
         .register(ApiKeys.DELETE_TOPICS, 1, new DeleteTopicsHandler(cluster))
         .register(ApiKeys.DELETE_RECORDS, 0, new DeleteRecordsHandler(cluster))
-        .register(ApiKeys.CREATE_PARTITIONS, 0, new CreatePartitionsHandler(cluster))
+        .register(
+            ApiKeys.CREATE_PARTITIONS,
+            0,
+            new CreatePartitionsHandler(cluster, memory.partitionLimit()))
         .register(
             ApiKeys.DESCRIBE_CLUSTER, 0, new DescribeClusterHandler(cluster, config.clusterId()))
         .register(ApiKeys.ELECT_LEADERS, 0, new ElectLeadersHandler(cluster, electionExecutor));
@@ -204,6 +227,7 @@ public final class Broker implements AutoCloseable {
     admin =
         AdminHttpServer.start(
             new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
+    admin.registerJson("/v1/memory", memory::toJson);
   }
 
   private HealthStatus health() {
@@ -276,6 +300,11 @@ public final class Broker implements AutoCloseable {
     return raft;
   }
 
+  /** The memory profile: pools, pressure level, tier limits. */
+  public MemoryProfile memory() {
+    return memory;
+  }
+
   /** The Kafka APIs this broker answers, for tests that call handlers directly. */
   ApiRegistry apis() {
     return apis;
@@ -304,6 +333,7 @@ public final class Broker implements AutoCloseable {
     if (kafka != null) {
       kafka.close();
     }
+    memory.close();
     if (topicConfigs != null) {
       metadata.removeListener(topicConfigs);
     }

@@ -1,5 +1,6 @@
 package io.skiff.broker;
 
+import io.skiff.broker.memory.MemoryConfig;
 import io.skiff.log.LogConfig;
 import io.skiff.raft.RaftNodeConfig;
 import io.skiff.raft.ReplicaFetchConfig;
@@ -41,6 +42,8 @@ import java.util.TreeMap;
  * @param clusterId {@code cluster.id}
  * @param logConfig the partition log settings ({@code log.*}, {@code message.max.bytes})
  * @param raft the Raft node settings derived from the above
+ * @param memory the memory profile: {@code skiff.tier} and the keys that override its defaults
+ *     (also the default of {@code max.mapped.index.bytes})
  */
 public record BrokerConfig(
     int nodeId,
@@ -60,7 +63,8 @@ public record BrokerConfig(
     int networkThreads,
     String clusterId,
     LogConfig logConfig,
-    RaftNodeConfig raft) {
+    RaftNodeConfig raft,
+    MemoryConfig memory) {
 
   /** One metadata voter: {@code id@host:raftPort}. */
   public record Voter(int nodeId, String host, int raftPort) {
@@ -93,6 +97,9 @@ public record BrokerConfig(
     final Map<String, String> merged = new HashMap<>(values);
     final Map<String, String> byEnvName = new HashMap<>();
     for (String key : KNOWN_KEYS) {
+      byEnvName.put(envName(key), key);
+    }
+    for (String key : MemoryConfig.KEYS) {
       byEnvName.put(envName(key), key);
     }
     for (String key : values.keySet()) {
@@ -153,6 +160,7 @@ public record BrokerConfig(
     final List<Voter> voters =
         parseVoters(k.string("metadata.voters", nodeId + "@" + advertised + ":" + raftPort));
     final LogConfig logConfig = LogConfig.fromProperties(values);
+    final MemoryConfig memory = MemoryConfig.fromProperties(values);
     final int cores = Runtime.getRuntime().availableProcessors();
     final RaftNodeConfig raft =
         new RaftNodeConfig(
@@ -161,7 +169,7 @@ public record BrokerConfig(
             raftPort,
             dataDir,
             logConfig,
-            k.longValue("max.mapped.index.bytes", 256L << 20),
+            k.longValue("max.mapped.index.bytes", memory.tier().maxMappedIndexBytes()),
             true,
             k.longValue("raft.snapshot.entries", 10_000L),
             1_000,
@@ -190,7 +198,8 @@ public record BrokerConfig(
         k.positive("num.network.threads", Math.max(1, cores)),
         k.string("cluster.id", "skiff-cluster"),
         logConfig,
-        raft);
+        raft,
+        memory);
   }
 
   /**
@@ -233,6 +242,7 @@ public record BrokerConfig(
     p.put(LogConfig.FLUSH_INTERVAL_MS, Long.toString(logConfig.flushIntervalMs()));
     p.put(LogConfig.SEGMENT_DELETE_DELAY_MS, Long.toString(logConfig.fileDeleteDelayMs()));
     p.put(LogConfig.MESSAGE_MAX_BYTES, Integer.toString(logConfig.maxBatchBytes()));
+    p.putAll(memory.properties());
     return p;
   }
 

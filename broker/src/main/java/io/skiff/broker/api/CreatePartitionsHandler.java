@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.broker.memory.PartitionLimit;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.TopicInfo;
 import java.util.ArrayList;
@@ -24,13 +25,16 @@ import org.apache.kafka.common.protocol.Errors;
  *
  * <p>Explicit replica assignments are refused with INVALID_REQUEST: Skiff always places new
  * partitions itself. A count at or below the current one is INVALID_PARTITIONS; an unknown topic
- * UNKNOWN_TOPIC_OR_PARTITION. Stateless; thread-safe.
+ * UNKNOWN_TOPIC_OR_PARTITION; growth beyond the tier's partition limit POLICY_VIOLATION. Stateless;
+ * thread-safe.
  */
 public final class CreatePartitionsHandler implements ApiHandler {
   private final ClusterView cluster;
+  private final PartitionLimit partitionLimit;
 
-  public CreatePartitionsHandler(ClusterView cluster) {
+  public CreatePartitionsHandler(ClusterView cluster, PartitionLimit partitionLimit) {
     this.cluster = cluster;
+    this.partitionLimit = partitionLimit;
   }
 
   @Override
@@ -39,11 +43,24 @@ public final class CreatePartitionsHandler implements ApiHandler {
     final CreatePartitionsResponseData response = new CreatePartitionsResponseData();
     final List<CompletableFuture<?>> pending = new ArrayList<>();
     final Set<String> seen = new HashSet<>();
+    long addedReplicas = 0;
     for (CreatePartitionsTopic t : request.topics()) {
       final CreatePartitionsTopicResult result =
           new CreatePartitionsTopicResult().setName(t.name()).setErrorCode(Errors.NONE.code());
       response.results().add(result);
-      final Refusal refusal = refusal(t, seen.add(t.name()));
+      Refusal refusal = refusal(t, seen.add(t.name()));
+      if (refusal == null) {
+        final TopicInfo topic = cluster.topic(t.name()).orElseThrow();
+        final int added = t.count() - topic.partitionCount();
+        final int rf = topic.replicasOf(0).size();
+        final Optional<String> overLimit =
+            partitionLimit.refusal(cluster.image(), added, rf, addedReplicas);
+        if (overLimit.isPresent()) {
+          refusal = new Refusal(Errors.POLICY_VIOLATION, overLimit.get());
+        } else {
+          addedReplicas += (long) added * rf;
+        }
+      }
       if (refusal != null) {
         fail(result, refusal.error(), refusal.message());
       } else if (!request.validateOnly()) {

@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.broker.memory.PartitionLimit;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.TopicInfo;
 import java.util.ArrayList;
@@ -17,17 +18,21 @@ import org.apache.kafka.common.protocol.Errors;
 /**
  * CreateTopics through the metadata group: default partitions and replication factor from the
  * broker config when the request says -1, explicit assignments honoured, {@code validate_only}
- * checks without creating. Errors per topic as Kafka's.
+ * checks without creating. Errors per topic as Kafka's; a topic that would take the brokers over
+ * the tier's partition limit is POLICY_VIOLATION.
  */
 public final class CreateTopicsHandler implements ApiHandler {
   private final ClusterView cluster;
   private final int defaultPartitions;
   private final short defaultReplicationFactor;
+  private final PartitionLimit partitionLimit;
 
-  public CreateTopicsHandler(ClusterView cluster, int defaultPartitions, short defaultRf) {
+  public CreateTopicsHandler(
+      ClusterView cluster, int defaultPartitions, short defaultRf, PartitionLimit partitionLimit) {
     this.cluster = cluster;
     this.defaultPartitions = defaultPartitions;
     this.defaultReplicationFactor = defaultRf;
+    this.partitionLimit = partitionLimit;
   }
 
   @Override
@@ -37,14 +42,20 @@ public final class CreateTopicsHandler implements ApiHandler {
     final short version = context.version();
     final List<CompletableFuture<?>> pending = new ArrayList<>();
     final MetadataService metadata = cluster.metadata();
+    long addedReplicas = 0;
     for (CreateTopicsRequestData.CreatableTopic t : request.topics()) {
       final CreatableTopicResult result = new CreatableTopicResult().setName(t.name());
       response.topics().add(result);
       final Map<String, String> configs = new HashMap<>();
       t.configs().forEach(c -> configs.put(c.name(), c.value()));
-      final int partitions = t.numPartitions() == -1 ? defaultPartitions : t.numPartitions();
+      final int partitions =
+          !t.assignments().isEmpty()
+              ? t.assignments().size()
+              : t.numPartitions() == -1 ? defaultPartitions : t.numPartitions();
       final short rf =
-          t.replicationFactor() == -1 ? defaultReplicationFactor : t.replicationFactor();
+          !t.assignments().isEmpty()
+              ? (short) t.assignments().iterator().next().brokerIds().size()
+              : t.replicationFactor() == -1 ? defaultReplicationFactor : t.replicationFactor();
       if (cluster.topic(t.name()).isPresent()) {
         fail(
             result,
@@ -53,6 +64,12 @@ public final class CreateTopicsHandler implements ApiHandler {
             version);
         continue;
       }
+      final var overLimit = partitionLimit.refusal(cluster.image(), partitions, rf, addedReplicas);
+      if (overLimit.isPresent()) {
+        fail(result, Errors.POLICY_VIOLATION, overLimit.get(), version);
+        continue;
+      }
+      addedReplicas += (long) partitions * rf;
       if (request.validateOnly()) {
         if (version >= 5) {
           result.setNumPartitions(partitions).setReplicationFactor(rf);

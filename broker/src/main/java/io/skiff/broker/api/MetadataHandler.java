@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.broker.memory.PartitionLimit;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
@@ -7,7 +8,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
@@ -23,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Metadata: live brokers, and for each requested topic its id and partitions with leader, epoch and
  * replicas. A missing topic is created when {@code auto.create.topics.enable} is on and the client
  * allows it; it is then answered LEADER_NOT_AVAILABLE until its groups have leaders, as Kafka does,
- * and clients retry.
+ * and clients retry. A topic that would take the brokers over the tier's partition limit is not
+ * created (UNKNOWN_TOPIC_OR_PARTITION, and a warning at most every 10 s naming the limit).
  */
 public final class MetadataHandler implements ApiHandler {
   private static final Logger LOG = LoggerFactory.getLogger(MetadataHandler.class);
@@ -33,18 +38,22 @@ public final class MetadataHandler implements ApiHandler {
   private final int defaultPartitions;
   private final short defaultReplicationFactor;
   private final String clusterId;
+  private final PartitionLimit partitionLimit;
+  private final AtomicLong lastLimitWarning = new AtomicLong(System.nanoTime() - (1L << 40));
 
   public MetadataHandler(
       ClusterView cluster,
       boolean autoCreate,
       int defaultPartitions,
       short defaultReplicationFactor,
-      String clusterId) {
+      String clusterId,
+      PartitionLimit partitionLimit) {
     this.cluster = cluster;
     this.autoCreate = autoCreate;
     this.defaultPartitions = defaultPartitions;
     this.defaultReplicationFactor = defaultReplicationFactor;
     this.clusterId = clusterId;
+    this.partitionLimit = partitionLimit;
   }
 
   @Override
@@ -122,7 +131,7 @@ public final class MetadataHandler implements ApiHandler {
     if (version >= 10) {
       answer.setTopicId(t.topicId() == null ? Uuid.ZERO_UUID : t.topicId());
     }
-    if (t.name() != null && autoCreate && clientAllows) {
+    if (t.name() != null && autoCreate && clientAllows && withinPartitionLimit(t.name())) {
       cluster
           .metadata()
           .createTopic(t.name(), defaultPartitions, defaultReplicationFactor, Map.of())
@@ -137,5 +146,19 @@ public final class MetadataHandler implements ApiHandler {
       return answer.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code());
     }
     return answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+  }
+
+  private boolean withinPartitionLimit(String topic) {
+    final Optional<String> refusal =
+        partitionLimit.refusal(cluster.image(), defaultPartitions, defaultReplicationFactor, 0);
+    if (refusal.isEmpty()) {
+      return true;
+    }
+    final long last = lastLimitWarning.get();
+    final long now = System.nanoTime();
+    if (now - last >= TimeUnit.SECONDS.toNanos(10) && lastLimitWarning.compareAndSet(last, now)) {
+      LOG.warn("Not auto-creating topic {}: {}", topic, refusal.get());
+    }
+    return false;
   }
 }

@@ -7,11 +7,17 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.skiff.broker.api.ApiRegistry;
 import io.skiff.broker.api.KafkaErrors;
 import io.skiff.broker.api.RequestContext;
+import io.skiff.broker.memory.MemoryPressure;
+import io.skiff.broker.memory.ProduceMemoryPool;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -19,6 +25,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,26 +42,49 @@ import org.slf4j.LoggerFactory;
  * logged reason (an ApiVersions request of a newer version gets Kafka's UNSUPPORTED_VERSION answer
  * instead, so clients can downgrade). Nothing a client sends can escape this handler.
  *
+ * <p>Memory: a Produce request reserves its record bytes in the {@link ProduceMemoryPool} before
+ * its handler runs ({@link ProduceAdmission}) and returns them when the handler's future completes
+ * (the appends committed or failed). When the pool is exhausted the request is held, the connection
+ * stops reading, and later requests queue behind it in order; after {@code produceMaxBlockMs}
+ * without memory it is answered REQUEST_TIMED_OUT (retriable; nothing was appended). Every request
+ * first passes the memory pressure {@linkplain io.skiff.broker.memory.RequestBackpressure
+ * backpressure}: a rejected one is answered without its handler, and a throttled one pauses reading
+ * for the throttle time after its response. A connection beyond {@code maxConnections} is closed on
+ * arrival.
+ *
  * <p>Thread-safety: Netty calls it on the channel's event loop; completions from other threads are
- * handed back to that loop, so the response queue is only touched there. Each request frame is
- * released once its handler has returned.
+ * handed back to that loop, so the response queue and the held requests are only touched there.
+ * Each request frame is released once its handler has returned, or when a held request is answered
+ * or dropped.
  */
 final class KafkaConnection extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaConnection.class);
   private static final int MAX_IN_FLIGHT = 64;
 
+  private static final long REJECT_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final AtomicLong lastRejectLog = new AtomicLong(System.nanoTime() - (1L << 40));
+
   private final ApiRegistry registry;
   private final Executor requestExecutor;
   private final NetworkMetrics metrics;
+  private final ConnectionLimits limits;
+  private final ProduceMemoryPool produceMemory;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
+  private ProduceAdmission admission;
+  private Future<?> throttleEnd;
+  private long throttledUntilNanos;
+  private boolean inFlightFull;
+  private boolean counted;
+  private boolean closed;
 
   /** A request awaiting its turn to be answered. */
-  private static final class Pending {
+  static final class Pending {
     final int correlationId;
     final short version;
     final short headerVersion;
     final ApiKeys key;
+    int throttleMs;
     boolean done;
     ApiMessage response; // null with done = no response
 
@@ -66,32 +96,91 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  KafkaConnection(ApiRegistry registry, Executor requestExecutor, NetworkMetrics metrics) {
+  KafkaConnection(
+      ApiRegistry registry,
+      Executor requestExecutor,
+      NetworkMetrics metrics,
+      ConnectionLimits limits) {
     this.registry = registry;
     this.requestExecutor = requestExecutor;
     this.metrics = metrics;
+    this.limits = limits;
+    this.produceMemory = limits.produceMemory();
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.admission =
+        new ProduceAdmission(
+            produceMemory, limits.produceMaxBlockMs(), ctx.executor(), new AdmissionTarget());
+  }
+
+  /** Where the produce admission sends requests. */
+  private final class AdmissionTarget implements ProduceAdmission.Target {
+    @Override
+    public void dispatch(IncomingRequest request, long reservedBytes) {
+      requestExecutor.execute(() -> handle(request, reservedBytes));
+    }
+
+    @Override
+    public void timedOut(IncomingRequest request) {
+      answerProduceTimeout(request);
+    }
+
+    @Override
+    public void holdingChanged() {
+      updateAutoRead();
+    }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    metrics.connectionOpened();
+    if (!metrics.tryConnectionOpened(limits.maxConnections())) {
+      logRejectedConnection(ctx);
+      ctx.close();
+      return;
+    }
+    counted = true;
     super.channelActive(ctx);
+  }
+
+  /** Logs a connection over the limit, at most once per 10 s (the metric counts them all). */
+  private void logRejectedConnection(ChannelHandlerContext ctx) {
+    final long last = lastRejectLog.get();
+    final long now = System.nanoTime();
+    if (now - last >= REJECT_LOG_INTERVAL_NANOS && lastRejectLog.compareAndSet(last, now)) {
+      LOG.warn(
+          "Closing connection from {}: {} connections are open, the limit of tier '{}'"
+              + " (max.connections); raise skiff.tier or max.connections, or pool client"
+              + " connections ({} rejected so far)",
+          ctx.channel().remoteAddress(),
+          limits.maxConnections(),
+          limits.tierName(),
+          metrics.rejectedConnections());
+    }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    metrics.connectionClosed();
+    closed = true;
+    if (counted) {
+      metrics.connectionClosed();
+    }
+    admission.close();
+    if (throttleEnd != null) {
+      throttleEnd.cancel(false);
+    }
     super.channelInactive(ctx);
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     final ByteBuf frame = (ByteBuf) msg;
+    if (!counted) {
+      frame.release(); // a connection over the limit, being closed
+      return;
+    }
     final ByteBuffer buffer = frame.nioBuffer();
     final AbstractRequest request;
     final RequestHeader header;
@@ -137,27 +226,68 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
             header.apiKey().responseHeaderVersion(header.apiVersion()));
     queue.add(pending);
     if (queue.size() >= MAX_IN_FLIGHT) {
-      ctx.channel().config().setAutoRead(false);
+      inFlightFull = true;
     }
     metrics.request(header.apiKey());
-    final RequestContext context = new RequestContext(header, ctx.channel().remoteAddress());
-    requestExecutor.execute(() -> handle(context, request, frame, pending));
+    final MemoryPressure.Action action = limits.backpressure().admit(request);
+    pending.throttleMs = action.throttleMs();
+    if (action.reject()) {
+      frame.release();
+      complete(pending, limits.backpressure().rejection(request));
+      return;
+    }
+    admission.offer(
+        new IncomingRequest(
+            new RequestContext(header, ctx.channel().remoteAddress()),
+            request,
+            frame,
+            pending,
+            action,
+            System.nanoTime(),
+            IncomingRequest.produceBytes(request)));
+    updateAutoRead();
   }
 
-  private void handle(
-      RequestContext context, AbstractRequest request, ByteBuf frame, Pending pending) {
+  /** A Produce request waited too long for produce memory: answer REQUEST_TIMED_OUT. */
+  private void answerProduceTimeout(IncomingRequest in) {
+    in.frame().release();
+    LOG.debug(
+        "Produce request {} from {} waited {} ms for produce memory; answering REQUEST_TIMED_OUT",
+        in.pending().correlationId,
+        ctx.channel().remoteAddress(),
+        limits.produceMaxBlockMs());
+    final AbstractResponse timeout =
+        in.request()
+            .getErrorResponse(
+                0,
+                new TimeoutException(
+                    "the broker's produce memory ("
+                        + produceMemory.totalBytes()
+                        + " bytes) stayed full for "
+                        + limits.produceMaxBlockMs()
+                        + " ms; retry"));
+    complete(in.pending(), timeout == null ? null : timeout.data());
+  }
+
+  private void handle(IncomingRequest in, long reservedBytes) {
     CompletableFuture<ApiMessage> future;
     try {
-      future = registry.get(context.apiKey()).handler().handle(context, request.data());
-    } catch (RuntimeException e) {
+      future =
+          registry.get(in.context().apiKey()).handler().handle(in.context(), in.request().data());
+    } catch (RuntimeException | LinkageError e) {
+      // Answered, not lost: a request that never completes would keep its produce memory.
       future = CompletableFuture.failedFuture(e);
     } finally {
-      frame.release();
+      in.frame().release();
     }
     future.whenComplete(
         (response, error) -> {
-          final ApiMessage answer = error == null ? response : errorResponse(request, error);
-          ctx.executor().execute(() -> complete(pending, answer));
+          produceMemory.release(reservedBytes);
+          final ApiMessage answer = error == null ? response : errorResponse(in.request(), error);
+          if (answer != null) {
+            limits.backpressure().stamp(answer, in.action());
+          }
+          ctx.executor().execute(() -> complete(in.pending(), answer));
         });
   }
 
@@ -166,7 +296,8 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     if (Errors.forException(cause) == Errors.UNKNOWN_SERVER_ERROR) {
       LOG.error("{} failed with an unexpected error", request.apiKey(), cause);
     }
-    return request.getErrorResponse(0, cause).data();
+    final AbstractResponse response = request.getErrorResponse(0, cause);
+    return response == null ? null : response.data(); // null: acks=0 gets no answer
   }
 
   private void complete(Pending pending, ApiMessage response) {
@@ -179,12 +310,47 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         write(head);
         wrote = true;
       }
+      if (head.throttleMs > 0) {
+        throttle(head.throttleMs);
+      }
     }
     if (wrote) {
       ctx.flush();
     }
-    if (queue.size() < MAX_IN_FLIGHT / 2 && ctx.channel().isWritable()) {
-      ctx.channel().config().setAutoRead(true);
+    if (queue.size() < MAX_IN_FLIGHT / 2) {
+      inFlightFull = false;
+    }
+    updateAutoRead();
+  }
+
+  /** Reads no further request for {@code ms} (Kafka's channel muting for throttled clients). */
+  private void throttle(int ms) {
+    throttledUntilNanos =
+        Math.max(throttledUntilNanos, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms));
+    if (throttleEnd == null) {
+      throttleEnd = ctx.executor().schedule(this::throttleExpired, ms, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void throttleExpired() {
+    final long left = throttledUntilNanos - System.nanoTime();
+    throttleEnd =
+        left > 0
+            ? ctx.executor().schedule(this::throttleExpired, left, TimeUnit.NANOSECONDS)
+            : null;
+    updateAutoRead();
+  }
+
+  /** Reads while nothing holds reading back: in-flight limit, writability, memory, throttle. */
+  private void updateAutoRead() {
+    final boolean read =
+        !closed
+            && ctx.channel().isWritable()
+            && !inFlightFull
+            && !admission.holding()
+            && throttleEnd == null;
+    if (ctx.channel().config().isAutoRead() != read) {
+      ctx.channel().config().setAutoRead(read);
     }
   }
 
@@ -237,7 +403,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    ctx.channel().config().setAutoRead(ctx.channel().isWritable() && queue.size() < MAX_IN_FLIGHT);
+    updateAutoRead();
     super.channelWritabilityChanged(ctx);
   }
 

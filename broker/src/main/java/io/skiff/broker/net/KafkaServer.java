@@ -13,7 +13,6 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.skiff.broker.api.ApiRegistry;
 import java.net.InetSocketAddress;
@@ -23,9 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Kafka listener: a Netty server (epoll when available, else NIO) whose pipeline per connection
- * is a length-field frame decoder bounded by {@code socket.request.max.bytes}, then a {@link
- * KafkaConnection}. Frames are pooled direct buffers. Threads: {@code num.network.threads} event
- * loops named {@code skiff-network-N}, owned and stopped here.
+ * is a {@link RequestFrameDecoder} bounded by {@code socket.request.max.bytes}, which reads each
+ * frame into a request buffer pool buffer, then a {@link KafkaConnection}, which applies the {@link
+ * ConnectionLimits}. Threads: {@code num.network.threads} event loops named {@code
+ * skiff-network-N}, owned and stopped here.
  */
 public final class KafkaServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaServer.class);
@@ -42,7 +42,8 @@ public final class KafkaServer implements AutoCloseable {
       int maxRequestBytes,
       ApiRegistry registry,
       Executor requestExecutor,
-      NetworkMetrics metrics)
+      NetworkMetrics metrics,
+      ConnectionLimits limits)
       throws InterruptedException {
     this.epoll = Epoll.isAvailable();
     final var ioHandler = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -65,9 +66,10 @@ public final class KafkaServer implements AutoCloseable {
                   protected void initChannel(SocketChannel ch) {
                     ch.pipeline()
                         .addLast(
-                            "frames",
-                            new LengthFieldBasedFrameDecoder(maxRequestBytes, 0, 4, 0, 4, true))
-                        .addLast("kafka", new KafkaConnection(registry, requestExecutor, metrics));
+                            "frames", new RequestFrameDecoder(limits.frames(), maxRequestBytes))
+                        .addLast(
+                            "kafka",
+                            new KafkaConnection(registry, requestExecutor, metrics, limits));
                   }
                 });
     this.channel = bootstrap.bind(new InetSocketAddress(host, port)).sync().channel();

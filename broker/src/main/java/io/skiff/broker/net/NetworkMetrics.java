@@ -9,12 +9,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 /**
- * Metrics of the Kafka listener: connections, requests per API, malformed input, zero-copy bytes.
+ * Metrics of the Kafka listener: connections (open, rejected over the limit), requests per API,
+ * malformed input, zero-copy bytes.
  */
 public final class NetworkMetrics {
   private final MetricRegistry registry;
   private final AtomicInteger connections = new AtomicInteger();
   private final Counter malformed;
+  private final Counter rejectedConnections;
   private final Counter zeroCopyBytes;
   private final Map<ApiKeys, Meter> requests = new EnumMap<>(ApiKeys.class);
 
@@ -22,11 +24,25 @@ public final class NetworkMetrics {
     this.registry = registry;
     registry.gauge("kafka.connections", () -> connections::get);
     this.malformed = registry.counter("kafka.requests.malformed");
+    this.rejectedConnections = registry.counter("kafka.connections.rejected");
     this.zeroCopyBytes = registry.counter("fetch.zero_copy.bytes");
   }
 
-  void connectionOpened() {
-    connections.incrementAndGet();
+  /**
+   * Counts a new connection unless {@code max} are open already, in which case it counts a
+   * rejection ({@code kafka.connections.rejected}) and returns false.
+   */
+  boolean tryConnectionOpened(int max) {
+    while (true) {
+      final int open = connections.get();
+      if (open >= max) {
+        rejectedConnections.inc();
+        return false;
+      }
+      if (connections.compareAndSet(open, open + 1)) {
+        return true;
+      }
+    }
   }
 
   void connectionClosed() {
@@ -59,6 +75,11 @@ public final class NetworkMetrics {
 
   public long malformedRequests() {
     return malformed.getCount();
+  }
+
+  /** Connections closed at once because the connection limit was reached, since start. */
+  public long rejectedConnections() {
+    return rejectedConnections.getCount();
   }
 
   public int connections() {
