@@ -22,6 +22,7 @@ import io.skiff.broker.api.ListOffsetsHandler;
 import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
 import io.skiff.broker.api.TopicConfigSchema;
+import io.skiff.broker.memory.MemoryCategory;
 import io.skiff.broker.memory.MemoryProfile;
 import io.skiff.broker.net.ConnectionLimits;
 import io.skiff.broker.net.KafkaServer;
@@ -227,7 +228,36 @@ public final class Broker implements AutoCloseable {
     admin =
         AdminHttpServer.start(
             new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
-    admin.registerJson("/v1/memory", memory::toJson);
+    addMemoryCategories();
+    admin.registerJson("/v1/memory", () -> memory.toJson(config.nodeId(), pageCache.getValue()));
+  }
+
+  /** The memory-report categories kept outside the memory profile itself. */
+  private void addMemoryCategories() {
+    memory.addCategory(
+        MemoryCategory.bytes(
+            "index mmap",
+            () -> raft.indexBudget().mappedBytes(),
+            () -> raft.indexBudget().maxMappedBytes(),
+            "lower retention or raise max.mapped.index.bytes (cold indexes are unmapped)"));
+    memory.addCategory(
+        MemoryCategory.bytes(
+            "replica fetch buffer",
+            () -> raft.replicaFetcher().bufferedBytes(),
+            () -> raft.replicaFetcher().config().globalMaxBytes(),
+            "raise replica.fetch.buffer.max.bytes"));
+    memory.addCategory(
+        MemoryCategory.count(
+            "partitions",
+            raft::partitionCount,
+            () -> config.memory().maxPartitions(),
+            "move partitions to other brokers"));
+    memory.addCategory(
+        MemoryCategory.count(
+            "connections",
+            networkMetrics::connections,
+            () -> config.memory().maxConnections(),
+            "add brokers or pool the clients' connections"));
   }
 
   private HealthStatus health() {

@@ -348,6 +348,12 @@ class MemoryProfileTest {
         .contains("\"total_bytes\":" + PRODUCE_MEMORY)
         .contains("\"warnings\":[]")
         .contains("\"partitions\":")
+        .contains("\"node_id\":1")
+        .contains("{\"name\":\"produce memory\",\"unit\":\"bytes\",\"used_bytes\":")
+        .contains("{\"name\":\"index mmap\",\"unit\":\"bytes\"")
+        .contains("{\"name\":\"partitions\",\"unit\":\"count\"")
+        .contains("\"leak_warnings\":[]")
+        .contains("\"advice\":[]")
         .endsWith("}");
   }
 

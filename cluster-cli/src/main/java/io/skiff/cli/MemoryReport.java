@@ -14,9 +14,9 @@ import java.util.Locale;
  * <pre>
  * {
  *   "node_id": 1, "tier": "small",
- *   "pressure": {"level": "NORMAL", "heap_after_gc_ratio": 0.31, "direct_ratio": 0.02},
+ *   "pressure": {"level": "NORMAL", "heap_used_after_gc": 1, "heap_max": 4, ...},
  *   "page_cache_hit_ratio": 0.98,            (-1 while nothing was served)
- *   "categories": [{"name": "heap", "used_bytes": 1, "budget_bytes": 2}, ...],
+ *   "categories": [{"name": "heap", "unit": "bytes", "used_bytes": 1, "budget_bytes": 2}, ...],
  *                                            (budget_bytes -1: no budget of its own)
  *   "leak_warnings": ["..."], "advice": ["..."]
  * }
@@ -35,8 +35,15 @@ record MemoryReport(
     List<String> advice) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** A memory-profile category: what it uses, against which budget (-1: none of its own). */
-  record Category(String name, long usedBytes, long budgetBytes) {}
+  /**
+   * A memory-profile category: what it uses, against which budget (-1: none of its own), in bytes
+   * or as a count (partitions, connections).
+   */
+  record Category(String name, boolean isCount, long usedBytes, long budgetBytes) {
+    String format(long value) {
+      return isCount ? Long.toString(value) : bytes(value);
+    }
+  }
 
   static MemoryReport parse(String body) {
     final JsonNode root;
@@ -53,6 +60,7 @@ record MemoryReport(
       categories.add(
           new Category(
               c.path("name").asText(),
+              "count".equals(c.path("unit").asText()),
               c.path("used_bytes").asLong(-1),
               c.path("budget_bytes").asLong(-1)));
     }
@@ -60,11 +68,17 @@ record MemoryReport(
         root.path("node_id").asInt(),
         root.path("tier").asText("?"),
         root.path("pressure").path("level").asText("?"),
-        root.path("pressure").path("heap_after_gc_ratio").asDouble(-1),
+        ratio(
+            root.path("pressure").path("heap_used_after_gc").asLong(-1),
+            root.path("pressure").path("heap_max").asLong(-1)),
         root.path("page_cache_hit_ratio").asDouble(-1),
         categories,
         strings(root.path("leak_warnings")),
         strings(root.path("advice")));
+  }
+
+  private static double ratio(long used, long max) {
+    return used < 0 || max <= 0 ? -1 : (double) used / max;
   }
 
   private static List<String> strings(JsonNode array) {
@@ -88,8 +102,8 @@ record MemoryReport(
           Locale.ROOT,
           "  %-28s %12s %12s %7s%n",
           c.name(),
-          bytes(c.usedBytes()),
-          c.budgetBytes() < 0 ? "-" : bytes(c.budgetBytes()),
+          c.usedBytes() < 0 ? "?" : c.format(c.usedBytes()),
+          c.budgetBytes() < 0 ? "-" : c.format(c.budgetBytes()),
           c.budgetBytes() <= 0 || c.usedBytes() < 0
               ? "-"
               : percent((double) c.usedBytes() / c.budgetBytes()));

@@ -15,17 +15,22 @@ import org.junit.jupiter.api.Test;
 
 /** {@code skiff memory} against an HTTP endpoint serving a broker's report. */
 class MemoryCommandTest {
+  /** A broker's answer, in the shape Broker#toJson writes it (trimmed of pool details). */
   static final String REPORT =
       """
-      {"node_id": 2, "tier": "small",
-       "pressure": {"level": "WARNING", "heap_after_gc_ratio": 0.72, "direct_ratio": 0.1},
-       "page_cache_hit_ratio": 0.985,
-       "categories": [
-         {"name": "heap", "used_bytes": 1610612736, "budget_bytes": 2147483648},
-         {"name": "index mmap", "used_bytes": 912680550, "budget_bytes": 1073741824},
-         {"name": "direct", "used_bytes": 1024, "budget_bytes": -1}],
-       "leak_warnings": ["heap after GC grew 210 MiB/h per 1000 partitions over 3 h"],
-       "advice": ["index budget 85 % used: raise to the medium tier or lower retention"]}
+      {"tier":"small","limits":{"max_connections":1000,"max_partitions":2000},
+       "pressure":{"level":"WARNING","heap_used_after_gc":3092376453,"heap_max":4294967296,
+                   "direct_used":12259728,"direct_max":3221225472},
+       "produce_pool":{"total_bytes":33554432,"used_bytes":0},
+       "leak":{"threshold_bytes_per_hour":67108864,"warnings":[{"kind":"HEAP"}]},
+       "node_id":2,"page_cache_hit_ratio":0.9850,
+       "categories":[
+         {"name":"heap (after GC)","unit":"bytes","used_bytes":3092376453,"budget_bytes":4294967296},
+         {"name":"index mmap","unit":"bytes","used_bytes":1825361100,"budget_bytes":2147483648},
+         {"name":"mapped","unit":"bytes","used_bytes":1024,"budget_bytes":-1},
+         {"name":"partitions","unit":"count","used_bytes":412,"budget_bytes":2000}],
+       "leak_warnings":["HEAP grows 210 MiB/h (3 MiB/h per partition growth)"],
+       "advice":["index mmap budget 85 % used: raise to the medium tier or lower retention"]}
       """;
 
   private HttpServer server;
@@ -66,18 +71,19 @@ class MemoryCommandTest {
     assertThat(out.toString())
         .contains("broker 2  tier small  pressure WARNING (heap after GC 72 %)")
         .contains("page cache hit ratio 99 %")
-        .containsPattern("heap\\s+1\\.5 GiB\\s+2\\.0 GiB\\s+75 %")
-        .containsPattern("index mmap\\s+870\\.4 MiB\\s+1\\.0 GiB\\s+85 %")
-        .containsPattern("direct\\s+1\\.0 KiB\\s+-\\s+-")
-        .contains("heap after GC grew 210 MiB/h")
-        .contains("index budget 85 % used: raise to the medium tier or lower retention");
+        .containsPattern("heap \\(after GC\\)\\s+2\\.9 GiB\\s+4\\.0 GiB\\s+72 %")
+        .containsPattern("index mmap\\s+1\\.7 GiB\\s+2\\.0 GiB\\s+85 %")
+        .containsPattern("mapped\\s+1\\.0 KiB\\s+-\\s+-")
+        .containsPattern("partitions\\s+412\\s+2000\\s+21 %")
+        .contains("HEAP grows 210 MiB/h")
+        .contains("index mmap budget 85 % used: raise to the medium tier or lower retention");
     assertThat(err.toString()).isEmpty();
   }
 
   @Test
   void printsTheJsonAsItCame() {
     assertThat(run("memory", "--json", "--admin", admin())).isZero();
-    assertThat(out.toString()).contains("\"node_id\": 2");
+    assertThat(out.toString()).contains("\"node_id\":2");
   }
 
   @Test

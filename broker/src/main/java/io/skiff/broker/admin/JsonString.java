@@ -4,7 +4,7 @@ package io.skiff.broker.admin;
  * Quotes a Java string as a JSON string literal (RFC 8259 section 7), for the few JSON bodies the
  * admin server writes itself. Stateless and thread-safe.
  */
-final class JsonString {
+public final class JsonString {
 
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -13,7 +13,7 @@ final class JsonString {
   /**
    * Returns {@code text} in double quotes with {@code "}, {@code \} and control characters escaped.
    */
-  static String quote(String text) {
+  public static String quote(String text) {
     StringBuilder out = new StringBuilder(text.length() + 2).append('"');
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);

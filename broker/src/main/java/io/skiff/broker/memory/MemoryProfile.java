@@ -1,6 +1,8 @@
 package io.skiff.broker.memory;
 
 import com.codahale.metrics.MetricRegistry;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +42,7 @@ public final class MemoryProfile implements AutoCloseable {
           TimeUnit.HOURS.toNanos(1),
           MemoryLeakDetector.DEFAULT_THRESHOLD_BYTES_PER_HOUR,
           SNAPSHOTS);
+  private final List<MemoryCategory> categories = new CopyOnWriteArrayList<>();
   private ScheduledFuture<?> refresh;
   private ScheduledFuture<?> snapshots;
 
@@ -58,6 +61,46 @@ public final class MemoryProfile implements AutoCloseable {
     this.pressure = new MemoryPressure(usage);
     this.backpressure = new RequestBackpressure(pressure);
     this.partitionLimit = new PartitionLimit(config.maxPartitions(), config.tier().name());
+    addCategory(
+        MemoryCategory.bytes(
+            "heap (after GC)",
+            () -> pressure.lastReading().heapUsedAfterGc(),
+            () -> pressure.lastReading().heapMax(),
+            "move partitions to other brokers"));
+    addCategory(
+        MemoryCategory.bytes(
+            "direct",
+            () -> pressure.lastReading().directUsed(),
+            () -> pressure.lastReading().directMax(),
+            "host fewer partitions (each Raft group holds a 1 MiB write buffer)"));
+    addCategory(
+        MemoryCategory.bytes(
+            "mapped", jvmUsage::mappedUsed, () -> -1, "lower retention (fewer segments)"));
+    addCategory(
+        MemoryCategory.bytes(
+            "produce memory",
+            produceMemory::usedBytes,
+            produceMemory::totalBytes,
+            "raise " + MemoryConfig.PRODUCE_MEMORY_BYTES + " or slow the producers"));
+    addCategory(
+        MemoryCategory.bytes(
+            "request buffers (large)",
+            () -> requestBuffers.inUseBytes(RequestBufferPool.SizeClass.LARGE),
+            () -> config.requestPoolLargeRetainedBytes(),
+            "lower the clients' max.request.size"));
+  }
+
+  /**
+   * Adds a category to the {@code /v1/memory} report; the broker adds those kept outside this
+   * profile (index mmap, offset cache, replica fetch buffer, connections, partitions).
+   */
+  public void addCategory(MemoryCategory category) {
+    categories.add(category);
+  }
+
+  /** The categories of the report, in the order added. */
+  public List<MemoryCategory> categories() {
+    return List.copyOf(categories);
   }
 
   /**
@@ -117,9 +160,14 @@ public final class MemoryProfile implements AutoCloseable {
     }
   }
 
-  /** The {@code /v1/memory} report as JSON. */
-  public String toJson() {
-    return MemoryReport.json(this);
+  /**
+   * The {@code /v1/memory} report as JSON.
+   *
+   * @param nodeId the broker's id
+   * @param pageCacheHitRatio the latest page cache hit ratio estimate, -1 if unknown
+   */
+  public String toJson(int nodeId, double pageCacheHitRatio) {
+    return MemoryReport.json(this, nodeId, pageCacheHitRatio);
   }
 
   /**

@@ -1,8 +1,11 @@
 package io.skiff.broker.memory;
 
+import io.skiff.broker.admin.JsonString;
 import io.skiff.broker.memory.MemoryLeakDetector.LeakWarning;
 import io.skiff.broker.memory.MemoryLeakDetector.MemorySnapshot;
 import io.skiff.broker.memory.RequestBufferPool.SizeClass;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -19,18 +22,24 @@ import java.util.Locale;
  *    "leak":{"threshold_bytes_per_hour":…,"warnings":[{"kind":"HEAP","bytes_per_hour":…,
  *            "normalised_bytes_per_hour":…}],
  *            "latest":{"heap_used_after_gc":…,"direct_used":…,"mapped_used":…,"connections":…,
- *                      "partitions":…}}}
+ *                      "partitions":…}},
+ *    "node_id":1,
+ *    "page_cache_hit_ratio":0.98,                         (-1 while nothing was served)
+ *    "categories":[{"name":"index mmap","unit":"bytes","used_bytes":…,"budget_bytes":…},…],
+ *                                                         (budget_bytes -1: none of its own)
+ *    "leak_warnings":["HEAP grows …"],
+ *    "advice":["index mmap budget 87 % used: raise to the medium tier or lower retention"]}
  * </pre>
  *
  * <p>{@code capacity} is -1 for the large class, whose buffers are powers of two from 1 MiB.
  *
  * <p>Stateless; reads the thread-safe pieces of a {@link MemoryProfile}, so any thread may call it.
- * Every string it writes is a tier name, an enum constant or a fixed key: no escaping is needed.
+ * Category names, leak descriptions and advice are written through {@link #quoted}.
  */
 final class MemoryReport {
   private MemoryReport() {}
 
-  static String json(MemoryProfile memory) {
+  static String json(MemoryProfile memory, int nodeId, double pageCacheHitRatio) {
     final StringBuilder out = new StringBuilder(1024).append('{');
     out.append("\"tier\":\"").append(memory.config().tier().name()).append("\",");
     out.append("\"limits\":{")
@@ -42,7 +51,55 @@ final class MemoryReport {
     requestPool(out, memory.requestBuffers());
     producePool(out, memory.produceMemory());
     leak(out, memory.leakDetector());
+    out.append(",\"node_id\":").append(nodeId);
+    out.append(",\"page_cache_hit_ratio\":")
+        .append(String.format(Locale.ROOT, "%.4f", pageCacheHitRatio));
+    final List<TierAdvice.Reading> readings = categories(out, memory.categories());
+    final List<LeakWarning> leaks = memory.leakDetector().warnings();
+    out.append(",\"leak_warnings\":");
+    strings(out, leaks.stream().map(LeakWarning::describe).toList());
+    final MemoryUsageSource.MemoryReading r = memory.pressure().lastReading();
+    out.append(",\"advice\":");
+    strings(
+        out,
+        TierAdvice.advise(
+            memory.config().tier(),
+            readings,
+            memory.pressure().level(),
+            r.heapMax() > 0 ? (double) r.heapUsedAfterGc() / r.heapMax() : -1,
+            leaks));
     return out.append('}').toString();
+  }
+
+  private static List<TierAdvice.Reading> categories(
+      StringBuilder out, List<MemoryCategory> categories) {
+    final List<TierAdvice.Reading> readings = new ArrayList<>();
+    out.append(",\"categories\":[");
+    for (MemoryCategory c : categories) {
+      final TierAdvice.Reading reading =
+          new TierAdvice.Reading(c, c.used().getAsLong(), c.budget().getAsLong());
+      readings.add(reading);
+      out.append(readings.size() == 1 ? "{" : ",{")
+          .append("\"name\":")
+          .append(JsonString.quote(c.name()))
+          .append(",\"unit\":")
+          .append(JsonString.quote(c.unit()))
+          .append(',')
+          .append(field("used_bytes", reading.used()))
+          .append(',')
+          .append(field("budget_bytes", reading.budget()))
+          .append('}');
+    }
+    out.append(']');
+    return readings;
+  }
+
+  private static void strings(StringBuilder out, List<String> values) {
+    out.append('[');
+    for (int i = 0; i < values.size(); i++) {
+      out.append(i == 0 ? "" : ",").append(JsonString.quote(values.get(i)));
+    }
+    out.append(']');
   }
 
   private static void pressure(StringBuilder out, MemoryPressure pressure) {
