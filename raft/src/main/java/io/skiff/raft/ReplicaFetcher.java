@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * and one global cap on the bytes buffered by all fetches of this broker; a fetch waits for buffer
  * space before it asks. {@link #bufferedBytes()} and {@link #peakBufferedBytes()} are the gauges.
  *
+ * <p>The producer state of the copied range is rebuilt from the fetched batch headers, so the
+ * replica de-duplicates producer retries correctly if it becomes leader.
+ *
  * <p>Transport: a read-only Raft query to the group's leader ({@code FETCH}), served from its
  * partition log below its high watermark. Threads: a fixed pool named {@code
  * skiff-replica-fetcher-N}, owned and stopped by this object. Thread-safe.
@@ -136,6 +139,7 @@ public final class ReplicaFetcher implements AutoCloseable {
               machine.partition() + ": leader returned no batches at offset " + offset);
         }
         offset = log.append(batches.asReadOnlyByteBuffer()).nextOffset();
+        machine.fetchedFromLeader(batches.asReadOnlyByteBuffer());
         fetchedBytes.addAndGet(batches.size());
       } finally {
         release(maxBytes);
@@ -164,6 +168,7 @@ public final class ReplicaFetcher implements AutoCloseable {
     }
     if (log.logEndOffset() < point.logStartOffset() || log.logEndOffset() > point.highWatermark()) {
       log.truncateFullyAndStartAt(point.logStartOffset());
+      machine.logRestartedForCatchUp();
     }
     return log.logEndOffset();
   }

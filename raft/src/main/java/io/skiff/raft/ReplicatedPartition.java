@@ -16,6 +16,7 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
 
 /**
@@ -50,8 +51,10 @@ public final class ReplicatedPartition {
    * Appends producer batches: validates them here (length, magic 2, CRC32C, size limits), then
    * replicates them; offsets are assigned by the leader.
    *
-   * @return completes with the offsets once {@code acks} is satisfied; fails with {@link
-   *     NotLeaderException} when this node does not lead the partition
+   * @return completes with the offsets once {@code acks} is satisfied (for a retry of an idempotent
+   *     producer's append, with the original's offsets once they are committed); fails with {@link
+   *     NotLeaderException} when this node does not lead the partition and with {@link
+   *     ProducerStateException} when an idempotent producer's sequence or epoch is wrong
    * @throws InvalidBatchException synchronously if a batch is invalid
    */
   public CompletableFuture<AppendResult> append(ByteBuffer batches, Acks acks) {
@@ -68,11 +71,12 @@ public final class ReplicatedPartition {
               + limit);
     }
     VALIDATOR.get().validate(batches, log.config().maxBatchBytes());
+    ProducerRun.of(batches); // one producer per request, consecutive sequences
     final long callId = node.nextCallId();
     final CompletableFuture<AppendResult> written =
         acks == Acks.LEADER ? machine.expectWrite(callId) : null;
     final CompletableFuture<AppendResult> committed =
-        submit(callId, PartitionRequest.append(batches)).thenApply(this::toAppendResult);
+        submit(callId, PartitionRequest.append(batches)).thenCompose(this::toAppendResult);
     if (written == null) {
       return committed;
     }
@@ -81,6 +85,8 @@ public final class ReplicatedPartition {
           machine.forgetWrite(callId);
           if (error != null) {
             written.completeExceptionally(error);
+          } else {
+            written.complete(result); // a duplicate is never written again
           }
         });
     return written;
@@ -129,9 +135,23 @@ public final class ReplicatedPartition {
     }
   }
 
-  private AppendResult toAppendResult(RaftClientReply reply) {
+  /**
+   * The offsets of an append; for a producer's retry of an append already sequenced, the original
+   * offsets once they are committed.
+   */
+  private CompletableFuture<AppendResult> toAppendResult(RaftClientReply reply) {
+    if (!reply.isSuccess() && reply.getException() instanceof StateMachineException refused) {
+      if (refused.getCause() instanceof DuplicateAppendException duplicate) {
+        final AppendResult original =
+            new AppendResult(duplicate.baseOffset(), duplicate.nextOffset());
+        return machine.whenCommitted(duplicate.nextOffset()).thenApply(v -> original);
+      }
+      if (refused.getCause() instanceof ProducerStateException rejected) {
+        return CompletableFuture.failedFuture(rejected);
+      }
+    }
     final ByteBuffer b = toResult(reply, "append");
-    return new AppendResult(b.getLong(), b.getLong());
+    return CompletableFuture.completedFuture(new AppendResult(b.getLong(), b.getLong()));
   }
 
   /** The reply's content, or the exception a caller acts on (not leader, not ready, failed). */
