@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import org.agrona.concurrent.EpochClock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
@@ -84,7 +85,10 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   private final IndexMemoryBudget budget;
   private final EpochClock clock;
   private final boolean fsync;
-  private final ReplicaFetcher fetcher;
+
+  /** Read when needed: Ratis builds the machines of recovered groups before the node's fetcher. */
+  private final Supplier<ReplicaFetcher> fetcher;
+
   private final PartitionSnapshots snapshots = new PartitionSnapshots();
   private final List<HighWatermarkListener> listeners = new CopyOnWriteArrayList<>();
   private final PartitionProducers producers =
@@ -114,7 +118,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       IndexMemoryBudget budget,
       EpochClock clock,
       boolean fsync,
-      ReplicaFetcher fetcher) {
+      Supplier<ReplicaFetcher> fetcher) {
     this.partition = partition;
     this.logDir = logDir;
     this.logConfig = logConfig;
@@ -547,6 +551,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
         partition,
         firstTermIndexInLog);
     return fetcher
+        .get()
         .catchUp(this, getGroupId())
         .thenApply(
             point -> {
