@@ -11,8 +11,11 @@ import org.agrona.collections.Long2ObjectHashMap;
  * Kafka's rules for a new append ({@link #check}):
  *
  * <ul>
- *   <li>an unknown producer may start at any sequence (its state may have expired, or been lost
- *       with the records it described), as in Kafka;
+ *   <li>a producer this partition has no state for must start at sequence 0, else {@code
+ *       OUT_OF_ORDER_SEQUENCE} (Kafka's rule for transactions v2 producers; older Kafka accepted
+ *       any sequence, which lets a pipelined batch overtake an earlier one that failed). The Java
+ *       producer retries a batch that is not its next one, and answers a real gap (state expired)
+ *       by bumping its epoch, which restarts its sequences at 0;
  *   <li>an epoch older than the producer's → {@link ProducerStateException.Reason#INVALID_EPOCH};
  *   <li>a newer epoch must start at sequence 0, else {@code OUT_OF_ORDER_SEQUENCE};
  *   <li>same epoch: a sequence range equal to one of the last five is a duplicate, answered with
@@ -82,7 +85,14 @@ final class ProducerStateTable {
    */
   Verdict check(long producerId, short epoch, int firstSeq, int lastSeq) {
     final ProducerEntry entry = producers.get(producerId);
-    if (entry == null) {
+    if (entry == null || entry.count == 0) {
+      if (firstSeq != 0) {
+        throw outOfOrder(
+            producerId,
+            epoch,
+            firstSeq,
+            "the partition has no state for it, so expected sequence 0");
+      }
       return ACCEPT;
     }
     if (epoch < entry.epoch) {
@@ -100,9 +110,6 @@ final class ProducerStateTable {
       if (firstSeq != 0) {
         throw outOfOrder(producerId, epoch, firstSeq, "a new epoch must start at sequence 0");
       }
-      return ACCEPT;
-    }
-    if (entry.count == 0) {
       return ACCEPT;
     }
     final int duplicate = entry.find(firstSeq, lastSeq);

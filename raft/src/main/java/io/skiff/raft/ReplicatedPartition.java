@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -36,6 +37,7 @@ public final class ReplicatedPartition {
   private final RaftNode node;
   private final PartitionStateMachine machine;
   private final RaftGroupId groupId;
+  private final Object appendOrder = new Object();
 
   ReplicatedPartition(RaftNode node, PartitionStateMachine machine) {
     this.node = node;
@@ -76,7 +78,7 @@ public final class ReplicatedPartition {
     final CompletableFuture<AppendResult> written =
         acks == Acks.LEADER ? machine.expectWrite(callId) : null;
     final CompletableFuture<AppendResult> committed =
-        submit(callId, PartitionRequest.append(batches)).thenCompose(this::toAppendResult);
+        submitInOrder(callId, PartitionRequest.append(batches)).thenCompose(this::toAppendResult);
     if (written == null) {
       return committed;
     }
@@ -117,22 +119,49 @@ public final class ReplicatedPartition {
         .thenApply(reply -> toResult(reply, "delete-records").getLong());
   }
 
+  /**
+   * Submits a write so that the leader sequences it after every write this partition submitted
+   * before: the Raft server's own submission hands requests to a thread pool, which may reorder
+   * them, so appends go straight to the group's division, which sequences a request on the calling
+   * thread, one caller at a time. A producer's pipelined requests thus keep their order.
+   */
+  private CompletableFuture<RaftClientReply> submitInOrder(long callId, Message message) {
+    final RaftClientRequest request = request(callId, message);
+    final Optional<RaftServer.Division> division = division();
+    if (division.isEmpty() || !(division.get() instanceof RaftClientAsynchronousProtocol direct)) {
+      return submit(request);
+    }
+    try {
+      synchronized (appendOrder) {
+        return direct.submitClientRequestAsync(request);
+      }
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   /** Submits a write to the local Raft server, which must lead the group. */
   private CompletableFuture<RaftClientReply> submit(long callId, Message message) {
-    final RaftClientRequest request =
-        RaftClientRequest.newBuilder()
-            .setClientId(node.clientId())
-            .setServerId(node.peerId())
-            .setGroupId(groupId)
-            .setCallId(callId)
-            .setMessage(message)
-            .setType(RaftClientRequest.writeRequestType())
-            .build();
+    return submit(request(callId, message));
+  }
+
+  private CompletableFuture<RaftClientReply> submit(RaftClientRequest request) {
     try {
       return node.server().submitClientRequestAsync(request);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  private RaftClientRequest request(long callId, Message message) {
+    return RaftClientRequest.newBuilder()
+        .setClientId(node.clientId())
+        .setServerId(node.peerId())
+        .setGroupId(groupId)
+        .setCallId(callId)
+        .setMessage(message)
+        .setType(RaftClientRequest.writeRequestType())
+        .build();
   }
 
   /**

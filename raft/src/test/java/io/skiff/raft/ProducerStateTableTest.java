@@ -34,9 +34,12 @@ class ProducerStateTableTest {
   }
 
   @Test
-  void anUnknownProducerMayStartAtAnySequence() {
+  void anUnknownProducerMustStartAtSequenceZero() {
+    assertThatThrownBy(() -> table.check(7, (short) 3, 1234, 1240))
+        .isInstanceOf(ProducerStateException.class)
+        .hasMessageContaining("expected sequence 0");
     assertThat(append((short) 0, 0, 3)).isInstanceOf(ProducerStateTable.Accept.class);
-    assertThat(table.check(7, (short) 3, 1234, 1240)).isInstanceOf(ProducerStateTable.Accept.class);
+    assertThat(table.check(7, (short) 3, 0, 9)).isInstanceOf(ProducerStateTable.Accept.class);
   }
 
   @Test
@@ -91,9 +94,11 @@ class ProducerStateTableTest {
 
   @Test
   void sequencesWrapFromIntMaxToZero() {
+    table.update(PID, (short) 0, 0, Integer.MAX_VALUE - 3, 0, 0, 0);
     append((short) 0, Integer.MAX_VALUE - 2, 3);
     assertThat(append((short) 0, 0, 2)).isInstanceOf(ProducerStateTable.Accept.class);
     table.clear();
+    table.update(PID, (short) 0, 0, Integer.MAX_VALUE - 2, 0, 0, 0);
     append((short) 0, Integer.MAX_VALUE - 1, 4); // wraps inside the batch: last sequence 1
     assertThat(append((short) 0, 2, 1)).isInstanceOf(ProducerStateTable.Accept.class);
     assertThat(append((short) 0, Integer.MAX_VALUE - 1, 4))
@@ -156,6 +161,9 @@ class ProducerStateTableTest {
       @ForAll @IntRange(min = 0, max = Integer.MAX_VALUE) int startSequence) {
     final ProducerStateTable model = new ProducerStateTable(DAY);
     final List<long[]> sent = new ArrayList<>(); // firstSeq, lastSeq, firstOffset, lastOffset
+    // A producer already known at startSequence - 1 (for instance just before the wrap).
+    final int before = startSequence == 0 ? Integer.MAX_VALUE : startSequence - 1;
+    model.update(PID, (short) 0, before, before, -1, -1, 0);
     int sequence = startSequence;
     long offset = 0;
     int retryIndex = 0;

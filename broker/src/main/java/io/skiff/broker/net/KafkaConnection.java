@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection: turns length-delimited frames into Kafka requests, hands them to their
- * {@link io.skiff.broker.api.ApiHandler} on the request executor, and writes the responses back in
- * request order, however out of order they complete.
+ * {@link io.skiff.broker.api.ApiHandler} on the request executor (handlers start one at a time, in
+ * request order: see {@link SerialExecutor}), and writes the responses back in request order,
+ * however out of order they complete.
  *
  * <p>Example: a client pipelines Produce (acks=all, completes in 5 ms) then Metadata (completes at
  * once); the Metadata response waits in the queue until the Produce response is written.
@@ -44,7 +45,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
   private static final int MAX_IN_FLIGHT = 64;
 
   private final ApiRegistry registry;
-  private final Executor requestExecutor;
+  private final SerialExecutor inOrder;
   private final NetworkMetrics metrics;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
@@ -68,7 +69,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
   KafkaConnection(ApiRegistry registry, Executor requestExecutor, NetworkMetrics metrics) {
     this.registry = registry;
-    this.requestExecutor = requestExecutor;
+    this.inOrder = new SerialExecutor(requestExecutor);
     this.metrics = metrics;
   }
 
@@ -141,7 +142,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     }
     metrics.request(header.apiKey());
     final RequestContext context = new RequestContext(header, ctx.channel().remoteAddress());
-    requestExecutor.execute(() -> handle(context, request, frame, pending));
+    inOrder.execute(() -> handle(context, request, frame, pending));
   }
 
   private void handle(
