@@ -28,6 +28,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Java producer with its defaults (idempotent, acks=all, five requests in flight) against three
@@ -35,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in the log exactly once, in the order sent.
  */
 class IdempotentProducerTest {
+  private static final Logger LOG = LoggerFactory.getLogger(IdempotentProducerTest.class);
   private static final String TOPIC = "payments";
   private static final int PARTITIONS = 2;
   private static final int PER_PARTITION = 6_000;
@@ -68,6 +71,7 @@ class IdempotentProducerTest {
             .isEqualTo(expected);
       }
       assertThat(firstProducerId(cluster)).as("the producer was idempotent").isNotNegative();
+      LOG.info("Retries answered as duplicates: {}", duplicates(cluster));
     }
   }
 
@@ -164,6 +168,21 @@ class IdempotentProducerTest {
       }
     }
     return read;
+  }
+
+  private static long duplicates(BrokerCluster cluster) {
+    long total = 0;
+    for (int id : cluster.runningIds()) {
+      final var raft = cluster.broker(id).raft();
+      final var topic = raft.metadata().image().topic(TOPIC).orElseThrow();
+      for (int p = 0; p < PARTITIONS; p++) {
+        total +=
+            raft.partition(topic.partition(p))
+                .map(ReplicatedPartition::duplicateAppends)
+                .orElse(0L);
+      }
+    }
+    return total;
   }
 
   /** The producer id in the first batch of partition 1 on a running broker. */

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.agrona.concurrent.EpochClock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -91,6 +92,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   private final PartitionSnapshots snapshots = new PartitionSnapshots();
   private final List<HighWatermarkListener> listeners = new CopyOnWriteArrayList<>();
+  private final AtomicLong duplicateAppends = new AtomicLong();
   private final PartitionProducers producers =
       new PartitionProducers(ProducerStateTable.DEFAULT_EXPIRATION_MS);
 
@@ -139,6 +141,16 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   public long highWatermark() {
     return highWatermark;
+  }
+
+  /** Producer retries this replica, as leader, answered without appending (a counter). */
+  public long duplicateAppends() {
+    return duplicateAppends.get();
+  }
+
+  /** Idempotent producers this replica holds state for (a gauge). */
+  public int producerCount() {
+    return producers.size();
   }
 
   public void addListener(HighWatermarkListener listener) {
@@ -294,7 +306,10 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
     try {
       producers.sequence(run, base, end, now);
-    } catch (DuplicateAppendException | ProducerStateException e) {
+    } catch (DuplicateAppendException e) {
+      duplicateAppends.incrementAndGet();
+      throw new StateMachineException(partition + ": " + e.getMessage(), e, false);
+    } catch (ProducerStateException e) {
       throw new StateMachineException(partition + ": " + e.getMessage(), e, false);
     }
   }

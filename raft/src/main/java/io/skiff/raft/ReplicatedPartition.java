@@ -214,6 +214,16 @@ public final class ReplicatedPartition {
     return machine.highWatermark();
   }
 
+  /** Producer retries this replica, as leader, answered with the original offsets (a counter). */
+  public long duplicateAppends() {
+    return machine.duplicateAppends();
+  }
+
+  /** Idempotent producers this replica holds state for (a gauge). */
+  public int producerCount() {
+    return machine.producerCount();
+  }
+
   public long logStartOffset() {
     return machine.log().logStartOffset();
   }

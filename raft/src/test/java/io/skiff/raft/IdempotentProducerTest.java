@@ -80,6 +80,8 @@ class IdempotentProducerTest {
       }
       cluster.awaitHighWatermark(id, 40, WAIT);
       assertThat(leader.highWatermark()).isEqualTo(40);
+      assertThat(leader.duplicateAppends()).isEqualTo(20);
+      assertThat(leader.producerCount()).isEqualTo(1);
     }
   }
 
