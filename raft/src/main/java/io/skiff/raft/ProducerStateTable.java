@@ -2,7 +2,6 @@ package io.skiff.raft;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.util.function.LongConsumer;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
@@ -176,10 +175,6 @@ final class ProducerStateTable {
   short epoch(long producerId) {
     final ProducerEntry entry = producers.get(producerId);
     return entry == null ? -1 : entry.epoch;
-  }
-
-  void forEachProducer(LongConsumer action) {
-    producers.keySet().forEach(action::accept);
   }
 
   /** Bytes {@link #writeTo} needs. */
