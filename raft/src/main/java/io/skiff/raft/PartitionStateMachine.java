@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * The Ratis state machine of one partition: a thin adapter between a Raft group and the partition's
  * {@link SegmentedLog}, like Ratis' FileStore example.
  *
- * <p><b>Write once.</b> An append entry's Raft log data is a 40-byte {@link EntryHeader}; the
+ * <p><b>Write once.</b> An append entry's Raft log data is a 72-byte {@link EntryHeader}; the
  * batches travel as state-machine data and {@link #write} puts them into the partition log, on
  * every replica, exactly once. Ratis keeps no copy in its own log; a leader sending an old entry to
  * a lagging follower reads the batches back from the partition log ({@link #read}).
