@@ -22,8 +22,8 @@
 #      i.e. org.apache.kafka.tools.TopicCommand, CreateTopics)
 #   3. org.apache.kafka.tools.ProducerPerformance --num-records $RECORDS --record-size $RECORD_SIZE
 #      --throughput -1 with $PRODUCER_PROPS (acks=all enable.idempotence=false linger.ms=5
-#      batch.size=131072 compression.type=none: Skiff has no InitProducerId yet, so idempotence is
-#      off for both systems)
+#      batch.size=131072 compression.type=none: idempotence off for both systems, as in the numbers
+#      of docs/benchmarks.md; set PRODUCER_PROPS without it to measure the client's defaults)
 #   4. org.apache.kafka.tools.ConsumerPerformance --num-records $RECORDS (a consumer group:
 #      FindCoordinator/JoinGroup/SyncGroup/OffsetCommit are needed), then a group-less consumer
 #      (assign() + seekToBeginning, the Java source below; only Metadata/ListOffsets/Fetch) that reads

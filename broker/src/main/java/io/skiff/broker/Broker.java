@@ -18,9 +18,11 @@ import io.skiff.broker.api.DescribeConfigsHandler;
 import io.skiff.broker.api.ElectLeadersHandler;
 import io.skiff.broker.api.FetchHandler;
 import io.skiff.broker.api.IncrementalAlterConfigsHandler;
+import io.skiff.broker.api.InitProducerIdHandler;
 import io.skiff.broker.api.ListOffsetsHandler;
 import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
+import io.skiff.broker.api.ProducerIdBlock;
 import io.skiff.broker.api.TopicConfigSchema;
 import io.skiff.broker.memory.MemoryCategory;
 import io.skiff.broker.memory.MemoryProfile;
@@ -183,6 +185,8 @@ public final class Broker implements AutoCloseable {
             ApiKeys.DESCRIBE_CLUSTER, 0, new DescribeClusterHandler(cluster, config.clusterId()))
         .register(ApiKeys.ELECT_LEADERS, 0, new ElectLeadersHandler(cluster, electionExecutor));
     registerConfigApis(registry, cluster);
+    registry.register(
+        ApiKeys.INIT_PRODUCER_ID, 0, new InitProducerIdHandler(new ProducerIdBlock(metadata)));
     return registry;
   }
 

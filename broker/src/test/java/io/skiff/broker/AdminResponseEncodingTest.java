@@ -11,8 +11,10 @@ import io.skiff.raft.metadata.TopicInfo;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
@@ -37,6 +39,8 @@ import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig;
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
@@ -231,6 +235,27 @@ class AdminResponseEncodingTest {
     final var decoded =
         (ElectLeadersResponseData) roundTrip(ApiKeys.ELECT_LEADERS, entry.maxVersion(), unclean);
     assertThat(decoded.errorCode()).isEqualTo(Errors.INVALID_REQUEST.code());
+  }
+
+  @Test
+  void initProducerIdEncodesAtEveryVersionAndHandsOutDistinctIds() throws Exception {
+    final Set<Long> ids = new HashSet<>();
+    forEachVersion(
+        ApiKeys.INIT_PRODUCER_ID,
+        () -> new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(-1),
+        (version, decoded) -> {
+          final var r = (InitProducerIdResponseData) decoded;
+          assertThat(r.errorCode()).isEqualTo(Errors.NONE.code());
+          assertThat(r.producerEpoch()).isZero();
+          assertThat(ids.add(r.producerId())).as("id %d is new", r.producerId()).isTrue();
+        });
+    assertThat(ids).allMatch(id -> id >= 0);
+    forEachVersion(
+        ApiKeys.INIT_PRODUCER_ID,
+        () -> new InitProducerIdRequestData().setTransactionalId("payments-tx"),
+        (version, decoded) ->
+            assertThat(((InitProducerIdResponseData) decoded).errorCode())
+                .isEqualTo(Errors.UNSUPPORTED_VERSION.code()));
   }
 
   /** Checks a decoded response of one version. */

@@ -44,7 +44,6 @@ class ZeroCopyFetchTest {
       final Properties p = new Properties();
       p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       p.put(ProducerConfig.ACKS_CONFIG, "1");
-      p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
       p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
       p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
       p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

@@ -48,12 +48,11 @@ public final class FetchBuffer<K> {
   /** Bytes set aside for one fetch of {@code partition}. */
   public record Reservation<K>(K partition, int bytes) {}
 
-  /** Fetched batches of one partition, handed out by {@link #poll}. */
-  public record Chunk<K>(K partition, ByteBuffer batches) {
-    public int bytes() {
-      return batches.remaining();
-    }
-  }
+  /**
+   * Fetched batches of one partition, handed out by {@link #poll}; {@code bytes} is their size as
+   * added, which {@link #release} gives back however the buffer's position moved since.
+   */
+  public record Chunk<K>(K partition, ByteBuffer batches, int bytes) {}
 
   private final long maxBytes;
   private final int minFetchBytes;
@@ -206,7 +205,7 @@ public final class FetchBuffer<K> {
       if (!queue.chunks.isEmpty()) {
         ready.addLast(partition);
       }
-      return new Chunk<>(partition, batches);
+      return new Chunk<>(partition, batches, batches.remaining());
     } finally {
       lock.unlock();
     }

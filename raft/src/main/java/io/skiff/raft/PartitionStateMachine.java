@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.agrona.concurrent.EpochClock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -21,6 +22,9 @@ import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -36,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * The Ratis state machine of one partition: a thin adapter between a Raft group and the partition's
  * {@link SegmentedLog}, like Ratis' FileStore example.
  *
- * <p><b>Write once.</b> An append entry's Raft log data is a 40-byte {@link EntryHeader}; the
+ * <p><b>Write once.</b> An append entry's Raft log data is a 72-byte {@link EntryHeader}; the
  * batches travel as state-machine data and {@link #write} puts them into the partition log, on
  * every replica, exactly once. Ratis keeps no copy in its own log; a leader sending an old entry to
  * a lagging follower reads the batches back from the partition log ({@link #read}).
@@ -49,6 +53,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>High watermark</b> = the offset after the last applied batch; it moves in {@link
  * #applyTransaction} and {@link HighWatermarkListener}s hear of it at once.
+ *
+ * <p><b>Idempotent producers.</b> The leader checks each append of an idempotent producer in {@link
+ * #preAppendTransaction}, in log order, against the producer state ({@link PartitionProducers}):
+ * the applied state plus the appends it sequenced in this term. A retry of an append it already
+ * sequenced is not appended again: it fails the Raft request with a {@link
+ * DuplicateAppendException} and is answered with the original offsets once they are committed
+ * ({@link #whenCommitted}); a broken sequence or a stale epoch fails it with a {@link
+ * ProducerStateException}. Every replica updates the applied state when it applies an entry, from
+ * the producer fields of the entry header, so a new leader has it; it is saved with each snapshot
+ * and rebuilt from batch headers when a replica catches up by fetching.
  *
  * <p><b>DeleteRecords</b> is a Raft entry of its own ({@link DeleteRecordsEntry}, log data only):
  * applying it moves the log start of every replica, not only the leader's, to {@code min(offset,
@@ -72,9 +86,19 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   private final IndexMemoryBudget budget;
   private final EpochClock clock;
   private final boolean fsync;
-  private final ReplicaFetcher fetcher;
+
+  /** Read when needed: Ratis builds the machines of recovered groups before the node's fetcher. */
+  private final Supplier<ReplicaFetcher> fetcher;
+
   private final PartitionSnapshots snapshots = new PartitionSnapshots();
   private final List<HighWatermarkListener> listeners = new CopyOnWriteArrayList<>();
+  private final AtomicLong duplicateAppends = new AtomicLong();
+  private final PartitionProducers producers =
+      new PartitionProducers(ProducerStateTable.DEFAULT_EXPIRATION_MS);
+
+  /** Duplicates waiting for their original's offsets to be committed, by that append's end. */
+  private final ConcurrentSkipListMap<Long, List<CompletableFuture<Void>>> awaitingCommit =
+      new ConcurrentSkipListMap<>();
 
   /** Raft index to base offset of entries written but not applied, for truncation. */
   private final ConcurrentSkipListMap<Long, Long> unapplied = new ConcurrentSkipListMap<>();
@@ -96,7 +120,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       IndexMemoryBudget budget,
       EpochClock clock,
       boolean fsync,
-      ReplicaFetcher fetcher) {
+      Supplier<ReplicaFetcher> fetcher) {
     this.partition = partition;
     this.logDir = logDir;
     this.logConfig = logConfig;
@@ -117,6 +141,16 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   public long highWatermark() {
     return highWatermark;
+  }
+
+  /** Producer retries this replica, as leader, answered without appending (a counter). */
+  public long duplicateAppends() {
+    return duplicateAppends.get();
+  }
+
+  /** Idempotent producers this replica holds state for (a gauge). */
+  public int producerCount() {
+    return producers.size();
   }
 
   public void addListener(HighWatermarkListener listener) {
@@ -161,10 +195,25 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   @Override
   protected void restore() throws IOException {
-    final PartitionRequest.SnapshotPoint point = snapshots.latest();
-    if (point == null) {
+    final PartitionSnapshots.Loaded loaded = snapshots.load();
+    if (loaded == null) {
+      producers.clear();
       highWatermark = log.logStartOffset();
       return;
+    }
+    final PartitionRequest.SnapshotPoint point = loaded.point();
+    try {
+      producers.restore(loaded.producerState());
+    } catch (IllegalArgumentException e) {
+      throw new IOException(
+          partition
+              + ": the snapshot at index "
+              + point.index()
+              + " has unreadable producer state ("
+              + e.getMessage()
+              + "); remove the partition's Raft directory so this replica catches up from the"
+              + " leader",
+          e);
     }
     setLastAppliedTermIndex(TermIndex.valueOf(point.term(), point.index()));
     highWatermark = point.highWatermark();
@@ -243,9 +292,31 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       startTerm(term);
     }
     final long base = nextOffset;
-    nextOffset = sequence.assignOffsets(pending.batches(), base, (int) term);
-    pending.header().assign(base, nextOffset, (int) term);
+    final long end = sequence.assignOffsets(pending.batches(), base, (int) term);
+    final long now = clock.time();
+    checkProducer(pending.header().producer(), base, end, now);
+    nextOffset = end;
+    pending.header().assign(base, end, (int) term, now);
     return trx;
+  }
+
+  /**
+   * Sequences an idempotent producer's append, or refuses it without appending: Ratis answers the
+   * request with the exception, and the leader keeps leading.
+   */
+  private void checkProducer(ProducerRun run, long base, long end, long now)
+      throws StateMachineException {
+    if (!run.idempotent()) {
+      return;
+    }
+    try {
+      producers.sequence(run, base, end, now);
+    } catch (DuplicateAppendException e) {
+      duplicateAppends.incrementAndGet();
+      throw new StateMachineException(partition + ": " + e.getMessage(), e, false);
+    } catch (ProducerStateException e) {
+      throw new StateMachineException(partition + ": " + e.getMessage(), e, false);
+    }
   }
 
   private void startTerm(long term) throws IOException {
@@ -261,6 +332,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
     nextOffset = committed;
     assignTerm = term;
+    producers.resetInFlight();
+    failCommitWaiters("a new leader term started");
   }
 
   private long currentTerm() throws IOException {
@@ -418,11 +491,13 @@ public final class PartitionStateMachine extends LifecycleStateMachine
                   + ") is missing from the partition log, which ends at "
                   + log.logEndOffset()));
     }
+    producers.applied(header);
     if (header.nextOffset() > highWatermark) {
       highWatermark = header.nextOffset();
       for (HighWatermarkListener listener : listeners) {
         listener.onHighWatermark(partition, header.nextOffset());
       }
+      completeCommitWaiters(highWatermark);
     }
     return CompletableFuture.completedFuture(
         PartitionRequest.appendReply(header.baseOffset(), header.nextOffset()));
@@ -483,7 +558,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     log.flush();
     snapshots.save(
         new PartitionRequest.SnapshotPoint(
-            last.getTerm(), last.getIndex(), highWatermark, log.logStartOffset()));
+            last.getTerm(), last.getIndex(), highWatermark, log.logStartOffset()),
+        producers.snapshot());
     return last.getIndex();
   }
 
@@ -495,6 +571,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
         partition,
         firstTermIndexInLog);
     return fetcher
+        .get()
         .catchUp(this, getGroupId())
         .thenApply(
             point -> {
@@ -507,7 +584,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   private void installed(PartitionRequest.SnapshotPoint point) {
     try {
       log.flush();
-      snapshots.save(point);
+      producers.resetInFlight();
+      snapshots.save(point, producers.snapshot());
       unapplied.clear();
       highWatermark = point.highWatermark();
       setLastAppliedTermIndex(TermIndex.valueOf(point.term(), point.index()));
@@ -517,6 +595,56 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     } catch (IOException e) {
       throw new UncheckedIOException(partition + ": cannot record the installed snapshot", e);
     }
+  }
+
+  /** The replica fetcher appended {@code batches} (whole batches) from the leader's log. */
+  void fetchedFromLeader(ByteBuffer batches) {
+    producers.fetched(batches);
+  }
+
+  /** The replica fetcher discarded this replica's log to restart it at the leader's log start. */
+  void logRestartedForCatchUp() {
+    producers.clear();
+  }
+
+  // ---- duplicates waiting for their original ----
+
+  /**
+   * Completes once the offsets before {@code nextOffset} are committed; fails if a new leader term
+   * starts first (the original append may have been dropped, so the producer must retry).
+   */
+  CompletableFuture<Void> whenCommitted(long nextOffset) {
+    final CompletableFuture<Void> committed = new CompletableFuture<>();
+    awaitingCommit.computeIfAbsent(nextOffset, k -> new CopyOnWriteArrayList<>()).add(committed);
+    if (highWatermark >= nextOffset) {
+      committed.complete(null); // committed before, or while, the waiter was added
+    }
+    return committed;
+  }
+
+  private void completeCommitWaiters(long committedOffset) {
+    if (awaitingCommit.isEmpty()) {
+      return;
+    }
+    final var ready = awaitingCommit.headMap(committedOffset, true);
+    ready.values().forEach(waiters -> waiters.forEach(w -> w.complete(null)));
+    ready.clear();
+  }
+
+  private void failCommitWaiters(String why) {
+    if (awaitingCommit.isEmpty()) {
+      return;
+    }
+    final NotLeaderException error = new NotLeaderException(partition, -1, why);
+    awaitingCommit
+        .values()
+        .forEach(waiters -> waiters.forEach(w -> w.completeExceptionally(error)));
+    awaitingCommit.clear();
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    failCommitWaiters("leadership moved to " + newLeaderId);
   }
 
   @Override

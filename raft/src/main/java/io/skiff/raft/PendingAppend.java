@@ -19,7 +19,8 @@ record PendingAppend(
     sequence.assignOffsets(batches, 0, 0);
     final LogAppendInfo info = sequence.summarize(batches);
     final EntryHeader header =
-        EntryHeader.forAppend(info.sizeInBytes(), info.recordCount(), info.maxTimestamp());
+        EntryHeader.forAppend(
+            info.sizeInBytes(), info.recordCount(), info.maxTimestamp(), ProducerRun.of(batches));
     return new PendingAppend(batches, header, written);
   }
 }

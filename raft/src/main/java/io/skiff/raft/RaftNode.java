@@ -256,7 +256,7 @@ public final class RaftNode implements AutoCloseable {
             budget,
             SystemEpochClock.INSTANCE,
             config.fsync(),
-            fetcher);
+            this::replicaFetcher);
     machines.put(groupId, machine);
     replicas.put(id, new ReplicatedPartition(this, machine));
     return machine;

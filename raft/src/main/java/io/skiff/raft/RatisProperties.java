@@ -27,7 +27,7 @@ final class RatisProperties {
     RaftServerConfigKeys.setStorageDir(p, List.of(new File(config.dataDir().toFile(), "raft")));
 
     // Ratis sizes each group's direct write buffer by the largest entry *with* its data, although
-    // only the 40-byte header reaches its log: so the largest entry is one produce request's
+    // only the 72-byte header reaches its log: so the largest entry is one produce request's
     // batches for a partition (message.max.bytes) and the buffer is that, per group.
     final int entryLimit = entryMaxBytes(config);
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(entryLimit));

@@ -43,6 +43,9 @@ import org.slf4j.LoggerFactory;
  * this broker; the fetch size adapts per partition (see {@link FetchBuffer}). {@link
  * #bufferedBytes()} and {@link #peakBufferedBytes()} are the gauges.
  *
+ * <p>The producer state of the copied range is rebuilt from the fetched batch headers, so the
+ * replica de-duplicates producer retries correctly if it becomes leader.
+ *
  * <p>Transport: a read-only Raft query to the group's leader ({@code FETCH}), served from its
  * partition log below its high watermark. Threads: the fetcher pool and the applier, owned and
  * stopped by this object. Thread-safe.
@@ -192,7 +195,8 @@ public final class ReplicaFetcher implements AutoCloseable {
       final CatchUp catchUp = catchUps.get(chunk.partition());
       try {
         if (catchUp != null && !catchUp.done.isDone()) {
-          final long next = catchUp.machine.log().append(chunk.batches()).nextOffset();
+          final long next = catchUp.machine.log().append(chunk.batches().duplicate()).nextOffset();
+          catchUp.machine.fetchedFromLeader(chunk.batches().duplicate());
           fetchedBytes.addAndGet(chunk.bytes());
           if (next >= catchUp.point.highWatermark()) {
             finish(catchUp);
@@ -256,6 +260,7 @@ public final class ReplicaFetcher implements AutoCloseable {
     }
     if (log.logEndOffset() < point.logStartOffset() || log.logEndOffset() > point.highWatermark()) {
       log.truncateFullyAndStartAt(point.logStartOffset());
+      machine.logRestartedForCatchUp();
     }
     return log.logEndOffset();
   }

@@ -11,11 +11,13 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
 
 /**
@@ -35,6 +37,7 @@ public final class ReplicatedPartition {
   private final RaftNode node;
   private final PartitionStateMachine machine;
   private final RaftGroupId groupId;
+  private final Object appendOrder = new Object();
 
   ReplicatedPartition(RaftNode node, PartitionStateMachine machine) {
     this.node = node;
@@ -50,8 +53,10 @@ public final class ReplicatedPartition {
    * Appends producer batches: validates them here (length, magic 2, CRC32C, size limits), then
    * replicates them; offsets are assigned by the leader.
    *
-   * @return completes with the offsets once {@code acks} is satisfied; fails with {@link
-   *     NotLeaderException} when this node does not lead the partition
+   * @return completes with the offsets once {@code acks} is satisfied (for a retry of an idempotent
+   *     producer's append, with the original's offsets once they are committed); fails with {@link
+   *     NotLeaderException} when this node does not lead the partition and with {@link
+   *     ProducerStateException} when an idempotent producer's sequence or epoch is wrong
    * @throws InvalidBatchException synchronously if a batch is invalid
    */
   public CompletableFuture<AppendResult> append(ByteBuffer batches, Acks acks) {
@@ -68,11 +73,12 @@ public final class ReplicatedPartition {
               + limit);
     }
     VALIDATOR.get().validate(batches, log.config().maxBatchBytes());
+    ProducerRun.of(batches); // one producer per request, consecutive sequences
     final long callId = node.nextCallId();
     final CompletableFuture<AppendResult> written =
         acks == Acks.LEADER ? machine.expectWrite(callId) : null;
     final CompletableFuture<AppendResult> committed =
-        submit(callId, PartitionRequest.append(batches)).thenApply(this::toAppendResult);
+        submitInOrder(callId, PartitionRequest.append(batches)).thenCompose(this::toAppendResult);
     if (written == null) {
       return committed;
     }
@@ -81,6 +87,8 @@ public final class ReplicatedPartition {
           machine.forgetWrite(callId);
           if (error != null) {
             written.completeExceptionally(error);
+          } else {
+            written.complete(result); // a duplicate is never written again
           }
         });
     return written;
@@ -111,17 +119,33 @@ public final class ReplicatedPartition {
         .thenApply(reply -> toResult(reply, "delete-records").getLong());
   }
 
+  /**
+   * Submits a write so that the leader sequences it after every write this partition submitted
+   * before: the Raft server's own submission hands requests to a thread pool, which may reorder
+   * them, so appends go straight to the group's division, which sequences a request on the calling
+   * thread, one caller at a time. A producer's pipelined requests thus keep their order.
+   */
+  private CompletableFuture<RaftClientReply> submitInOrder(long callId, Message message) {
+    final RaftClientRequest request = request(callId, message);
+    final Optional<RaftServer.Division> division = division();
+    if (division.isEmpty() || !(division.get() instanceof RaftClientAsynchronousProtocol direct)) {
+      return submit(request);
+    }
+    try {
+      synchronized (appendOrder) {
+        return direct.submitClientRequestAsync(request);
+      }
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   /** Submits a write to the local Raft server, which must lead the group. */
   private CompletableFuture<RaftClientReply> submit(long callId, Message message) {
-    final RaftClientRequest request =
-        RaftClientRequest.newBuilder()
-            .setClientId(node.clientId())
-            .setServerId(node.peerId())
-            .setGroupId(groupId)
-            .setCallId(callId)
-            .setMessage(message)
-            .setType(RaftClientRequest.writeRequestType())
-            .build();
+    return submit(request(callId, message));
+  }
+
+  private CompletableFuture<RaftClientReply> submit(RaftClientRequest request) {
     try {
       return node.server().submitClientRequestAsync(request);
     } catch (IOException e) {
@@ -129,9 +153,34 @@ public final class ReplicatedPartition {
     }
   }
 
-  private AppendResult toAppendResult(RaftClientReply reply) {
+  private RaftClientRequest request(long callId, Message message) {
+    return RaftClientRequest.newBuilder()
+        .setClientId(node.clientId())
+        .setServerId(node.peerId())
+        .setGroupId(groupId)
+        .setCallId(callId)
+        .setMessage(message)
+        .setType(RaftClientRequest.writeRequestType())
+        .build();
+  }
+
+  /**
+   * The offsets of an append; for a producer's retry of an append already sequenced, the original
+   * offsets once they are committed.
+   */
+  private CompletableFuture<AppendResult> toAppendResult(RaftClientReply reply) {
+    if (!reply.isSuccess() && reply.getException() instanceof StateMachineException refused) {
+      if (refused.getCause() instanceof DuplicateAppendException duplicate) {
+        final AppendResult original =
+            new AppendResult(duplicate.baseOffset(), duplicate.nextOffset());
+        return machine.whenCommitted(duplicate.nextOffset()).thenApply(v -> original);
+      }
+      if (refused.getCause() instanceof ProducerStateException rejected) {
+        return CompletableFuture.failedFuture(rejected);
+      }
+    }
     final ByteBuffer b = toResult(reply, "append");
-    return new AppendResult(b.getLong(), b.getLong());
+    return CompletableFuture.completedFuture(new AppendResult(b.getLong(), b.getLong()));
   }
 
   /** The reply's content, or the exception a caller acts on (not leader, not ready, failed). */
@@ -163,6 +212,16 @@ public final class ReplicatedPartition {
 
   public long highWatermark() {
     return machine.highWatermark();
+  }
+
+  /** Producer retries this replica, as leader, answered with the original offsets (a counter). */
+  public long duplicateAppends() {
+    return machine.duplicateAppends();
+  }
+
+  /** Idempotent producers this replica holds state for (a gauge). */
+  public int producerCount() {
+    return machine.producerCount();
   }
 
   public long logStartOffset() {

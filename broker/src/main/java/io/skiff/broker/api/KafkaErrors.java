@@ -3,6 +3,7 @@ package io.skiff.broker.api;
 import io.skiff.log.InvalidBatchException;
 import io.skiff.log.OffsetOutOfRangeException;
 import io.skiff.raft.NotLeaderException;
+import io.skiff.raft.ProducerStateException;
 import io.skiff.raft.metadata.MetadataException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -25,6 +26,12 @@ public final class KafkaErrors {
         case TOO_LARGE -> Errors.MESSAGE_TOO_LARGE;
         case UNSUPPORTED_MAGIC -> Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT;
         case INVALID_OFFSETS -> Errors.INVALID_RECORD;
+      };
+    }
+    if (e instanceof ProducerStateException producer) {
+      return switch (producer.reason()) {
+        case OUT_OF_ORDER_SEQUENCE -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+        case INVALID_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
       };
     }
     if (e instanceof NotLeaderException) {

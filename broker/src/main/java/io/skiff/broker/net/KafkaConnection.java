@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection: turns length-delimited frames into Kafka requests, hands them to their
- * {@link io.skiff.broker.api.ApiHandler} on the request executor, and writes the responses back in
- * request order, however out of order they complete.
+ * {@link io.skiff.broker.api.ApiHandler} on the request executor (handlers start one at a time, in
+ * request order: see {@link SerialExecutor}), and writes the responses back in request order,
+ * however out of order they complete.
  *
  * <p>Example: a client pipelines Produce (acks=all, completes in 5 ms) then Metadata (completes at
  * once); the Metadata response waits in the queue until the Produce response is written.
@@ -65,7 +66,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
   private static final AtomicLong lastRejectLog = new AtomicLong(System.nanoTime() - (1L << 40));
 
   private final ApiRegistry registry;
-  private final Executor requestExecutor;
+  private final SerialExecutor inOrder;
   private final NetworkMetrics metrics;
   private final ConnectionLimits limits;
   private final ProduceMemoryPool produceMemory;
@@ -102,7 +103,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
       NetworkMetrics metrics,
       ConnectionLimits limits) {
     this.registry = registry;
-    this.requestExecutor = requestExecutor;
+    this.inOrder = new SerialExecutor(requestExecutor);
     this.metrics = metrics;
     this.limits = limits;
     this.produceMemory = limits.produceMemory();
@@ -120,7 +121,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
   private final class AdmissionTarget implements ProduceAdmission.Target {
     @Override
     public void dispatch(IncomingRequest request, long reservedBytes) {
-      requestExecutor.execute(() -> handle(request, reservedBytes));
+      inOrder.execute(() -> handle(request, reservedBytes));
     }
 
     @Override

@@ -1,0 +1,216 @@
+package io.skiff.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.skiff.log.FetchSlice;
+import io.skiff.log.RecordBatch;
+import io.skiff.raft.ReplicatedPartition;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Java producer with its defaults (idempotent, acks=all, five requests in flight) against three
+ * brokers while a partition leader is stopped mid-stream, requests still in flight: every record is
+ * in the log exactly once, in the order sent.
+ */
+class IdempotentProducerTest {
+  private static final Logger LOG = LoggerFactory.getLogger(IdempotentProducerTest.class);
+  private static final String TOPIC = "payments";
+  private static final int PARTITIONS = 2;
+  private static final int PER_PARTITION = 6_000;
+
+  @TempDir Path dir;
+
+  @Test
+  void aDefaultProducerWritesEachRecordOnceInOrderAcrossALeaderKill() throws Exception {
+    try (BrokerCluster cluster = new BrokerCluster(dir, 3, Map.of())) {
+      final String bootstrap = cluster.bootstrap();
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin
+            .createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3)))
+            .all()
+            .get(30, TimeUnit.SECONDS);
+      }
+      final List<CompletableFuture<RecordMetadata>> sends = produceKillingALeader(cluster);
+      for (CompletableFuture<RecordMetadata> send : sends) {
+        assertThat(send.get(3, TimeUnit.MINUTES).offset()).isNotNegative();
+      }
+
+      final List<List<String>> read = readAll(bootstrap);
+      for (int p = 0; p < PARTITIONS; p++) {
+        final List<String> expected = new ArrayList<>();
+        for (int i = 0; i < PER_PARTITION; i++) {
+          expected.add(p + "-" + i);
+        }
+        assertThat(read.get(p))
+            .as("partition %d: each record once, in order", p)
+            .isEqualTo(expected);
+      }
+      assertThat(firstProducerId(cluster)).as("the producer was idempotent").isNotNegative();
+      LOG.info("Retries answered as duplicates: {}", duplicates(cluster));
+    }
+  }
+
+  /**
+   * Sends every record, paced, stopping partition 0's leader once a third are acknowledged, so
+   * requests are in flight while it stops; checks the producer had to retry.
+   */
+  private static List<CompletableFuture<RecordMetadata>> produceKillingALeader(
+      BrokerCluster cluster) throws Exception {
+    final Properties props = producerProps(cluster.bootstrap());
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+    final AtomicInteger acknowledged = new AtomicInteger();
+    final List<CompletableFuture<RecordMetadata>> sends = new ArrayList<>();
+    final int leader = leaderOf(cluster, 0);
+    final Thread killer =
+        new Thread(
+            () -> {
+              try {
+                while (acknowledged.get() < PARTITIONS * PER_PARTITION / 3) {
+                  Thread.sleep(1);
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+              }
+              cluster.stop(leader); // requests to it are in flight: their retries must not repeat
+            },
+            "leader-killer");
+    killer.start();
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+      for (int i = 0; i < PER_PARTITION; i++) {
+        for (int p = 0; p < PARTITIONS; p++) {
+          final CompletableFuture<RecordMetadata> sent = new CompletableFuture<>();
+          producer.send(
+              new ProducerRecord<>(TOPIC, p, null, p + "-" + i),
+              (metadata, error) -> {
+                if (error != null) {
+                  sent.completeExceptionally(error);
+                } else {
+                  acknowledged.incrementAndGet();
+                  sent.complete(metadata);
+                }
+              });
+          sends.add(sent);
+        }
+        if (i % 20 == 0) {
+          Thread.sleep(1);
+        }
+      }
+      producer.flush();
+      assertThat(retries(producer)).as("records retried after the leader stopped").isPositive();
+    }
+    killer.join(TimeUnit.MINUTES.toMillis(1));
+    assertThat(cluster.runningIds()).doesNotContain(leader);
+    return sends;
+  }
+
+  private static double retries(KafkaProducer<String, String> producer) {
+    return producer.metrics().entrySet().stream()
+        .filter(e -> e.getKey().name().equals("record-retry-total"))
+        .filter(e -> e.getKey().group().equals("producer-metrics"))
+        .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
+        .sum();
+  }
+
+  /** The Java producer's defaults: only addresses and serializers set. */
+  private static Properties producerProps(String bootstrap) {
+    final Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    return p;
+  }
+
+  private static List<List<String>> readAll(String bootstrap) {
+    final List<List<String>> read = new ArrayList<>();
+    final List<TopicPartition> partitions = new ArrayList<>();
+    for (int p = 0; p < PARTITIONS; p++) {
+      read.add(new ArrayList<>());
+      partitions.add(new TopicPartition(TOPIC, p));
+    }
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(KafkaClientsTest.consumerProps(bootstrap))) {
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      final Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (System.nanoTime() < deadline
+          && partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+          read.get(r.partition()).add(r.value());
+        }
+      }
+    }
+    return read;
+  }
+
+  private static long duplicates(BrokerCluster cluster) {
+    long total = 0;
+    for (int id : cluster.runningIds()) {
+      final var raft = cluster.broker(id).raft();
+      final var topic = raft.metadata().image().topic(TOPIC).orElseThrow();
+      for (int p = 0; p < PARTITIONS; p++) {
+        total +=
+            raft.partition(topic.partition(p))
+                .map(ReplicatedPartition::duplicateAppends)
+                .orElse(0L);
+      }
+    }
+    return total;
+  }
+
+  /** The producer id in the first batch of partition 1 on a running broker. */
+  private static long firstProducerId(BrokerCluster cluster) throws Exception {
+    final Broker broker = cluster.broker(cluster.runningIds().get(0));
+    final var topic = broker.raft().metadata().image().topic(TOPIC).orElseThrow();
+    final ReplicatedPartition replica = broker.raft().partition(topic.partition(1)).orElseThrow();
+    final FetchSlice slice = replica.read(0, 1);
+    final ByteBuffer bytes = slice.copyToHeap();
+    return new RecordBatch().wrap(bytes, 0).producerId();
+  }
+
+  private static int leaderOf(BrokerCluster cluster, int partition) throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      for (int id : cluster.runningIds()) {
+        final Broker broker = cluster.broker(id);
+        final var info = broker.raft().metadata().image().topic(TOPIC);
+        if (info.isEmpty()) {
+          continue;
+        }
+        final var replica = broker.raft().partition(info.get().partition(partition));
+        if (replica.isPresent() && replica.get().isLeaderReady()) {
+          return id;
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no leader for " + TOPIC + "-" + partition);
+  }
+}

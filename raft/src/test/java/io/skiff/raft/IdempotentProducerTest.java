@@ -1,0 +1,160 @@
+package io.skiff.raft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Retries of an idempotent producer on three real Ratis servers: each batch is in the log once, and
+ * every retry is answered with the original offsets, also after a leader change, a restart of every
+ * node (producer state from snapshots plus replay) and a catch-up through the replica fetcher.
+ */
+class IdempotentProducerTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final long PID = 4_000;
+
+  @TempDir Path dir;
+
+  @Test
+  void retriesAreAnsweredWithTheOriginalOffsetsAcrossLeaderChangesAndRestarts() throws Exception {
+    try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c.withSnapshotEntries(4))) {
+      final PartitionId id = RaftCluster.newPartition("ledger", 0);
+      cluster.createPartition(id, 1, 2, 3);
+      assertThat(append(cluster, id, batch(0, 3))).isEqualTo(new AppendResult(0, 3));
+      assertThat(append(cluster, id, batch(0, 3))).isEqualTo(new AppendResult(0, 3));
+      for (int seq = 3; seq < 30; seq += 3) {
+        assertThat(append(cluster, id, batch(seq, 3)).baseOffset()).isEqualTo(seq);
+      }
+
+      final int oldLeader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
+      cluster.stop(oldLeader);
+      assertThat(append(cluster, id, batch(27, 3))).isEqualTo(new AppendResult(27, 30));
+      assertThat(append(cluster, id, batch(18, 3))).isEqualTo(new AppendResult(18, 21));
+      assertThatThrownBy(() -> append(cluster, id, batch(40, 1)))
+          .hasCauseInstanceOf(ProducerStateException.class);
+      assertThatThrownBy(() -> append(cluster, id, batch(3, 3))) // older than the last five
+          .hasCauseInstanceOf(ProducerStateException.class);
+      assertThat(append(cluster, id, batch(30, 3))).isEqualTo(new AppendResult(30, 33));
+
+      // Restart the two live nodes: their state comes from snapshots plus replayed entries.
+      final List<Integer> live = cluster.runningIds();
+      for (int node : live) {
+        cluster.stop(node);
+      }
+      for (int node : live) {
+        cluster.start(node);
+      }
+      assertThat(append(cluster, id, batch(30, 3))).isEqualTo(new AppendResult(30, 33));
+      assertThat(append(cluster, id, batch(33, 3))).isEqualTo(new AppendResult(33, 36));
+      cluster.awaitHighWatermark(id, 36, WAIT);
+      assertThat(cluster.leader(id, WAIT).highWatermark()).isEqualTo(36);
+    }
+  }
+
+  @Test
+  void aRetryOfAnAppendStillInFlightIsNotAppendedAgain() throws Exception {
+    try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c)) {
+      final PartitionId id = RaftCluster.newPartition("inflight", 0);
+      cluster.createPartition(id, 1, 2, 3);
+      final ReplicatedPartition leader = cluster.leader(id, WAIT);
+      for (int round = 0; round < 20; round++) {
+        final ByteBuffer batch = batch(round * 2, 2);
+        final CompletableFuture<AppendResult> first = leader.append(batch.duplicate(), Acks.ALL);
+        final CompletableFuture<AppendResult> retry = leader.append(batch.duplicate(), Acks.ALL);
+        final AppendResult original = first.get(30, TimeUnit.SECONDS);
+        assertThat(retry.get(30, TimeUnit.SECONDS)).isEqualTo(original);
+        assertThat(original.baseOffset()).isEqualTo(round * 2L);
+      }
+      cluster.awaitHighWatermark(id, 40, WAIT);
+      assertThat(leader.highWatermark()).isEqualTo(40);
+      assertThat(leader.duplicateAppends()).isEqualTo(20);
+      assertThat(leader.producerCount()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aReplicaThatCaughtUpByFetchingDeduplicatesOnceItLeads() throws Exception {
+    final ReplicaFetchConfig smallBuffers =
+        new ReplicaFetchConfig(16 * 1024, 64 * 1024, 32 * 1024, 1);
+    try (RaftCluster cluster =
+        new RaftCluster(
+            dir,
+            3,
+            c ->
+                c.withSnapshotEntries(20)
+                    .withRaftSegmentBytes(16 * 1024)
+                    .withReplicaFetch(smallBuffers))) {
+      final PartitionId id = RaftCluster.newPartition("fetched", 0);
+      cluster.createPartition(id, 1, 2, 3);
+      append(cluster, id, batch(0, 2));
+      final int leader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
+      final int wiped = leader == 3 ? 2 : 3;
+      cluster.stop(wiped);
+      deleteRecursively(dir.resolve("node-" + wiped));
+      for (int seq = 2; seq < 400; seq += 2) {
+        append(cluster, id, batch(seq, 2)); // many snapshots: the wiped node must fetch
+      }
+      cluster.start(wiped).createPartition(id, cluster.peers(1, 2, 3));
+      cluster.awaitHighWatermark(id, 400, WAIT);
+      assertThat(cluster.node(wiped).replicaFetcher().fetchedBytes()).isPositive();
+
+      cluster.node(leader).membership().transferLeadership(id, wiped, WAIT);
+      final ReplicatedPartition newLeader = cluster.leader(id, WAIT);
+      assertThat(newLeader.leaderNodeId()).contains(wiped);
+      assertThat(append(cluster, id, batch(396, 2))).isEqualTo(new AppendResult(396, 398));
+      assertThat(append(cluster, id, batch(400, 2))).isEqualTo(new AppendResult(400, 402));
+    }
+  }
+
+  /** An idempotent batch of {@code count} records from sequence {@code firstSeq}. */
+  private static ByteBuffer batch(int firstSeq, int count) {
+    final SimpleRecord[] records = new SimpleRecord[count];
+    for (int i = 0; i < count; i++) {
+      records[i] = new SimpleRecord(1_000L + firstSeq + i, null, ("r" + (firstSeq + i)).getBytes());
+    }
+    return MemoryRecords.withIdempotentRecords(Compression.NONE, PID, (short) 0, firstSeq, records)
+        .buffer();
+  }
+
+  /** Appends through whichever node leads, retrying while leadership moves. */
+  private static AppendResult append(RaftCluster cluster, PartitionId id, ByteBuffer batch)
+      throws Exception {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        return cluster
+            .leader(id, WAIT)
+            .append(batch.duplicate(), Acks.ALL)
+            .get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof ProducerStateException || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50); // leader moved: retry where it is now
+      }
+    }
+  }
+
+  private static void deleteRecursively(Path root) throws Exception {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
