@@ -4,6 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.skiff.broker.admin.AdminHttpServer;
 import io.skiff.broker.admin.HealthStatus;
 import io.skiff.broker.admin.ProcessMetrics;
+import io.skiff.broker.api.AlterPartitionReassignmentsHandler;
 import io.skiff.broker.api.ApiRegistry;
 import io.skiff.broker.api.ApiVersionsHandler;
 import io.skiff.broker.api.ClusterView;
@@ -17,6 +18,7 @@ import io.skiff.broker.api.ElectLeadersHandler;
 import io.skiff.broker.api.FetchHandler;
 import io.skiff.broker.api.IncrementalAlterConfigsHandler;
 import io.skiff.broker.api.ListOffsetsHandler;
+import io.skiff.broker.api.ListPartitionReassignmentsHandler;
 import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
 import io.skiff.broker.api.TopicConfigSchema;
@@ -24,10 +26,12 @@ import io.skiff.broker.net.KafkaServer;
 import io.skiff.broker.net.NetworkMetrics;
 import io.skiff.raft.PartitionReconciler;
 import io.skiff.raft.RaftNode;
+import io.skiff.raft.ReassignmentDriver;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -43,13 +47,15 @@ import org.slf4j.LoggerFactory;
 /**
  * One Skiff broker: its Raft node (partition groups and the metadata group), the Kafka listener
  * with its request handlers, and the background work (retention, preferred leader elections on
- * {@code skiff-leader-election-N}, whose busy count is the {@code leader.elections.active} gauge).
- * {@link #start} brings it up in dependency order; {@link #close} takes it down in reverse.
+ * {@code skiff-leader-election-N}, whose busy count is the {@code leader.elections.active} gauge;
+ * partition reassignments of the partitions led here on {@code skiff-reassignment-driver}). {@link
+ * #start} brings it up in dependency order; {@link #close} takes it down in reverse.
  */
 public final class Broker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
   private static final long RETENTION_CHECK_MS = TimeUnit.MINUTES.toMillis(5);
   private static final int ELECTION_THREADS = 2;
+  private static final Duration REASSIGNMENT_CATCH_UP = Duration.ofSeconds(60);
 
   private final BrokerConfig config;
   private final MetricRegistry metrics = new MetricRegistry();
@@ -61,6 +67,7 @@ public final class Broker implements AutoCloseable {
   private MetadataService metadata;
   private ApiRegistry apis;
   private PartitionReconciler reconciler;
+  private ReassignmentDriver reassignments;
   private KafkaServer kafka;
   private AdminHttpServer admin;
   private ProcessMetrics processMetrics;
@@ -113,6 +120,8 @@ public final class Broker implements AutoCloseable {
     reconciler = new PartitionReconciler(raft);
     metadata.addListener(reconciler);
     register();
+    reassignments = new ReassignmentDriver(raft, metadata, REASSIGNMENT_CATCH_UP);
+    reassignments.start();
     startAdmin();
     scheduler.scheduleWithFixedDelay(
         this::applyRetention, RETENTION_CHECK_MS, RETENTION_CHECK_MS, TimeUnit.MILLISECONDS);
@@ -150,7 +159,15 @@ public final class Broker implements AutoCloseable {
         .register(ApiKeys.CREATE_PARTITIONS, 0, new CreatePartitionsHandler(cluster))
         .register(
             ApiKeys.DESCRIBE_CLUSTER, 0, new DescribeClusterHandler(cluster, config.clusterId()))
-        .register(ApiKeys.ELECT_LEADERS, 0, new ElectLeadersHandler(cluster, electionExecutor));
+        .register(ApiKeys.ELECT_LEADERS, 0, new ElectLeadersHandler(cluster, electionExecutor))
+        .register(
+            ApiKeys.ALTER_PARTITION_REASSIGNMENTS,
+            0,
+            new AlterPartitionReassignmentsHandler(cluster))
+        .register(
+            ApiKeys.LIST_PARTITION_REASSIGNMENTS,
+            0,
+            new ListPartitionReassignmentsHandler(cluster));
     registerConfigApis(registry, cluster);
     return registry;
   }
@@ -185,6 +202,8 @@ public final class Broker implements AutoCloseable {
         "replica.fetch.buffered.peak.bytes", () -> () -> raft.replicaFetcher().peakBufferedBytes());
     metrics.gauge("metadata.applied.index", () -> () -> metadata.image().appliedIndex());
     metrics.gauge("leader.elections.active", () -> electionExecutor::getActiveCount);
+    metrics.gauge("reassignment.driver.scans", () -> reassignments::scans);
+    metrics.gauge("reassignments.completed", () -> reassignments::completed);
     admin =
         AdminHttpServer.start(
             new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
@@ -284,6 +303,9 @@ public final class Broker implements AutoCloseable {
     }
     if (kafka != null) {
       kafka.close();
+    }
+    if (reassignments != null) {
+      reassignments.close();
     }
     if (reconciler != null) {
       metadata.removeListener(reconciler);
