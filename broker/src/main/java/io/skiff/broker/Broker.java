@@ -117,9 +117,11 @@ public final class Broker implements AutoCloseable {
             apis,
             requestExecutor,
             networkMetrics);
+    register();
+    // Only now: registering waits until the local image has caught up, so a restarting broker
+    // never acts on an old image replayed from the log (recreating a replica moved away since).
     reconciler = new PartitionReconciler(raft);
     metadata.addListener(reconciler);
-    register();
     reassignments = new ReassignmentDriver(raft, metadata, REASSIGNMENT_CATCH_UP);
     reassignments.start();
     startAdmin();

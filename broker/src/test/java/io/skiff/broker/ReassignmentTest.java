@@ -82,6 +82,14 @@ class ReassignmentTest {
           "broker 1 deletes the replicas moved away");
       assertThat(cluster.broker(1).raft().partitionCount()).isZero();
 
+      // A restart replays the metadata log, moves included; the replicas stay gone. The broker
+      // reconciles the current image as soon as it has registered, well within the wait.
+      cluster.stop(1);
+      cluster.start(1);
+      Thread.sleep(3000);
+      assertThat(cluster.broker(1).raft().partitionCount()).isZero();
+      assertThat(oldLogs.resolve("moving-0")).doesNotExist();
+
       cluster.stop(1); // what follows is served by the new replicas only
       for (int p = 0; p < 2; p++) {
         assertReadableInOrder(cluster.bootstrap(), "moving", p, writer.acknowledged(p));
