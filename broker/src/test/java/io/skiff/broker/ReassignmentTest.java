@@ -158,6 +158,85 @@ class ReassignmentTest {
     }
   }
 
+  @Test
+  void aNewPartitionLeaderResumesTheMove() throws Exception {
+    try (BrokerCluster cluster = new BrokerCluster(dir, 3, Map.of());
+        Admin admin = admin(cluster)) {
+      createTopic(admin, "resumed", Map.of(0, List.of(1, 2)));
+      final TopicPartition tp = new TopicPartition("resumed", 0);
+      try (KafkaProducer<String, String> producer =
+          new KafkaProducer<>(KafkaClientsTest.producerProps(cluster.bootstrap()))) {
+        for (long i = 0; i < 50; i++) {
+          producer.send(new ProducerRecord<>("resumed", 0, null, Long.toString(i)));
+        }
+        producer.flush();
+      }
+      final PartitionId id =
+          cluster.broker(1).raft().metadata().image().topic("resumed").orElseThrow().partition(0);
+
+      cluster.stop(3); // the move cannot finish while its new replica is down
+      admin
+          .alterPartitionReassignments(Map.of(tp, reassignTo(2, 3)))
+          .all()
+          .get(WAIT_S, TimeUnit.SECONDS);
+      final int first = leaderOf(cluster, id);
+      final int next = first == 1 ? 2 : 1;
+      final long scans = driverScans(cluster, first);
+      awaitTrue(() -> driverScans(cluster, first) >= scans + 2, "the first leader tries the move");
+      awaitTrue(() -> transferred(cluster, id, first, next), "leadership moves to broker " + next);
+
+      cluster.start(3);
+      awaitTrue(() -> reassignments(admin).isEmpty(), "the new leader finishes the move");
+      assertThat(replicaIds(describe(admin, "resumed").partitions().get(0))).containsExactly(2, 3);
+      awaitTrue(
+          () -> cluster.broker(1).raft().partition(id).isEmpty(), "broker 1 leaves the partition");
+      cluster.stop(1);
+      assertReadableInOrder(
+          cluster.bootstrap(),
+          "resumed",
+          0,
+          java.util.stream.LongStream.range(0, 50).boxed().toList());
+    }
+  }
+
+  private static long driverScans(BrokerCluster cluster, int broker) {
+    return ((Number)
+            cluster
+                .broker(broker)
+                .metrics()
+                .getGauges()
+                .get("reassignment.driver.scans")
+                .getValue())
+        .longValue();
+  }
+
+  private static int leaderOf(BrokerCluster cluster, PartitionId id) throws InterruptedException {
+    final int[] leader = {-1};
+    awaitTrue(
+        () -> {
+          leader[0] =
+              cluster.broker(1).raft().partition(id).flatMap(p -> p.leaderNodeId()).orElse(-1);
+          return leader[0] > 0;
+        },
+        id + " has a leader");
+    return leader[0];
+  }
+
+  /**
+   * Asks {@code from} to hand leadership of {@code id} to {@code to}; true once {@code to} leads.
+   */
+  private static boolean transferred(BrokerCluster cluster, PartitionId id, int from, int to) {
+    if (cluster.broker(to).raft().partition(id).map(p -> p.isLeaderReady()).orElse(false)) {
+      return true;
+    }
+    try {
+      cluster.broker(from).raft().membership().transferLeadership(id, to, Duration.ofSeconds(5));
+    } catch (java.io.IOException | RuntimeException e) {
+      // a configuration change of the stalled move may be under way; try again
+    }
+    return false;
+  }
+
   /** Writes numbered records round-robin to a topic's partitions until stopped. */
   private static final class Writer implements Runnable {
     private final String topic;
