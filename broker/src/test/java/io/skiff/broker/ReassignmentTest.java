@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.PartitionReassignment;
@@ -31,6 +33,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.NoReassignmentInProgressException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -70,6 +73,8 @@ class ReassignmentTest {
       writer.stop();
       writing.join(TimeUnit.SECONDS.toMillis(WAIT_S));
       assertThat(writer.failure()).isNull();
+
+      clearThrottlesAsReassignToolVerifyDoes(admin, "moving", 1, 2, 3);
 
       final List<TopicPartitionInfo> partitions = describe(admin, "moving").partitions();
       assertThat(replicaIds(partitions.get(0))).containsExactly(2);
@@ -197,6 +202,34 @@ class ReassignmentTest {
           0,
           java.util.stream.LongStream.range(0, 50).boxed().toList());
     }
+  }
+
+  /**
+   * What {@code kafka-reassign-partitions --verify} sends once every move is done: DELETE of the
+   * replication throttles on each broker and topic involved. It must succeed.
+   */
+  private static void clearThrottlesAsReassignToolVerifyDoes(
+      Admin admin, String topic, int... brokers) throws Exception {
+    final Map<ConfigResource, java.util.Collection<AlterConfigOp>> ops = new java.util.HashMap<>();
+    for (int broker : brokers) {
+      ops.put(
+          new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(broker)),
+          deletes(
+              "leader.replication.throttled.rate",
+              "follower.replication.throttled.rate",
+              "replica.alter.log.dirs.io.max.bytes.per.second"));
+    }
+    ops.put(
+        new ConfigResource(ConfigResource.Type.TOPIC, topic),
+        deletes(
+            "leader.replication.throttled.replicas", "follower.replication.throttled.replicas"));
+    admin.incrementalAlterConfigs(ops).all().get(WAIT_S, TimeUnit.SECONDS);
+  }
+
+  private static List<AlterConfigOp> deletes(String... names) {
+    return java.util.Arrays.stream(names)
+        .map(n -> new AlterConfigOp(new ConfigEntry(n, null), AlterConfigOp.OpType.DELETE))
+        .toList();
   }
 
   private static long driverScans(BrokerCluster cluster, int broker) {
