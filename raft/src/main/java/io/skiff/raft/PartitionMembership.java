@@ -188,9 +188,9 @@ public final class PartitionMembership {
         setConfiguration(client, id, current, List.of());
         return false;
       }
-      for (List<RaftPeer> step : growthSteps(current, targetVoters)) {
+      for (List<RaftPeer> step : VoterSteps.growth(current, targetVoters)) {
         LOG.info("{}: voters grow to {}", id, ids(step));
-        setConfiguration(client, id, step, minus(added, step));
+        setConfiguration(client, id, step, VoterSteps.minus(added, step));
       }
       handOverIfLeaving(client, id, targetVoters);
       LOG.info("{}: voters become {}", id, ids(targetVoters));
@@ -207,7 +207,8 @@ public final class PartitionMembership {
   private void handOverIfLeaving(RaftClient client, PartitionId id, Collection<RaftPeer> target)
       throws IOException {
     final RaftPeer self = node.self();
-    if (contains(target, self) || !node.server().getDivision(id.groupId()).getInfo().isLeader()) {
+    if (VoterSteps.contains(target, self)
+        || !node.server().getDivision(id.groupId()).getInfo().isLeader()) {
       return;
     }
     final RaftPeer next = target.iterator().next();
@@ -219,41 +220,6 @@ public final class PartitionMembership {
           reply.getException());
     }
     LOG.info("{}: leaving the group, handed leadership to {}", id, next.getId());
-  }
-
-  /**
-   * The voter lists that lead from {@code current} to one holding every target voter, each keeping
-   * all voters so far and adding fewer new ones than it keeps (one to a lone voter). Ratis refuses
-   * a change that brings in as many new voters as it keeps (they could outvote the caught-up ones
-   * before knowing the log), so {1} → {2} runs as {1} → {1,2} → {2}, and {1,2} → {2,3} as {1,2} →
-   * {1,2,3} → {2,3}. The last step, down to the target, only removes voters. Empty if the target
-   * adds no voter, or adds few enough to go in one step.
-   */
-  static List<List<RaftPeer>> growthSteps(List<RaftPeer> current, Collection<RaftPeer> target) {
-    final List<List<RaftPeer>> steps = new ArrayList<>();
-    final List<RaftPeer> pending = new ArrayList<>(minus(new ArrayList<>(target), current));
-    final long kept = target.stream().filter(t -> contains(current, t)).count();
-    if (pending.size() < kept) {
-      return steps; // the target itself is a safe step
-    }
-    List<RaftPeer> voters = current;
-    while (!pending.isEmpty()) {
-      final int batch = Math.max(1, Math.min(pending.size(), voters.size() - 1));
-      final List<RaftPeer> next = new ArrayList<>(voters);
-      next.addAll(pending.subList(0, batch));
-      pending.subList(0, batch).clear();
-      steps.add(next);
-      voters = next;
-    }
-    return steps;
-  }
-
-  private static List<RaftPeer> minus(List<RaftPeer> peers, Collection<RaftPeer> removed) {
-    return peers.stream().filter(p -> !contains(removed, p)).toList();
-  }
-
-  private static boolean contains(Collection<RaftPeer> peers, RaftPeer peer) {
-    return peers.stream().anyMatch(p -> p.getId().equals(peer.getId()));
   }
 
   /** The broker ids of the group's non-voting listeners, as this replica knows the group. */

@@ -7,7 +7,7 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.junit.jupiter.api.Test;
 
 /** The voter lists a reassignment passes through, so that Ratis accepts every change. */
-class GrowthStepsTest {
+class VoterStepsTest {
   @Test
   void aLoneVoterGainsItsReplacementFirst() {
     assertThat(steps(List.of(1), List.of(2))).containsExactly(List.of(1, 2));
@@ -46,7 +46,7 @@ class GrowthStepsTest {
   }
 
   private static List<List<Integer>> steps(List<Integer> current, List<Integer> target) {
-    return PartitionMembership.growthSteps(peers(current), peers(target)).stream()
+    return VoterSteps.growth(peers(current), peers(target)).stream()
         .map(step -> step.stream().map(p -> RaftNode.nodeIdOf(p.getId())).toList())
         .toList();
   }
