@@ -177,7 +177,7 @@ public final class PartitionMembership {
         current.stream().map(RaftPeer::getId).collect(Collectors.toSet());
     final List<RaftPeer> added =
         targetVoters.stream().filter(p -> !currentIds.contains(p.getId())).toList();
-    try (RaftClient client = clientFor(id)) {
+    try (RaftClient client = changeClientFor(id)) {
       if (!added.isEmpty()) {
         LOG.info("{}: adding {} as listeners to catch up", id, ids(added));
         setConfiguration(client, id, current, added);
@@ -245,7 +245,7 @@ public final class PartitionMembership {
     if (conf.getCurrentPeers(RaftPeerRole.LISTENER).isEmpty()) {
       return false;
     }
-    try (RaftClient client = clientFor(id)) {
+    try (RaftClient client = changeClientFor(id)) {
       LOG.info("{}: dropping listeners {}", id, ids(conf.getCurrentPeers(RaftPeerRole.LISTENER)));
       setConfiguration(client, id, new ArrayList<>(conf.getCurrentPeers()), List.of());
     }
@@ -355,6 +355,15 @@ public final class PartitionMembership {
   }
 
   private RaftClient clientFor(PartitionId id) throws IOException {
+    return RaftClient.newBuilder()
+        .setRaftGroup(node.server().getDivision(id.groupId()).getGroup())
+        .setProperties(clientProperties)
+        .setParameters(new Parameters())
+        .build();
+  }
+
+  /** A client for configuration changes, which gives up after {@link #CHANGE_RETRIES}. */
+  private RaftClient changeClientFor(PartitionId id) throws IOException {
     return clientFor(node.server().getDivision(id.groupId()).getGroup(), CHANGE_RETRIES);
   }
 
