@@ -6,6 +6,7 @@ import io.skiff.broker.admin.AdminHttpServer;
 import io.skiff.broker.admin.HealthStatus;
 import io.skiff.broker.admin.PageCacheHitRatio;
 import io.skiff.broker.admin.ProcessMetrics;
+import io.skiff.broker.api.AlterPartitionReassignmentsHandler;
 import io.skiff.broker.api.ApiRegistry;
 import io.skiff.broker.api.ApiVersionsHandler;
 import io.skiff.broker.api.ClusterView;
@@ -20,6 +21,7 @@ import io.skiff.broker.api.FetchHandler;
 import io.skiff.broker.api.IncrementalAlterConfigsHandler;
 import io.skiff.broker.api.InitProducerIdHandler;
 import io.skiff.broker.api.ListOffsetsHandler;
+import io.skiff.broker.api.ListPartitionReassignmentsHandler;
 import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
 import io.skiff.broker.api.ProducerIdBlock;
@@ -31,11 +33,13 @@ import io.skiff.broker.net.KafkaServer;
 import io.skiff.broker.net.NetworkMetrics;
 import io.skiff.raft.PartitionReconciler;
 import io.skiff.raft.RaftNode;
+import io.skiff.raft.ReassignmentDriver;
 import io.skiff.raft.TopicConfigApplier;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,13 +55,15 @@ import org.slf4j.LoggerFactory;
 /**
  * One Skiff broker: its Raft node (partition groups and the metadata group), the Kafka listener
  * with its request handlers, and the background work (retention, preferred leader elections on
- * {@code skiff-leader-election-N}, whose busy count is the {@code leader.elections.active} gauge).
- * {@link #start} brings it up in dependency order; {@link #close} takes it down in reverse.
+ * {@code skiff-leader-election-N}, whose busy count is the {@code leader.elections.active} gauge;
+ * partition reassignments of the partitions led here on {@code skiff-reassignment-driver}). {@link
+ * #start} brings it up in dependency order; {@link #close} takes it down in reverse.
  */
 public final class Broker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
   private static final long RETENTION_CHECK_MS = TimeUnit.MINUTES.toMillis(5);
   private static final int ELECTION_THREADS = 2;
+  private static final Duration REASSIGNMENT_CATCH_UP = Duration.ofSeconds(60);
 
   private final BrokerConfig config;
   private final MetricRegistry metrics = new MetricRegistry();
@@ -71,6 +77,7 @@ public final class Broker implements AutoCloseable {
   private ApiRegistry apis;
   private PartitionReconciler reconciler;
   private TopicConfigApplier topicConfigs;
+  private ReassignmentDriver reassignments;
   private KafkaServer kafka;
   private AdminHttpServer admin;
   private ProcessMetrics processMetrics;
@@ -124,11 +131,15 @@ public final class Broker implements AutoCloseable {
             requestExecutor,
             networkMetrics,
             connectionLimits());
+    register();
+    // Only now: registering waits until the local image has caught up, so a restarting broker
+    // never acts on an old image replayed from the log (recreating a replica moved away since).
     reconciler = new PartitionReconciler(raft);
     metadata.addListener(reconciler);
     topicConfigs = new TopicConfigApplier(raft);
     metadata.addListener(topicConfigs);
-    register();
+    reassignments = new ReassignmentDriver(raft, metadata, REASSIGNMENT_CATCH_UP);
+    reassignments.start();
     startAdmin();
     scheduler.scheduleWithFixedDelay(
         this::applyRetention, RETENTION_CHECK_MS, RETENTION_CHECK_MS, TimeUnit.MILLISECONDS);
@@ -183,7 +194,15 @@ public final class Broker implements AutoCloseable {
             new CreatePartitionsHandler(cluster, memory.partitionLimit()))
         .register(
             ApiKeys.DESCRIBE_CLUSTER, 0, new DescribeClusterHandler(cluster, config.clusterId()))
-        .register(ApiKeys.ELECT_LEADERS, 0, new ElectLeadersHandler(cluster, electionExecutor));
+        .register(ApiKeys.ELECT_LEADERS, 0, new ElectLeadersHandler(cluster, electionExecutor))
+        .register(
+            ApiKeys.ALTER_PARTITION_REASSIGNMENTS,
+            0,
+            new AlterPartitionReassignmentsHandler(cluster))
+        .register(
+            ApiKeys.LIST_PARTITION_REASSIGNMENTS,
+            0,
+            new ListPartitionReassignmentsHandler(cluster));
     registerConfigApis(registry, cluster);
     registry.register(
         ApiKeys.INIT_PRODUCER_ID, 0, new InitProducerIdHandler(new ProducerIdBlock(metadata)));
@@ -229,6 +248,8 @@ public final class Broker implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(pageCache::sample, 10, 10, TimeUnit.SECONDS);
     jmx = JmxReporter.forRegistry(metrics).inDomain("io.skiff.broker-" + config.nodeId()).build();
     jmx.start();
+    metrics.gauge("reassignment.driver.scans", () -> reassignments::scans);
+    metrics.gauge("reassignments.completed", () -> reassignments::completed);
     admin =
         AdminHttpServer.start(
             new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
@@ -368,6 +389,9 @@ public final class Broker implements AutoCloseable {
       kafka.close();
     }
     memory.close();
+    if (reassignments != null) {
+      reassignments.close();
+    }
     if (topicConfigs != null) {
       metadata.removeListener(topicConfigs);
     }

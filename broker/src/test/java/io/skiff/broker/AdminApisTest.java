@@ -389,7 +389,8 @@ class AdminApisTest {
                       final var topic = broker.metadata().image().topic(name).orElseThrow();
                       return broker
                           .partition(topic.partition(0))
-                          .map(p -> p.log().config())
+                          .map(p -> p.log()) // null while the replica is still opening
+                          .map(log -> log.config())
                           .map(
                               c ->
                                   c.retentionMs() == retentionMs

@@ -20,6 +20,10 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
 import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData;
+import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData.ReassignablePartition;
+import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData.ReassignableTopic;
+import org.apache.kafka.common.message.AlterPartitionReassignmentsResponseData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic;
 import org.apache.kafka.common.message.CreatePartitionsResponseData;
@@ -41,6 +45,9 @@ import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.Altera
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
+import org.apache.kafka.common.message.ListPartitionReassignmentsRequestData;
+import org.apache.kafka.common.message.ListPartitionReassignmentsRequestData.ListPartitionReassignmentsTopics;
+import org.apache.kafka.common.message.ListPartitionReassignmentsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
@@ -256,6 +263,85 @@ class AdminResponseEncodingTest {
         (version, decoded) ->
             assertThat(((InitProducerIdResponseData) decoded).errorCode())
                 .isEqualTo(Errors.UNSUPPORTED_VERSION.code()));
+  }
+
+  @Test
+  void alterPartitionReassignmentsEncodesAtEveryVersion() throws Exception {
+    forEachVersion(
+        ApiKeys.ALTER_PARTITION_REASSIGNMENTS,
+        () -> {
+          final var t =
+              new ReassignableTopic()
+                  .setName("t")
+                  .setPartitions(
+                      List.of(
+                          new ReassignablePartition().setPartitionIndex(0).setReplicas(List.of(1)),
+                          new ReassignablePartition().setPartitionIndex(1).setReplicas(null),
+                          new ReassignablePartition()
+                              .setPartitionIndex(1)
+                              .setReplicas(List.of(1, 1)),
+                          new ReassignablePartition().setPartitionIndex(1).setReplicas(List.of()),
+                          new ReassignablePartition()
+                              .setPartitionIndex(7)
+                              .setReplicas(List.of(1))));
+          final var missing =
+              new ReassignableTopic()
+                  .setName("missing")
+                  .setPartitions(
+                      List.of(
+                          new ReassignablePartition()
+                              .setPartitionIndex(0)
+                              .setReplicas(List.of(1))));
+          return new AlterPartitionReassignmentsRequestData()
+              .setTimeoutMs(30_000)
+              .setAllowReplicationFactorChange(false)
+              .setTopics(List.of(t, missing));
+        },
+        (version, decoded) -> {
+          final var r = (AlterPartitionReassignmentsResponseData) decoded;
+          assertThat(r.errorCode()).isEqualTo(Errors.NONE.code());
+          assertThat(r.responses().get(0).partitions())
+              .extracting(p -> Errors.forCode(p.errorCode()))
+              .containsExactly(
+                  Errors.NONE,
+                  Errors.NO_REASSIGNMENT_IN_PROGRESS,
+                  version >= 1
+                      ? Errors.INVALID_REPLICATION_FACTOR
+                      : Errors.INVALID_REPLICA_ASSIGNMENT,
+                  version >= 1
+                      ? Errors.INVALID_REPLICATION_FACTOR
+                      : Errors.INVALID_REPLICA_ASSIGNMENT,
+                  Errors.UNKNOWN_TOPIC_OR_PARTITION);
+          assertThat(r.responses().get(0).partitions().get(1).errorMessage()).contains("t-1");
+          assertThat(r.responses().get(1).partitions().get(0).errorCode())
+              .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+        });
+  }
+
+  @Test
+  void listPartitionReassignmentsEncodesAtEveryVersion() throws Exception {
+    forEachVersion(
+        ApiKeys.LIST_PARTITION_REASSIGNMENTS,
+        () -> new ListPartitionReassignmentsRequestData().setTimeoutMs(30_000).setTopics(null),
+        (version, decoded) -> {
+          final var r = (ListPartitionReassignmentsResponseData) decoded;
+          assertThat(r.errorCode()).isEqualTo(Errors.NONE.code());
+          assertThat(r.topics()).isEmpty();
+        });
+    forEachVersion(
+        ApiKeys.LIST_PARTITION_REASSIGNMENTS,
+        () ->
+            new ListPartitionReassignmentsRequestData()
+                .setTopics(
+                    List.of(
+                        new ListPartitionReassignmentsTopics()
+                            .setName("t")
+                            .setPartitionIndexes(List.of(0, 1, 9)),
+                        new ListPartitionReassignmentsTopics()
+                            .setName("missing")
+                            .setPartitionIndexes(List.of(0)))),
+        (version, decoded) ->
+            assertThat(((ListPartitionReassignmentsResponseData) decoded).topics()).isEmpty());
   }
 
   /** Checks a decoded response of one version. */

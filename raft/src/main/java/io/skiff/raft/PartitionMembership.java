@@ -5,13 +5,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -21,6 +24,7 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -45,6 +49,16 @@ public final class PartitionMembership {
   private static final RetryPolicy ELECTION_RETRIES =
       RetryPolicies.retryUpToMaximumCountWithFixedSleep(
           5, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS));
+
+  private static final Duration HAND_OVER_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * Configuration changes give up after a few tries, so a new replica that cannot be reached (Ratis
+   * keeps refusing to stage it) fails the call instead of blocking its caller.
+   */
+  private static final RetryPolicy CHANGE_RETRIES =
+      RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+          5, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
 
   private final RaftNode node;
   private final RaftProperties clientProperties;
@@ -140,21 +154,149 @@ public final class PartitionMembership {
    */
   public void reassign(PartitionId id, Collection<RaftPeer> targetVoters, Duration catchUpTimeout)
       throws IOException, InterruptedException {
+    reassign(id, targetVoters, catchUpTimeout, () -> true);
+  }
+
+  /**
+   * Makes {@code targetVoters} the replicas of the partition, unless {@code proceed} says no once
+   * the new replicas have caught up: then the listeners are dropped again and the voters stay as
+   * they were (how a cancelled or replaced reassignment backs out). Safe to call again after a
+   * failure or on a new leader: a configuration already in place is kept as is.
+   *
+   * @return true if the target are the voters now, false if {@code proceed} stopped it
+   */
+  public boolean reassign(
+      PartitionId id,
+      Collection<RaftPeer> targetVoters,
+      Duration catchUpTimeout,
+      BooleanSupplier proceed)
+      throws IOException, InterruptedException {
     final RaftServer.Division division = node.server().getDivision(id.groupId());
     final List<RaftPeer> current = new ArrayList<>(division.getRaftConf().getCurrentPeers());
     final Set<RaftPeerId> currentIds =
         current.stream().map(RaftPeer::getId).collect(Collectors.toSet());
     final List<RaftPeer> added =
         targetVoters.stream().filter(p -> !currentIds.contains(p.getId())).toList();
-    try (RaftClient client = clientFor(id)) {
+    try (RaftClient client = changeClientFor(id)) {
       if (!added.isEmpty()) {
         LOG.info("{}: adding {} as listeners to catch up", id, ids(added));
         setConfiguration(client, id, current, added);
         awaitCaughtUp(client, id, added, catchUpTimeout);
       }
+      if (!proceed.getAsBoolean()) {
+        LOG.info("{}: reassignment withdrawn; voters stay {}", id, ids(current));
+        setConfiguration(client, id, current, List.of());
+        return false;
+      }
+      for (List<RaftPeer> step : VoterSteps.growth(current, targetVoters)) {
+        LOG.info("{}: voters grow to {}", id, ids(step));
+        setConfiguration(client, id, step, VoterSteps.minus(added, step));
+      }
+      handOverIfLeaving(client, id, targetVoters);
       LOG.info("{}: voters become {}", id, ids(targetVoters));
       setConfiguration(client, id, new ArrayList<>(targetVoters), List.of());
     }
+    return true;
+  }
+
+  /**
+   * A leader that is not in the target hands leadership to the target's first (preferred) voter
+   * before the last change: Ratis would leave a leader outside its own configuration in place,
+   * answering (and never completing) writes, and unable to leave the group.
+   */
+  private void handOverIfLeaving(RaftClient client, PartitionId id, Collection<RaftPeer> target)
+      throws IOException {
+    final RaftPeer self = node.self();
+    if (VoterSteps.contains(target, self)
+        || !node.server().getDivision(id.groupId()).getInfo().isLeader()) {
+      return;
+    }
+    final RaftPeer next = target.iterator().next();
+    final RaftClientReply reply =
+        client.admin().transferLeadership(next.getId(), HAND_OVER_TIMEOUT.toMillis());
+    if (!reply.isSuccess()) {
+      throw new IOException(
+          id + ": leadership did not move to " + next.getId() + ": " + reply.getException(),
+          reply.getException());
+    }
+    LOG.info("{}: leaving the group, handed leadership to {}", id, next.getId());
+  }
+
+  /** The broker ids of the group's non-voting listeners, as this replica knows the group. */
+  public List<Integer> listeners(PartitionId id) throws IOException {
+    return node
+        .server()
+        .getDivision(id.groupId())
+        .getRaftConf()
+        .getCurrentPeers(RaftPeerRole.LISTENER)
+        .stream()
+        .map(p -> RaftNode.nodeIdOf(p.getId()))
+        .toList();
+  }
+
+  /**
+   * Drops any non-voting listeners from the partition's group, keeping its voters: undoes the first
+   * step of a reassignment that was cancelled before its switch. Runs on the leader.
+   *
+   * @return true if there were listeners to drop
+   */
+  public boolean dropListeners(PartitionId id) throws IOException {
+    final RaftConfiguration conf = node.server().getDivision(id.groupId()).getRaftConf();
+    if (conf.getCurrentPeers(RaftPeerRole.LISTENER).isEmpty()) {
+      return false;
+    }
+    try (RaftClient client = changeClientFor(id)) {
+      LOG.info("{}: dropping listeners {}", id, ids(conf.getCurrentPeers(RaftPeerRole.LISTENER)));
+      setConfiguration(client, id, new ArrayList<>(conf.getCurrentPeers()), List.of());
+    }
+    return true;
+  }
+
+  /**
+   * Whether the group's configuration, as its leader reports it, still names this node (as voter or
+   * listener, in the current or the previous configuration). A replica may delete its data only
+   * once this is false. Asks each peer this node knows until one that leads answers.
+   *
+   * @throws IOException if no leader could be asked: the answer is unknown, so keep the data
+   */
+  public boolean configurationIncludesSelf(PartitionId id) throws IOException {
+    final RaftServer.Division division = node.server().getDivision(id.groupId());
+    final String self = node.peerId().toString();
+    try (RaftClient client = clientFor(division.getGroup(), ELECTION_RETRIES)) {
+      for (RaftPeer peer : division.getRaftConf().getAllPeers()) {
+        if (peer.getId().equals(node.peerId())) {
+          continue;
+        }
+        final Optional<RaftConfigurationProto> conf = leaderConf(client, peer, id);
+        if (conf.isPresent()) {
+          return names(conf.get(), self);
+        }
+      }
+    }
+    throw new IOException("no leader of " + id + " answered; cannot tell whether it left");
+  }
+
+  private static Optional<RaftConfigurationProto> leaderConf(
+      RaftClient client, RaftPeer peer, PartitionId id) {
+    try {
+      final GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(id.groupId());
+      if (info.isSuccess() && info.getRoleInfoProto().getRole() == RaftPeerRole.LEADER) {
+        return info.getConf();
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("{}: {} did not answer: {}", id, peer.getId(), e.toString());
+    }
+    return Optional.empty();
+  }
+
+  private static boolean names(RaftConfigurationProto conf, String peerId) {
+    return java.util.stream.Stream.of(
+            conf.getPeersList(),
+            conf.getOldPeersList(),
+            conf.getListenersList(),
+            conf.getOldListenersList())
+        .flatMap(List::stream)
+        .anyMatch(p -> p.getId().toStringUtf8().equals(peerId));
   }
 
   private static void setConfiguration(
@@ -213,12 +355,16 @@ public final class PartitionMembership {
   }
 
   private RaftClient clientFor(PartitionId id) throws IOException {
-    final RaftGroup group = node.server().getDivision(id.groupId()).getGroup();
     return RaftClient.newBuilder()
-        .setRaftGroup(group)
+        .setRaftGroup(node.server().getDivision(id.groupId()).getGroup())
         .setProperties(clientProperties)
         .setParameters(new Parameters())
         .build();
+  }
+
+  /** A client for configuration changes, which gives up after {@link #CHANGE_RETRIES}. */
+  private RaftClient changeClientFor(PartitionId id) throws IOException {
+    return clientFor(node.server().getDivision(id.groupId()).getGroup(), CHANGE_RETRIES);
   }
 
   private RaftClient clientFor(RaftGroup group, RetryPolicy retries) {

@@ -3,12 +3,13 @@ package io.skiff.raft;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,23 +20,28 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes this broker host exactly the partition replicas the metadata assigns to it: on every new
- * {@link MetadataImage} it creates the Raft groups of partitions newly assigned here and removes
- * (with their data) those of deleted topics. Work runs on one named thread, {@code
+ * {@link MetadataImage} it creates the Raft groups of partitions newly assigned here, joins as a
+ * non-voting listener the groups of partitions being reassigned onto this broker, and removes (with
+ * their data) the replicas of deleted topics and of partitions moved away from here. A moved-away
+ * replica goes only once the group's leader confirms its configuration no longer names this broker;
+ * until then it is kept and checked again every few seconds. Work runs on one named thread, {@code
  * skiff-partition-reconciler}, never on the metadata apply thread; images that arrive while it is
  * busy collapse into the latest.
  *
- * <p>Replica moves of existing partitions are not its job: they go through {@link
- * PartitionMembership}, which keeps the group's majority safe.
+ * <p>Membership changes themselves are not its job: {@link ReassignmentDriver} makes them through
+ * {@link PartitionMembership}, which keeps the group's majority safe.
  */
 public final class PartitionReconciler implements Consumer<MetadataImage>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionReconciler.class);
+  private static final long RETRY_MS = 2000;
 
   private final RaftNode node;
-  private final ExecutorService executor =
-      Executors.newSingleThreadExecutor(r -> new Thread(r, "skiff-partition-reconciler"));
+  private final ScheduledExecutorService executor =
+      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "skiff-partition-reconciler"));
   private final AtomicReference<MetadataImage> pending = new AtomicReference<>();
   private final Set<PartitionId> hosted = new HashSet<>(); // reconciler thread only
   private final AtomicLong reconciledIndex = new AtomicLong(-1);
+  private boolean retryScheduled; // reconciler thread only
 
   public PartitionReconciler(RaftNode node) {
     this.node = node;
@@ -56,49 +62,94 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
   private void drain() {
     MetadataImage image;
     while ((image = pending.getAndSet(null)) != null) {
-      reconcile(image);
+      if (!reconcile(image) && !retryScheduled) {
+        retryScheduled = true;
+        final MetadataImage again = image;
+        executor.schedule(() -> retry(again), RETRY_MS, TimeUnit.MILLISECONDS);
+      }
       reconciledIndex.set(image.appliedIndex());
     }
   }
 
-  private void reconcile(MetadataImage image) {
+  /** Reconciles an image again unless a newer one came meanwhile. */
+  private void retry(MetadataImage image) {
+    retryScheduled = false;
+    pending.compareAndSet(null, image);
+    drain();
+  }
+
+  /**
+   * @return false if some replica must be looked at again later
+   */
+  private boolean reconcile(MetadataImage image) {
     final int self = node.config().nodeId();
     final Set<PartitionId> wanted = new HashSet<>();
     for (TopicInfo topic : image.topics().values()) {
       for (int p = 0; p < topic.partitionCount(); p++) {
+        final PartitionId id = topic.partition(p);
         final List<Integer> replicas = topic.replicasOf(p);
-        if (!replicas.contains(self)) {
+        final boolean member = replicas.contains(self);
+        if (!member && !topic.addingOf(p).contains(self)) {
+          if (node.partition(id).isPresent()) {
+            hosted.add(id); // left over from before a move, or from before a restart
+          }
           continue;
         }
-        final PartitionId id = topic.partition(p);
         wanted.add(id);
         if (!hosted.contains(id) && node.partition(id).isEmpty()) {
-          create(id, peers(image, replicas));
+          create(id, peers(image, replicas), member);
         }
         hosted.add(id);
       }
     }
+    boolean done = true;
     for (PartitionId id : new ArrayList<>(hosted)) {
-      if (!wanted.contains(id) && image.topic(id.topic()).isEmpty()) {
-        remove(id);
+      if (!wanted.contains(id)) {
+        done &= removeIfGone(image, id);
       }
     }
+    return done;
   }
 
-  private void create(PartitionId id, List<RaftPeer> peers) {
+  /** Removes a replica no longer wanted here once it is safe; false to look again later. */
+  private boolean removeIfGone(MetadataImage image, PartitionId id) {
+    final boolean deleted =
+        image.topic(id.topic()).filter(t -> t.id().equals(id.topicId())).isEmpty();
+    if (deleted) {
+      remove(id, "deleted partition");
+      return true;
+    }
     try {
-      node.createPartition(id, peers);
-      LOG.info("Hosting a replica of {} with peers {}", id, peers);
+      if (node.membership().configurationIncludesSelf(id)) {
+        return false;
+      }
+    } catch (IOException e) {
+      LOG.debug("Keeping the replica of {} for now: {}", id, e.getMessage());
+      return false;
+    }
+    remove(id, "partition moved to other brokers");
+    return true;
+  }
+
+  /** Creates the replica, as a voter if a member, else as a listener joining for a move. */
+  private void create(PartitionId id, List<RaftPeer> peers, boolean member) {
+    try {
+      if (member) {
+        node.createPartition(id, peers);
+      } else {
+        node.joinPartition(id, peers);
+      }
+      LOG.info("Hosting a replica of {} with peers {}{}", id, peers, member ? "" : " (joining)");
     } catch (Exception e) {
       LOG.error("Cannot create the replica of {}; will retry on the next metadata change", id, e);
     }
   }
 
-  private void remove(PartitionId id) {
+  private void remove(PartitionId id, String why) {
     try {
       node.removePartition(id, true);
       hosted.remove(id);
-      LOG.info("Removed the replica of deleted partition {}", id);
+      LOG.info("Removed the replica of {}: {}", id, why);
     } catch (Exception e) {
       LOG.error("Cannot remove the replica of {}; will retry on the next metadata change", id, e);
     }

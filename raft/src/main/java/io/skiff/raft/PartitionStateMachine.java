@@ -563,9 +563,25 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     return last.getIndex();
   }
 
+  /**
+   * Ratis asks a new replica to install a snapshot before it sends it any entry, even when the
+   * leader's log still starts at its first index. Then there is nothing to fetch: completing with
+   * null ("no snapshot") makes the leader send the whole log instead. Otherwise the replica fetcher
+   * copies the segments the leader's log no longer covers.
+   */
   @Override
   public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
       RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
+    final TermIndex last = getLastAppliedTermIndex();
+    final long nextNeeded = last == null ? 0 : last.getIndex() + 1;
+    if (firstTermIndexInLog.getIndex() <= nextNeeded) {
+      LOG.info(
+          "{}: the leader's log starts at {}, which holds everything from {}; replaying it",
+          partition,
+          firstTermIndexInLog,
+          nextNeeded);
+      return CompletableFuture.completedFuture(null);
+    }
     LOG.info(
         "{}: behind the leader's log (it starts at {}); catching up with the replica fetcher",
         partition,
@@ -575,6 +591,9 @@ public final class PartitionStateMachine extends LifecycleStateMachine
         .catchUp(this, getGroupId())
         .thenApply(
             point -> {
+              if (point.index() < 0) {
+                return null; // the leader had no snapshot either: its log has it all
+              }
               installed(point);
               return TermIndex.valueOf(point.term(), point.index());
             });

@@ -17,6 +17,7 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
 
@@ -195,6 +196,10 @@ public final class ReplicatedPartition {
     }
     if (reply.getException() instanceof LeaderNotReadyException) {
       throw new NotLeaderException(id(), node.config().nodeId(), "leader not ready yet");
+    }
+    if (reply.getException() instanceof LeaderSteppingDownException) {
+      // A leader transfer (preferred election, reassignment) is under way: retry elsewhere.
+      throw new NotLeaderException(id(), -1, "leader stepping down");
     }
     throw new CompletionException(
         new IOException(

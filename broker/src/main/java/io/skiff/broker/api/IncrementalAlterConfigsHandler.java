@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
@@ -29,11 +30,25 @@ import org.apache.kafka.common.protocol.Errors;
  *
  * <p>Errors: an unknown key or a bad value is INVALID_CONFIG with a message saying what is
  * expected; APPEND/SUBTRACT on a non-list key, a key named twice and BROKER resources are
- * INVALID_REQUEST (broker configs are static: they come from the properties file). Stateless;
- * thread-safe.
+ * INVALID_REQUEST (broker configs are static: they come from the properties file). Deleting Kafka's
+ * replication throttles (what {@code kafka-reassign-partitions --verify} does when a move is done)
+ * succeeds and changes nothing, on topics and brokers alike. Stateless; thread-safe.
  */
 public final class IncrementalAlterConfigsHandler implements ApiHandler {
   private static final long TIMEOUT_MS = 30_000;
+
+  /**
+   * Kafka's replication throttles, which {@code kafka-reassign-partitions --verify} deletes from
+   * every broker and topic of a finished move. Skiff does not throttle replication, so there is
+   * never one to delete: such a DELETE succeeds and changes nothing.
+   */
+  private static final Set<String> REPLICATION_THROTTLES =
+      Set.of(
+          "leader.replication.throttled.rate",
+          "follower.replication.throttled.rate",
+          "replica.alter.log.dirs.io.max.bytes.per.second",
+          "leader.replication.throttled.replicas",
+          "follower.replication.throttled.replicas");
 
   private final ClusterView cluster;
   private final TopicConfigSchema schema;
@@ -90,6 +105,9 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
   private Map<String, String> changesOf(AlterConfigsResource resource) {
     final ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
     if (type == ConfigResource.Type.BROKER) {
+      if (resource.configs().stream().allMatch(IncrementalAlterConfigsHandler::clearsThrottle)) {
+        return Map.of();
+      }
       throw new MetadataException(
           Error.INVALID_REQUEST,
           "broker configs are static in this version; edit the properties file and restart the"
@@ -110,6 +128,9 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                         "topic '" + resource.resourceName() + "' does not exist"));
     final Map<String, String> changes = new HashMap<>();
     for (AlterableConfig config : resource.configs()) {
+      if (clearsThrottle(config)) {
+        continue;
+      }
       if (changes.containsKey(config.name())) {
         throw new MetadataException(
             Error.INVALID_REQUEST, "config " + config.name() + " is named twice in one request");
@@ -117,6 +138,11 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
       changes.put(config.name(), newValue(topic, config));
     }
     return changes;
+  }
+
+  private static boolean clearsThrottle(AlterableConfig config) {
+    return config.configOperation() == OpType.DELETE.id()
+        && REPLICATION_THROTTLES.contains(config.name());
   }
 
   /** The value one operation leaves: null for DELETE. */

@@ -54,6 +54,7 @@ public final class KafkaErrors {
         case UNKNOWN_BROKER -> Errors.BROKER_NOT_AVAILABLE;
         case INVALID_CONFIG -> Errors.INVALID_CONFIG;
         case INVALID_REQUEST -> Errors.INVALID_REQUEST;
+        case NO_REASSIGNMENT_IN_PROGRESS -> Errors.NO_REASSIGNMENT_IN_PROGRESS;
       };
     }
     final Errors kafka = Errors.forException(e);

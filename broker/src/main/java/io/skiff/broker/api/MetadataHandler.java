@@ -106,7 +106,7 @@ public final class MetadataHandler implements ApiHandler {
     final List<MetadataResponsePartition> partitions = new ArrayList<>();
     for (int p = 0; p < topic.partitionCount(); p++) {
       final int leader = cluster.leaderOf(topic, p);
-      final List<Integer> replicas = topic.replicasOf(p);
+      final List<Integer> replicas = topic.allReplicasOf(p);
       partitions.add(
           new MetadataResponsePartition()
               .setPartitionIndex(p)
@@ -114,7 +114,7 @@ public final class MetadataHandler implements ApiHandler {
               .setLeaderId(leader)
               .setLeaderEpoch(Math.max(cluster.leaderEpoch(topic, p), 0))
               .setReplicaNodes(new ArrayList<>(replicas))
-              .setIsrNodes(new ArrayList<>(replicas))
+              .setIsrNodes(new ArrayList<>(topic.replicasOf(p)))
               .setOfflineReplicas(new ArrayList<>()));
     }
     return new MetadataResponseTopic()

@@ -23,6 +23,9 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  *  6 ASSIGN_REPLICAS      name utf | partition int | n int | n x nodeId int
  *  7 SET_CONFIGS          scope byte | resource utf | configs (a null value deletes)
  *  8 ALLOCATE_PRODUCER_IDS count int
+ *  9 ALTER_REASSIGNMENT   name utf | partition int | present bool | replicas (one list) if present;
+ *                         absent cancels the partition's reassignment
+ * 10 COMPLETE_REASSIGNMENT name utf | partition int | replicas (one list: the voters now)
  *
  *  replicas = n int | n x (m int | m x nodeId int)
  *  configs  = n int | n x (key utf | present bool | value utf if present)
@@ -37,6 +40,8 @@ final class MetadataCommand {
   static final byte ASSIGN_REPLICAS = 6;
   static final byte SET_CONFIGS = 7;
   static final byte ALLOCATE_PRODUCER_IDS = 8;
+  static final byte ALTER_REASSIGNMENT = 9;
+  static final byte COMPLETE_REASSIGNMENT = 10;
 
   static final byte SCOPE_CLUSTER = 0;
   static final byte SCOPE_TOPIC = 1;
@@ -108,6 +113,29 @@ final class MetadataCommand {
 
   static Message allocateProducerIds(int count) {
     return encode(ALLOCATE_PRODUCER_IDS, out -> out.writeInt(count));
+  }
+
+  static Message alterReassignment(String name, int partition, List<Integer> target) {
+    return encode(
+        ALTER_REASSIGNMENT,
+        out -> {
+          out.writeUTF(name);
+          out.writeInt(partition);
+          out.writeBoolean(target != null);
+          if (target != null) {
+            writeReplicas(out, List.of(target));
+          }
+        });
+  }
+
+  static Message completeReassignment(String name, int partition, List<Integer> voters) {
+    return encode(
+        COMPLETE_REASSIGNMENT,
+        out -> {
+          out.writeUTF(name);
+          out.writeInt(partition);
+          writeReplicas(out, List.of(voters));
+        });
   }
 
   static void writeReplicas(DataOutputStream out, List<List<Integer>> replicas) throws IOException {

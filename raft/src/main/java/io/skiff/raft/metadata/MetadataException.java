@@ -14,7 +14,8 @@ public final class MetadataException extends RuntimeException {
     INVALID_REPLICA_ASSIGNMENT,
     UNKNOWN_BROKER,
     INVALID_CONFIG,
-    INVALID_REQUEST
+    INVALID_REQUEST,
+    NO_REASSIGNMENT_IN_PROGRESS
   }
 
   private final Error error;

@@ -123,6 +123,23 @@ public final class MetadataService implements AutoCloseable {
     return submit(MetadataCommand.assignReplicas(topic, partition, replicas)).thenApply(v -> null);
   }
 
+  /**
+   * Starts (or replaces) the reassignment of a partition to {@code target}, or with a null target
+   * cancels the one under way. The partition's leader carries it out ({@code
+   * io.skiff.raft.ReassignmentDriver}) and then calls {@link #completeReassignment}.
+   */
+  public CompletableFuture<Void> alterReassignment(
+      String topic, int partition, List<Integer> target) {
+    return submit(MetadataCommand.alterReassignment(topic, partition, target)).thenApply(v -> null);
+  }
+
+  /** Records that the partition's Raft voters are now {@code voters}, ending its reassignment. */
+  public CompletableFuture<Void> completeReassignment(
+      String topic, int partition, List<Integer> voters) {
+    return submit(MetadataCommand.completeReassignment(topic, partition, voters))
+        .thenApply(v -> null);
+  }
+
   /** Sets (or, with a null value, removes) topic config overrides. */
   public CompletableFuture<Void> setTopicConfigs(String topic, Map<String, String> changes) {
     return submit(MetadataCommand.setConfigs(MetadataCommand.SCOPE_TOPIC, topic, changes))

@@ -3,6 +3,7 @@ package io.skiff.raft.metadata;
 import io.skiff.raft.metadata.MetadataException.Error;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,6 +51,8 @@ final class MetadataState {
       case MetadataCommand.ASSIGN_REPLICAS -> assignReplicas(in);
       case MetadataCommand.SET_CONFIGS -> setConfigs(in.readByte(), in.readUTF(), readConfigs(in));
       case MetadataCommand.ALLOCATE_PRODUCER_IDS -> allocateProducerIds(in.readInt());
+      case MetadataCommand.ALTER_REASSIGNMENT -> alterReassignment(in);
+      case MetadataCommand.COMPLETE_REASSIGNMENT -> completeReassignment(in);
       default -> Result.refused(Error.INVALID_REQUEST, "unknown metadata command " + type);
     };
   }
@@ -111,7 +114,7 @@ final class MetadataState {
     }
     final List<List<Integer>> all = new ArrayList<>(topic.replicas());
     all.addAll(added);
-    topics.put(name, new TopicInfo(name, topic.id(), all, topic.configs()));
+    topics.put(name, topic.withReplicas(all));
     return Result.OK;
   }
 
@@ -133,8 +136,102 @@ final class MetadataState {
     }
     final List<List<Integer>> all = new ArrayList<>(topic.replicas());
     all.set(partition, replicas.get(0));
-    topics.put(name, new TopicInfo(name, topic.id(), all, topic.configs()));
+    topics.put(name, topic.withReplicas(all));
     return Result.OK;
+  }
+
+  /**
+   * Starts, replaces or (with no target) cancels the reassignment of one partition. A target with
+   * the same brokers as the replicas needs no data to move: it becomes the replica list at once.
+   */
+  private Result alterReassignment(DataInputStream in) throws IOException {
+    final String name = in.readUTF();
+    final int partition = in.readInt();
+    final List<Integer> target = in.readBoolean() ? readReplicas(in).get(0) : null;
+    final TopicInfo topic = topics.get(name);
+    final Result unknown = checkPartition(topic, name, partition);
+    if (unknown != null) {
+      return unknown;
+    }
+    final Map<Integer, List<Integer>> reassignments = new HashMap<>(topic.reassignments());
+    if (target == null) {
+      if (reassignments.remove(partition) == null) {
+        return Result.refused(
+            Error.NO_REASSIGNMENT_IN_PROGRESS,
+            "partition " + name + "-" + partition + " has no reassignment to cancel");
+      }
+      topics.put(name, topic.withReassignments(reassignments));
+      return Result.OK;
+    }
+    final Result bad = checkTarget(target, topic.replicasOf(partition));
+    if (bad != null) {
+      return bad;
+    }
+    if (new HashSet<>(target).equals(new HashSet<>(topic.replicasOf(partition)))) {
+      reassignments.remove(partition);
+      topics.put(name, withReplica(topic, partition, target).withReassignments(reassignments));
+      return Result.OK;
+    }
+    reassignments.put(partition, target);
+    topics.put(name, topic.withReassignments(reassignments));
+    return Result.OK;
+  }
+
+  /**
+   * Records that the partition's Raft voters are now {@code voters}: they become its replica list,
+   * and the reassignment that targeted them ends. The switch has already happened in Raft, so this
+   * is a fact to record even if the reassignment was cancelled meanwhile; a newer target stays.
+   */
+  private Result completeReassignment(DataInputStream in) throws IOException {
+    final String name = in.readUTF();
+    final int partition = in.readInt();
+    final List<Integer> voters = readReplicas(in).get(0);
+    final TopicInfo topic = topics.get(name);
+    final Result unknown = checkPartition(topic, name, partition);
+    if (unknown != null) {
+      return unknown;
+    }
+    if (voters.isEmpty()) {
+      return Result.refused(Error.INVALID_REPLICA_ASSIGNMENT, "a partition needs a replica");
+    }
+    final Map<Integer, List<Integer>> reassignments = new HashMap<>(topic.reassignments());
+    reassignments.remove(partition, voters);
+    topics.put(name, withReplica(topic, partition, voters).withReassignments(reassignments));
+    return Result.OK;
+  }
+
+  private static TopicInfo withReplica(TopicInfo topic, int partition, List<Integer> replicas) {
+    final List<List<Integer>> all = new ArrayList<>(topic.replicas());
+    all.set(partition, replicas);
+    return topic.withReplicas(all);
+  }
+
+  private static Result checkPartition(TopicInfo topic, String name, int partition) {
+    if (topic == null) {
+      return Result.refused(Error.UNKNOWN_TOPIC, "topic '" + name + "' does not exist");
+    }
+    if (partition < 0 || partition >= topic.partitionCount()) {
+      return Result.refused(
+          Error.UNKNOWN_TOPIC,
+          "topic '" + name + "' has " + topic.partitionCount() + " partitions, no " + partition);
+    }
+    return null;
+  }
+
+  /** A target must be a valid replica list, and brokers it adds must not be decommissioned. */
+  private Result checkTarget(List<Integer> target, List<Integer> current) {
+    final Result bad = checkAssignment(List.of(target));
+    if (bad != null) {
+      return bad;
+    }
+    for (int node : target) {
+      if (!current.contains(node) && !brokers.get(node).active()) {
+        return Result.refused(
+            Error.INVALID_REPLICA_ASSIGNMENT,
+            "broker " + node + " is decommissioned; choose an active broker");
+      }
+    }
+    return null;
   }
 
   private Result setConfigs(byte scope, String resource, Map<String, String> changes) {
@@ -148,7 +245,7 @@ final class MetadataState {
       }
       final Map<String, String> merged = new HashMap<>(topic.configs());
       apply(merged, changes);
-      topics.put(resource, new TopicInfo(resource, topic.id(), topic.replicas(), merged));
+      topics.put(resource, topic.withConfigs(merged));
       return Result.OK;
     } else {
       return Result.refused(Error.INVALID_REQUEST, "unknown config scope " + scope);
@@ -239,6 +336,42 @@ final class MetadataState {
       MetadataCommand.writeConfigs(out, t.configs());
     }
     MetadataCommand.writeConfigs(out, clusterConfigs);
+    writeReassignments(out);
+  }
+
+  /**
+   * Reassignments trail the snapshot, so snapshots taken before they existed still read: topic
+   * count, then per topic its name and the target replicas by partition.
+   */
+  private void writeReassignments(DataOutputStream out) throws IOException {
+    final List<TopicInfo> moving =
+        topics.values().stream().filter(t -> !t.reassignments().isEmpty()).toList();
+    out.writeInt(moving.size());
+    for (TopicInfo t : moving) {
+      out.writeUTF(t.name());
+      out.writeInt(t.reassignments().size());
+      for (Map.Entry<Integer, List<Integer>> e : t.reassignments().entrySet()) {
+        out.writeInt(e.getKey());
+        MetadataCommand.writeReplicas(out, List.of(e.getValue()));
+      }
+    }
+  }
+
+  private void readReassignments(DataInputStream in) throws IOException {
+    final int count;
+    try {
+      count = in.readInt();
+    } catch (EOFException e) {
+      return; // a snapshot from before reassignments
+    }
+    for (int i = 0; i < count; i++) {
+      final String name = in.readUTF();
+      final Map<Integer, List<Integer>> targets = new HashMap<>();
+      for (int j = in.readInt(); j > 0; j--) {
+        targets.put(in.readInt(), readReplicas(in).get(0));
+      }
+      topics.put(name, topics.get(name).withReassignments(targets));
+    }
   }
 
   void readFrom(DataInputStream in) throws IOException {
@@ -263,5 +396,6 @@ final class MetadataState {
       topics.put(name, new TopicInfo(name, id, readReplicas(in), readConfigs(in)));
     }
     clusterConfigs.putAll(readConfigs(in));
+    readReassignments(in);
   }
 }
