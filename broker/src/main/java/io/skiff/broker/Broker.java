@@ -15,11 +15,13 @@ import io.skiff.broker.api.DescribeClusterHandler;
 import io.skiff.broker.api.DescribeConfigsHandler;
 import io.skiff.broker.api.ElectLeadersHandler;
 import io.skiff.broker.api.FetchHandler;
+import io.skiff.broker.api.GroupApis;
 import io.skiff.broker.api.IncrementalAlterConfigsHandler;
 import io.skiff.broker.api.ListOffsetsHandler;
 import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
 import io.skiff.broker.api.TopicConfigSchema;
+import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.broker.net.KafkaServer;
 import io.skiff.broker.net.NetworkMetrics;
 import io.skiff.raft.PartitionReconciler;
@@ -64,6 +66,7 @@ public final class Broker implements AutoCloseable {
   private KafkaServer kafka;
   private AdminHttpServer admin;
   private ProcessMetrics processMetrics;
+  private GroupCoordinator groups;
 
   private Broker(BrokerConfig config) throws IOException {
     this.config = config;
@@ -100,7 +103,9 @@ public final class Broker implements AutoCloseable {
         config.metadataVoters().stream().map(v -> RaftNode.peer(v.nodeId(), v.address())).toList();
     metadata = raft.startMetadata(voters, List.of());
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
+    groups = new GroupCoordinator(config.groups(), raft, metadata, metrics);
     apis = registry(cluster);
+    GroupApis.register(apis, cluster, groups);
     kafka =
         new KafkaServer(
             config.host(),
@@ -113,6 +118,7 @@ public final class Broker implements AutoCloseable {
     reconciler = new PartitionReconciler(raft);
     metadata.addListener(reconciler);
     register();
+    groups.start();
     startAdmin();
     scheduler.scheduleWithFixedDelay(
         this::applyRetention, RETENTION_CHECK_MS, RETENTION_CHECK_MS, TimeUnit.MILLISECONDS);
@@ -230,6 +236,9 @@ public final class Broker implements AutoCloseable {
 
   private void applyRetention() {
     for (var topic : metadata.image().topics().values()) {
+      if (topic.name().equals(GroupCoordinator.OFFSETS_TOPIC)) {
+        continue; // offsets are removed by tombstones and expiry, not by age
+      }
       for (int p = 0; p < topic.partitionCount(); p++) {
         raft.partition(topic.partition(p))
             .ifPresent(
@@ -284,6 +293,9 @@ public final class Broker implements AutoCloseable {
     }
     if (kafka != null) {
       kafka.close();
+    }
+    if (groups != null) {
+      groups.close();
     }
     if (reconciler != null) {
       metadata.removeListener(reconciler);

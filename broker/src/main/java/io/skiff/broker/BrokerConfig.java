@@ -1,5 +1,6 @@
 package io.skiff.broker;
 
+import io.skiff.broker.group.GroupConfig;
 import io.skiff.log.LogConfig;
 import io.skiff.raft.RaftNodeConfig;
 import io.skiff.raft.ReplicaFetchConfig;
@@ -41,6 +42,7 @@ import java.util.TreeMap;
  * @param clusterId {@code cluster.id}
  * @param logConfig the partition log settings ({@code log.*}, {@code message.max.bytes})
  * @param raft the Raft node settings derived from the above
+ * @param groups the group coordinator settings ({@code offsets.*}, {@code group.*})
  */
 public record BrokerConfig(
     int nodeId,
@@ -60,7 +62,8 @@ public record BrokerConfig(
     int networkThreads,
     String clusterId,
     LogConfig logConfig,
-    RaftNodeConfig raft) {
+    RaftNodeConfig raft,
+    GroupConfig groups) {
 
   /** One metadata voter: {@code id@host:raftPort}. */
   public record Voter(int nodeId, String host, int raftPort) {
@@ -93,6 +96,9 @@ public record BrokerConfig(
     final Map<String, String> merged = new HashMap<>(values);
     final Map<String, String> byEnvName = new HashMap<>();
     for (String key : KNOWN_KEYS) {
+      byEnvName.put(envName(key), key);
+    }
+    for (String key : GroupConfig.KEYS) {
       byEnvName.put(envName(key), key);
     }
     for (String key : values.keySet()) {
@@ -190,7 +196,8 @@ public record BrokerConfig(
         k.positive("num.network.threads", Math.max(1, cores)),
         k.string("cluster.id", "skiff-cluster"),
         logConfig,
-        raft);
+        raft,
+        GroupConfig.fromMap(values));
   }
 
   /**
@@ -233,6 +240,7 @@ public record BrokerConfig(
     p.put(LogConfig.FLUSH_INTERVAL_MS, Long.toString(logConfig.flushIntervalMs()));
     p.put(LogConfig.SEGMENT_DELETE_DELAY_MS, Long.toString(logConfig.fileDeleteDelayMs()));
     p.put(LogConfig.MESSAGE_MAX_BYTES, Integer.toString(logConfig.maxBatchBytes()));
+    p.putAll(groups.properties());
     return p;
   }
 

@@ -1,0 +1,196 @@
+package io.skiff.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Consumer groups (classic protocol) with real kafka-clients against three real brokers. */
+class ConsumerGroupsTest {
+  static final Map<String, String> GROUP_SETTINGS =
+      Map.of(
+          "offsets.topic.num.partitions", "3",
+          "group.initial.rebalance.delay.ms", "0",
+          "group.min.session.timeout.ms", "1000");
+
+  @TempDir Path dir;
+  private BrokerCluster cluster;
+  private Admin admin;
+
+  @BeforeEach
+  void startCluster() throws Exception {
+    cluster = new BrokerCluster(dir, 3, GROUP_SETTINGS);
+    admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()));
+  }
+
+  @AfterEach
+  void stopCluster() {
+    admin.close(Duration.ofSeconds(5));
+    cluster.close();
+  }
+
+  static Properties groupConsumerProps(String bootstrap, String group) {
+    final Properties p = KafkaClientsTest.consumerProps(bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "6000");
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "200");
+    return p;
+  }
+
+  private void createTopic(String name, int partitions) throws Exception {
+    admin
+        .createTopics(List.of(new NewTopic(name, partitions, (short) 3)))
+        .all()
+        .get(60, TimeUnit.SECONDS);
+  }
+
+  private void produce(String topic, int from, int count) throws Exception {
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(KafkaClientsTest.producerProps(cluster.bootstrap()))) {
+      for (int i = from; i < from + count; i++) {
+        producer.send(new ProducerRecord<>(topic, "k" + i, "v" + i));
+      }
+      producer.flush();
+    }
+  }
+
+  /** A group member polling on its own thread, committing synchronously after each poll. */
+  final class Member {
+    final Set<String> seen;
+    final AtomicBoolean running = new AtomicBoolean(true);
+    final Set<TopicPartition> assignment = ConcurrentHashMap.newKeySet();
+    final Thread thread;
+    volatile Throwable failure;
+
+    Member(String group, String topic, Set<String> seen) {
+      this.seen = seen;
+      this.thread =
+          new Thread(
+              () -> {
+                try (KafkaConsumer<String, String> consumer =
+                    new KafkaConsumer<>(groupConsumerProps(cluster.bootstrap(), group))) {
+                  consumer.subscribe(List.of(topic));
+                  while (running.get()) {
+                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                      seen.add(r.value());
+                    }
+                    assignment.clear();
+                    assignment.addAll(consumer.assignment());
+                    try {
+                      consumer.commitSync(Duration.ofSeconds(10));
+                    } catch (org.apache.kafka.clients.consumer.RetriableCommitFailedException
+                        | org.apache.kafka.clients.consumer.CommitFailedException
+                        | org.apache.kafka.common.errors.RebalanceInProgressException e) {
+                      // the next poll rejoins; records since the last commit are read again
+                    }
+                  }
+                } catch (Throwable t) {
+                  failure = t;
+                }
+              },
+              "test-member");
+      thread.start();
+    }
+
+    void close() throws InterruptedException {
+      running.set(false);
+      thread.join(30_000);
+      assertThat(thread.isAlive()).as("member closed").isFalse();
+      assertThat(failure).as("member failure").isNull();
+    }
+  }
+
+  private static void await(String what, long seconds, java.util.function.BooleanSupplier done)
+      throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + seconds + " s waiting for " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static Set<String> values(int from, int count) {
+    final Set<String> values = new HashSet<>();
+    for (int i = from; i < from + count; i++) {
+      values.add("v" + i);
+    }
+    return values;
+  }
+
+  @Test
+  void threeMembersShareTwelvePartitionsAndSurviveAMemberLeaving() throws Exception {
+    createTopic("orders", 12);
+    produce("orders", 0, 6000);
+    final Set<String> seen = ConcurrentHashMap.newKeySet();
+    final List<Member> members = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      members.add(new Member("g1", "orders", seen));
+    }
+    await(
+        "three members with four partitions each",
+        90,
+        () -> members.stream().allMatch(m -> m.assignment.size() == 4));
+    await("the first 6000 records", 90, () -> seen.containsAll(values(0, 6000)));
+
+    final long closed = System.nanoTime();
+    members.remove(0).close();
+    await(
+        "two members sharing all twelve partitions",
+        30,
+        () ->
+            members.stream().mapToInt(m -> m.assignment.size()).sum() == 12
+                && members.stream().allMatch(m -> m.assignment.size() == 6));
+    final long rebalanceMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closed);
+    assertThat(rebalanceMs).as("rebalance after a member left, ms").isLessThan(6000);
+    produce("orders", 6000, 6000);
+    await("all 12000 records", 90, () -> seen.containsAll(values(0, 12_000)));
+    for (Member m : members) {
+      m.close();
+    }
+
+    final Map<TopicPartition, OffsetAndMetadata> committed =
+        admin
+            .listConsumerGroupOffsets("g1")
+            .partitionsToOffsetAndMetadata()
+            .get(60, TimeUnit.SECONDS);
+    assertThat(committed).hasSize(12);
+    assertThat(committed.values().stream().mapToLong(OffsetAndMetadata::offset).sum())
+        .isEqualTo(12_000);
+
+    produce("orders", 12_000, 100);
+    final Set<String> resumed = ConcurrentHashMap.newKeySet();
+    final Member next = new Member("g1", "orders", resumed);
+    await("the 100 records produced after the commit", 90, () -> resumed.size() >= 100);
+    Thread.sleep(1000);
+    next.close();
+    assertThat(resumed).isEqualTo(values(12_000, 100));
+    System.out.printf("rebalance after a member left: %d ms%n", rebalanceMs);
+  }
+}
