@@ -1,10 +1,12 @@
 package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -22,7 +27,12 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.GroupNotEmptyException;
+import org.apache.kafka.common.errors.UnknownMemberIdException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,6 +96,8 @@ class ConsumerGroupsTest {
     final Set<TopicPartition> assignment = ConcurrentHashMap.newKeySet();
     final Thread thread;
     volatile Throwable failure;
+    final java.util.concurrent.atomic.AtomicInteger commitFailures =
+        new java.util.concurrent.atomic.AtomicInteger();
 
     Member(String group, String topic, Set<String> seen) {
       this.seen = seen;
@@ -103,10 +115,11 @@ class ConsumerGroupsTest {
                     assignment.addAll(consumer.assignment());
                     try {
                       consumer.commitSync(Duration.ofSeconds(10));
-                    } catch (org.apache.kafka.clients.consumer.RetriableCommitFailedException
+                    } catch (org.apache.kafka.common.errors.RetriableException
                         | org.apache.kafka.clients.consumer.CommitFailedException
                         | org.apache.kafka.common.errors.RebalanceInProgressException e) {
-                      // the next poll rejoins; records since the last commit are read again
+                      // the next poll rejoins or retries; uncommitted records are read again
+                      commitFailures.incrementAndGet();
                     }
                   }
                 } catch (Throwable t) {
@@ -192,5 +205,133 @@ class ConsumerGroupsTest {
     next.close();
     assertThat(resumed).isEqualTo(values(12_000, 100));
     System.out.printf("rebalance after a member left: %d ms%n", rebalanceMs);
+  }
+
+  private long committedSum(String group) throws Exception {
+    return admin
+        .listConsumerGroupOffsets(group)
+        .partitionsToOffsetAndMetadata()
+        .get(60, TimeUnit.SECONDS)
+        .values()
+        .stream()
+        .mapToLong(OffsetAndMetadata::offset)
+        .sum();
+  }
+
+  private ConsumerGroupDescription describe(String group) throws Exception {
+    return admin.describeConsumerGroups(List.of(group)).all().get(60, TimeUnit.SECONDS).get(group);
+  }
+
+  @Test
+  void groupRecoversOnTheNewLeaderOfItsOffsetsPartitionWhenTheCoordinatorDies() throws Exception {
+    createTopic("events", 6);
+    produce("events", 0, 3000);
+    final Set<String> seen = ConcurrentHashMap.newKeySet();
+    final List<Member> members =
+        List.of(new Member("g2", "events", seen), new Member("g2", "events", seen));
+    await("the first 3000 records", 90, () -> seen.containsAll(values(0, 3000)));
+    awaitCommitted("g2", 3000);
+    final int coordinator = describe("g2").coordinator().id();
+
+    final long killed = System.nanoTime();
+    cluster.stop(coordinator);
+    produce("events", 3000, 3000);
+    await(
+        "all 6000 records after the coordinator died",
+        120,
+        () -> seen.containsAll(values(0, 6000)));
+    awaitCommitted("g2", 6000);
+    final long recoveredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+    final ConsumerGroupDescription after = describe("g2");
+    assertThat(after.coordinator().id()).isNotEqualTo(coordinator);
+    assertThat(after.groupState()).isEqualTo(GroupState.STABLE);
+    for (Member m : members) {
+      m.close();
+    }
+    System.out.printf(
+        "coordinator %d killed: all records consumed and committed again after %d ms%n",
+        coordinator, recoveredMs);
+  }
+
+  private void awaitCommitted(String group, long sum) throws InterruptedException {
+    await(
+        "committed offsets of " + group + " summing to " + sum,
+        120,
+        () -> {
+          try {
+            return committedSum(group) == sum;
+          } catch (Exception e) {
+            return false;
+          }
+        });
+  }
+
+  @Test
+  void adminListsDescribesAltersAndDeletesGroups() throws Exception {
+    createTopic("audit", 3);
+    produce("audit", 0, 300);
+    final Set<String> seen = ConcurrentHashMap.newKeySet();
+    final Member member = new Member("g3", "audit", seen);
+    await("300 records", 90, () -> seen.size() == 300);
+    awaitCommitted("g3", 300);
+
+    final Collection<GroupListing> listed =
+        admin.listGroups(ListGroupsOptions.forConsumerGroups()).all().get(60, TimeUnit.SECONDS);
+    assertThat(listed)
+        .anySatisfy(
+            g -> {
+              assertThat(g.groupId()).isEqualTo("g3");
+              assertThat(g.groupState()).contains(GroupState.STABLE);
+              assertThat(g.type()).contains(GroupType.CLASSIC);
+            });
+    final ConsumerGroupDescription stable = describe("g3");
+    assertThat(stable.groupState()).isEqualTo(GroupState.STABLE);
+    assertThat(stable.partitionAssignor()).isNotEmpty();
+    assertThat(stable.members()).hasSize(1);
+    assertThat(stable.members().iterator().next().assignment().topicPartitions()).hasSize(3);
+
+    final TopicPartition p0 = new TopicPartition("audit", 0);
+    final Map<TopicPartition, OffsetAndMetadata> rewind =
+        Map.of(
+            p0, new OffsetAndMetadata(1), new TopicPartition("audit", 1), new OffsetAndMetadata(2));
+    assertThatThrownBy(
+            () -> admin.deleteConsumerGroups(List.of("g3")).all().get(60, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(GroupNotEmptyException.class);
+    assertThatThrownBy(
+            () -> admin.alterConsumerGroupOffsets("g3", rewind).all().get(60, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(UnknownMemberIdException.class);
+
+    member.close();
+    assertThat(describe("g3").groupState()).isEqualTo(GroupState.EMPTY);
+    admin.alterConsumerGroupOffsets("g3", rewind).all().get(60, TimeUnit.SECONDS);
+    final Map<TopicPartition, OffsetAndMetadata> altered =
+        admin
+            .listConsumerGroupOffsets("g3")
+            .partitionsToOffsetAndMetadata()
+            .get(60, TimeUnit.SECONDS);
+    assertThat(altered.get(p0).offset()).isEqualTo(1);
+    assertThat(altered.get(new TopicPartition("audit", 1)).offset()).isEqualTo(2);
+    assertThat(altered).hasSize(3);
+
+    admin.deleteConsumerGroupOffsets("g3", Set.of(p0)).all().get(60, TimeUnit.SECONDS);
+    assertThat(
+            admin
+                .listConsumerGroupOffsets("g3")
+                .partitionsToOffsetAndMetadata()
+                .get(60, TimeUnit.SECONDS))
+        .hasSize(2)
+        .doesNotContainKey(p0);
+
+    admin.deleteConsumerGroups(List.of("g3")).all().get(60, TimeUnit.SECONDS);
+    assertThat(
+            admin.listGroups(ListGroupsOptions.forConsumerGroups()).all().get(60, TimeUnit.SECONDS))
+        .noneMatch(g -> g.groupId().equals("g3"));
+    assertThat(
+            admin
+                .listConsumerGroupOffsets("g3")
+                .partitionsToOffsetAndMetadata()
+                .get(60, TimeUnit.SECONDS))
+        .isEmpty();
+    assertThatThrownBy(() -> describe("g3")).hasCauseInstanceOf(GroupIdNotFoundException.class);
   }
 }
