@@ -85,6 +85,10 @@ public final class ClassicGroup {
     return groupId;
   }
 
+  GroupConfig config() {
+    return config;
+  }
+
   public synchronized GroupState state() {
     return state;
   }
