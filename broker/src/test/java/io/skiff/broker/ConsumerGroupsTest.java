@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.skiff.broker.api.RequestContext;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,9 +26,11 @@ import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
@@ -35,6 +39,15 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.apache.kafka.common.errors.UnknownMemberIdException;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.SyncGroupResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -335,6 +348,86 @@ class ConsumerGroupsTest {
                 .get(60, TimeUnit.SECONDS))
         .isEmpty();
     assertThatThrownBy(() -> describe("g3")).hasCauseInstanceOf(GroupIdNotFoundException.class);
+  }
+
+  /** Calls a broker's handler directly, as a client that then goes silent would. */
+  private static ApiMessage call(Broker broker, ApiKeys key, ApiMessage request) throws Exception {
+    final short version = broker.apis().get(key).maxVersion();
+    final RequestContext context =
+        new RequestContext(
+            new RequestHeader(key, version, "silent-member", 1), new InetSocketAddress(0));
+    return broker.apis().get(key).handler().handle(context, request).get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void membersTakeOverThePartitionsOfAMemberThatStopsHeartbeating() throws Exception {
+    createTopic("jobs", 12);
+    produce("jobs", 0, 1200);
+    final Set<String> seen = ConcurrentHashMap.newKeySet();
+    final List<Member> members =
+        List.of(new Member("g4", "jobs", seen), new Member("g4", "jobs", seen));
+    await(
+        "two members with six partitions each",
+        90,
+        () -> members.stream().allMatch(m -> m.assignment.size() == 6));
+    final Broker coordinator = cluster.broker(describe("g4").coordinator().id());
+
+    // A member that joins and syncs like a consumer, takes its share, then dies silently.
+    final var protocols = new JoinGroupRequestData.JoinGroupRequestProtocolCollection();
+    protocols.add(
+        new JoinGroupRequestData.JoinGroupRequestProtocol()
+            .setName("range")
+            .setMetadata(
+                Utils.toArray(
+                    ConsumerProtocol.serializeSubscription(
+                        new ConsumerPartitionAssignor.Subscription(List.of("jobs"))))));
+    final JoinGroupRequestData join =
+        new JoinGroupRequestData()
+            .setGroupId("g4")
+            .setMemberId("")
+            .setSessionTimeoutMs(6000)
+            .setRebalanceTimeoutMs(30_000)
+            .setProtocolType("consumer")
+            .setProtocols(protocols);
+    final var required = (JoinGroupResponseData) call(coordinator, ApiKeys.JOIN_GROUP, join);
+    assertThat(required.errorCode()).isEqualTo(Errors.MEMBER_ID_REQUIRED.code());
+    final var joined =
+        (JoinGroupResponseData)
+            call(coordinator, ApiKeys.JOIN_GROUP, join.setMemberId(required.memberId()));
+    assertThat(joined.errorCode()).isEqualTo(Errors.NONE.code());
+    SyncGroupResponseData synced;
+    do {
+      synced =
+          (SyncGroupResponseData)
+              call(
+                  coordinator,
+                  ApiKeys.SYNC_GROUP,
+                  new SyncGroupRequestData()
+                      .setGroupId("g4")
+                      .setMemberId(joined.memberId())
+                      .setGenerationId(joined.generationId()));
+    } while (synced.errorCode() == Errors.NONE.code() && synced.assignment().length == 0);
+    assertThat(synced.errorCode()).isEqualTo(Errors.NONE.code());
+    final long silent = System.nanoTime();
+    await(
+        "the live members holding a third of the partitions less",
+        30,
+        () -> members.stream().mapToInt(m -> m.assignment.size()).sum() == 8);
+
+    await(
+        "the live members taking back all twelve partitions",
+        60,
+        () -> members.stream().mapToInt(m -> m.assignment.size()).sum() == 12);
+    final long takeOverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - silent);
+    assertThat(takeOverMs)
+        .as("ms until the silent member's partitions moved")
+        .isGreaterThanOrEqualTo(5000);
+    produce("jobs", 1200, 1200);
+    await("all 2400 records", 90, () -> seen.containsAll(values(0, 2400)));
+    for (Member m : members) {
+      m.close();
+    }
+    System.out.printf("silent member expired and its partitions moved after %d ms%n", takeOverMs);
   }
 
   @Test
