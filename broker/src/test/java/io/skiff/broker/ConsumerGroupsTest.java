@@ -290,6 +290,17 @@ class ConsumerGroupsTest {
     await("300 records", 90, () -> seen.size() == 300);
     awaitCommitted("g3", 300);
 
+    assertThat(
+            admin
+                .describeTopics(List.of("__consumer_offsets"))
+                .allTopicNames()
+                .get(60, TimeUnit.SECONDS)
+                .get("__consumer_offsets")
+                .isInternal())
+        .isTrue();
+    assertThat(admin.listTopics().names().get(60, TimeUnit.SECONDS))
+        .as("internal topics are hidden by default")
+        .doesNotContain("__consumer_offsets");
     final Collection<GroupListing> listed =
         admin.listGroups(ListGroupsOptions.forConsumerGroups()).all().get(60, TimeUnit.SECONDS);
     assertThat(listed)
