@@ -1,11 +1,7 @@
 package io.skiff.broker.group;
 
 import com.codahale.metrics.MetricRegistry;
-import io.skiff.log.InvalidBatchException;
-import io.skiff.raft.Acks;
-import io.skiff.raft.NotLeaderException;
 import io.skiff.raft.RaftNode;
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.TopicInfo;
 import java.util.ArrayList;
@@ -15,13 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.TopicPartition;
@@ -52,12 +44,11 @@ public final class GroupCoordinator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCoordinator.class);
 
   private final GroupConfig config;
-  private final RaftNode raft;
   private final MetadataService metadata;
   private final OffsetCache cache;
   private final ScheduledExecutorService timer;
-  private final ExecutorService loader;
-  private final Map<Integer, OffsetsPartition> partitions = new ConcurrentHashMap<>();
+  private final CoordinatorLog log;
+  private final CoordinatedPartitions partitions;
   private final AtomicBoolean creatingTopic = new AtomicBoolean();
   private final AtomicLong lastTick = new AtomicLong();
   private long lastExpiryCheck = System.currentTimeMillis();
@@ -65,11 +56,11 @@ public final class GroupCoordinator implements AutoCloseable {
   public GroupCoordinator(
       GroupConfig config, RaftNode raft, MetadataService metadata, MetricRegistry metrics) {
     this.config = config;
-    this.raft = raft;
     this.metadata = metadata;
     this.cache = new OffsetCache(config.offsetsCacheMaxEntries(), metrics);
     this.timer = Executors.newSingleThreadScheduledExecutor(named("skiff-group-timer"));
-    this.loader = Executors.newSingleThreadExecutor(named("skiff-group-loader"));
+    this.log = new CoordinatorLog(config.offsetCommitTimeoutMs());
+    this.partitions = new CoordinatedPartitions(raft, config, cache, log);
     metrics.gauge("groups.coordinated.partitions", () -> partitions::size);
     metrics.gauge("groups.timer.last.tick.ms", () -> lastTick::get);
   }
@@ -169,10 +160,7 @@ public final class GroupCoordinator implements AutoCloseable {
   }
 
   private ClassicGroup newGroup(OffsetsPartition partition, String groupId) {
-    return new ClassicGroup(
-        groupId,
-        config,
-        (id, meta) -> write(partition, List.of(CoordinatorRecords.group(now(), id, meta))));
+    return partitions.newGroup(partition, groupId);
   }
 
   // ---- membership ----------------------------------------------------------------------------
@@ -288,7 +276,7 @@ public final class GroupCoordinator implements AutoCloseable {
     if (records.isEmpty()) {
       return CompletableFuture.completedFuture(result);
     }
-    return write(partition, records)
+    return log.write(partition, records)
         .thenApply(
             error -> {
               offsets.forEach(
@@ -396,7 +384,7 @@ public final class GroupCoordinator implements AutoCloseable {
         .keySet()
         .forEach(tp -> tombstones.add(CoordinatorRecords.offset(now, groupId, tp, null)));
     tombstones.add(CoordinatorRecords.group(now, groupId, null));
-    return write(routed.partition(), tombstones)
+    return log.write(routed.partition(), tombstones)
         .thenApply(
             error -> {
               if (error == Errors.NONE) {
@@ -442,7 +430,7 @@ public final class GroupCoordinator implements AutoCloseable {
     if (tombstones.isEmpty()) {
       return CompletableFuture.completedFuture(Map.entry(Errors.NONE, result));
     }
-    return write(routed.partition(), tombstones)
+    return log.write(routed.partition(), tombstones)
         .thenApply(
             e -> {
               for (TopicPartition tp : deleted) {
@@ -455,50 +443,13 @@ public final class GroupCoordinator implements AutoCloseable {
             });
   }
 
-  // ---- the log -------------------------------------------------------------------------------
-
-  /** Appends records to an offsets partition with acks=all; completes with the Kafka error. */
-  CompletableFuture<Errors> write(OffsetsPartition partition, List<SimpleRecord> records) {
-    if (!partition.leading()) {
-      return CompletableFuture.completedFuture(Errors.NOT_COORDINATOR);
-    }
-    CompletableFuture<?> appended;
-    try {
-      appended = partition.replica.append(CoordinatorRecords.batch(records), Acks.ALL);
-    } catch (RuntimeException e) {
-      appended = CompletableFuture.failedFuture(e);
-    }
-    return appended
-        .orTimeout(config.offsetCommitTimeoutMs(), TimeUnit.MILLISECONDS)
-        .handle((ok, failure) -> failure == null ? Errors.NONE : writeError(partition, failure));
-  }
-
-  /** Kafka's mapping of a failed coordinator append to what the client should do. */
-  private static Errors writeError(OffsetsPartition partition, Throwable failure) {
-    Throwable e = failure;
-    while (e instanceof CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
-    if (e instanceof NotLeaderException) {
-      return Errors.NOT_COORDINATOR;
-    }
-    if (e instanceof TimeoutException) {
-      return Errors.COORDINATOR_NOT_AVAILABLE;
-    }
-    if (e instanceof InvalidBatchException) {
-      return Errors.INVALID_COMMIT_OFFSET_SIZE;
-    }
-    LOG.warn("Write to offsets partition {} failed: {}", partition.index, e.toString());
-    return Errors.UNKNOWN_SERVER_ERROR;
-  }
-
   // ---- timers, leadership, loading -----------------------------------------------------------
 
   private void tick() {
     try {
       final long now = now();
       lastTick.set(now);
-      pollLeadership();
+      metadata.image().topic(OFFSETS_TOPIC).ifPresent(partitions::poll);
       for (OffsetsPartition partition : partitions.values()) {
         if (partition.loaded()) {
           partition.groups.values().forEach(g -> g.tick(now));
@@ -513,99 +464,14 @@ public final class GroupCoordinator implements AutoCloseable {
     }
   }
 
-  /** Loads offsets partitions this broker came to lead, unloads those it no longer leads. */
-  private void pollLeadership() {
-    final Optional<TopicInfo> topic = metadata.image().topic(OFFSETS_TOPIC);
-    if (topic.isEmpty()) {
-      return;
-    }
-    for (int p = 0; p < topic.get().partitionCount(); p++) {
-      final Optional<ReplicatedPartition> replica = raft.partition(topic.get().partition(p));
-      final OffsetsPartition current = partitions.get(p);
-      if (replica.isPresent() && replica.get().isLeaderReady()) {
-        final long epoch = replica.get().leaderEpoch();
-        if (current == null || current.epoch != epoch || current.replica != replica.get()) {
-          if (current != null) {
-            unload(current);
-          }
-          final OffsetsPartition loading = new OffsetsPartition(p, replica.get(), epoch);
-          partitions.put(p, loading);
-          loader.execute(() -> load(loading));
-        }
-      } else if (current != null) {
-        unload(current);
-      }
-    }
-  }
-
-  private void load(OffsetsPartition partition) {
-    final long start = System.nanoTime();
-    try {
-      final OffsetsLoader.Replayed replayed = OffsetsLoader.load(partition);
-      if (replayed == null || !install(partition, replayed)) {
-        return;
-      }
-      LOG.info(
-          "Coordinating offsets partition {} (epoch {}): {} groups, {} records replayed in {} ms",
-          partition.index,
-          partition.epoch,
-          partition.groups.size(),
-          replayed.records,
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-    } catch (Exception e) {
-      LOG.error(
-          "Loading offsets partition {} failed; it is retried when leadership changes",
-          partition.index,
-          e);
-    }
-  }
-
-  /** Installs a replayed log unless the partition was unloaded meanwhile. */
-  private boolean install(OffsetsPartition partition, OffsetsLoader.Replayed replayed) {
-    synchronized (partition) {
-      if (partitions.get(partition.index) != partition) {
-        return false;
-      }
-      installLocked(partition, replayed);
-      return true;
-    }
-  }
-
-  private void installLocked(OffsetsPartition partition, OffsetsLoader.Replayed replayed) {
-    final long now = now();
-    replayed.groups.forEach(
-        (id, meta) ->
-            partition.groups.put(
-                id,
-                ClassicGroup.restore(
-                    id,
-                    config,
-                    (gid, m) -> write(partition, List.of(CoordinatorRecords.group(now(), gid, m))),
-                    meta,
-                    now)));
-    replayed.offsets.forEach(
-        (id, offsets) -> {
-          partition.groups.computeIfAbsent(id, g -> newGroup(partition, g));
-          offsets.forEach((tp, offset) -> cache.put(id, tp, offset));
-        });
-    partition.markLoaded();
-  }
-
-  private void unload(OffsetsPartition partition) {
-    synchronized (partition) {
-      partitions.remove(partition.index, partition);
-      for (ClassicGroup group : partition.groups.values()) {
-        group.markDead(Errors.NOT_COORDINATOR);
-        cache.removeGroup(group.groupId());
-      }
-      partition.groups.clear();
-    }
-    LOG.info("No longer coordinating offsets partition {}", partition.index);
+  /** Appends records to an offsets partition with acks=all; completes with the Kafka error. */
+  CompletableFuture<Errors> write(OffsetsPartition partition, List<SimpleRecord> records) {
+    return log.write(partition, records);
   }
 
   @Override
   public void close() {
     timer.shutdownNow();
-    loader.shutdownNow();
+    partitions.close();
   }
 }
