@@ -18,6 +18,7 @@ import io.skiff.broker.api.DescribeClusterHandler;
 import io.skiff.broker.api.DescribeConfigsHandler;
 import io.skiff.broker.api.ElectLeadersHandler;
 import io.skiff.broker.api.FetchHandler;
+import io.skiff.broker.api.GroupApis;
 import io.skiff.broker.api.IncrementalAlterConfigsHandler;
 import io.skiff.broker.api.InitProducerIdHandler;
 import io.skiff.broker.api.ListOffsetsHandler;
@@ -26,6 +27,7 @@ import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
 import io.skiff.broker.api.ProducerIdBlock;
 import io.skiff.broker.api.TopicConfigSchema;
+import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.broker.memory.MemoryCategory;
 import io.skiff.broker.memory.MemoryProfile;
 import io.skiff.broker.net.ConnectionLimits;
@@ -82,6 +84,7 @@ public final class Broker implements AutoCloseable {
   private AdminHttpServer admin;
   private ProcessMetrics processMetrics;
   private JmxReporter jmx;
+  private GroupCoordinator groups;
 
   private Broker(BrokerConfig config) throws IOException {
     this.config = config;
@@ -119,8 +122,10 @@ public final class Broker implements AutoCloseable {
         config.metadataVoters().stream().map(v -> RaftNode.peer(v.nodeId(), v.address())).toList();
     metadata = raft.startMetadata(voters, List.of());
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
+    groups = new GroupCoordinator(config.groups(), raft, metadata, metrics);
     apis = registry(cluster);
     memory.start(metrics, scheduler, networkMetrics::connections, raft::partitionCount);
+    GroupApis.register(apis, cluster, groups);
     kafka =
         new KafkaServer(
             config.host(),
@@ -140,6 +145,7 @@ public final class Broker implements AutoCloseable {
     metadata.addListener(topicConfigs);
     reassignments = new ReassignmentDriver(raft, metadata, REASSIGNMENT_CATCH_UP);
     reassignments.start();
+    groups.start();
     startAdmin();
     scheduler.scheduleWithFixedDelay(
         this::applyRetention, RETENTION_CHECK_MS, RETENTION_CHECK_MS, TimeUnit.MILLISECONDS);
@@ -325,6 +331,9 @@ public final class Broker implements AutoCloseable {
 
   private void applyRetention() {
     for (var topic : metadata.image().topics().values()) {
+      if (topic.name().equals(GroupCoordinator.OFFSETS_TOPIC)) {
+        continue; // offsets are removed by tombstones and expiry, not by age
+      }
       for (int p = 0; p < topic.partitionCount(); p++) {
         raft.partition(topic.partition(p))
             .ifPresent(
@@ -387,6 +396,9 @@ public final class Broker implements AutoCloseable {
     }
     if (kafka != null) {
       kafka.close();
+    }
+    if (groups != null) {
+      groups.close();
     }
     memory.close();
     if (reassignments != null) {

@@ -1,5 +1,6 @@
 package io.skiff.broker;
 
+import io.skiff.broker.group.GroupConfig;
 import io.skiff.broker.memory.MemoryConfig;
 import io.skiff.log.LogConfig;
 import io.skiff.raft.RaftNodeConfig;
@@ -44,6 +45,7 @@ import java.util.TreeMap;
  * @param raft the Raft node settings derived from the above
  * @param memory the memory profile: {@code skiff.tier} and the keys that override its defaults
  *     (also the default of {@code max.mapped.index.bytes})
+ * @param groups the group coordinator settings ({@code offsets.*}, {@code group.*})
  */
 public record BrokerConfig(
     int nodeId,
@@ -64,7 +66,8 @@ public record BrokerConfig(
     String clusterId,
     LogConfig logConfig,
     RaftNodeConfig raft,
-    MemoryConfig memory) {
+    MemoryConfig memory,
+    GroupConfig groups) {
 
   /** One metadata voter: {@code id@host:raftPort}. */
   public record Voter(int nodeId, String host, int raftPort) {
@@ -100,6 +103,9 @@ public record BrokerConfig(
       byEnvName.put(envName(key), key);
     }
     for (String key : MemoryConfig.KEYS) {
+      byEnvName.put(envName(key), key);
+    }
+    for (String key : GroupConfig.KEYS) {
       byEnvName.put(envName(key), key);
     }
     for (String key : values.keySet()) {
@@ -199,7 +205,8 @@ public record BrokerConfig(
         k.string("cluster.id", "skiff-cluster"),
         logConfig,
         raft,
-        memory);
+        memory,
+        GroupConfig.fromMap(values));
   }
 
   /**
@@ -243,6 +250,7 @@ public record BrokerConfig(
     p.put(LogConfig.SEGMENT_DELETE_DELAY_MS, Long.toString(logConfig.fileDeleteDelayMs()));
     p.put(LogConfig.MESSAGE_MAX_BYTES, Integer.toString(logConfig.maxBatchBytes()));
     p.putAll(memory.properties());
+    p.putAll(groups.properties());
     return p;
   }
 

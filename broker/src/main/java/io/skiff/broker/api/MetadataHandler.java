@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.broker.memory.PartitionLimit;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
@@ -121,7 +122,7 @@ public final class MetadataHandler implements ApiHandler {
         .setName(topic.name())
         .setTopicId(ClusterView.kafkaId(topic))
         .setErrorCode(Errors.NONE.code())
-        .setIsInternal(false)
+        .setIsInternal(topic.name().equals(GroupCoordinator.OFFSETS_TOPIC))
         .setPartitions(partitions);
   }
 
