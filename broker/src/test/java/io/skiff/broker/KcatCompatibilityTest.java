@@ -3,76 +3,113 @@ package io.skiff.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * librdkafka through {@code kcat} (Debian package {@code kcat}): produce, consume, metadata. Skips
+ * librdkafka through {@code kcat} (Debian package {@code kcat}): idempotent produce, consume by
+ * partition, metadata, and a balanced consumer group ({@code -G}) that commits and resumes. Skips
  * with a clear message where kcat is not installed.
  */
 class KcatCompatibilityTest {
+  private static final int LINES = 500;
+
   @TempDir Path dir;
 
-  private static boolean kcatInstalled() {
-    try {
-      return new ProcessBuilder("kcat", "-V").start().waitFor(10, TimeUnit.SECONDS);
-    } catch (IOException | InterruptedException e) {
-      return false;
-    }
-  }
-
-  private static String run(String stdin, String... command) throws Exception {
-    final Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
-    if (stdin != null) {
-      p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-    }
-    p.getOutputStream().close();
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("%s finished", List.of(command)).isTrue();
-    final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    final String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as("%s exit code; stderr: %s", List.of(command), err).isZero();
-    return out;
-  }
-
   @Test
-  void kcatProducesConsumesAndListsMetadata() throws Exception {
+  void kcatProducesConsumesListsMetadataAndConsumesInAGroup() throws Exception {
     assumeTrue(
-        kcatInstalled(),
-        "kcat is not installed (apt-get install kcat); skipping librdkafka checks");
+        ExternalCommand.available("kcat", "-V"),
+        "kcat is not installed (apt-get install kcat); skipping the librdkafka checks");
     try (BrokerCluster cluster =
-        new BrokerCluster(dir, 3, Map.of("auto.create.topics.enable", "true"))) {
+            new BrokerCluster(
+                dir,
+                3,
+                Map.of(
+                    "auto.create.topics.enable", "true", "group.initial.rebalance.delay.ms", "0"));
+        Admin admin =
+            Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()))) {
       final String bootstrap = cluster.bootstrap();
       final StringBuilder lines = new StringBuilder();
-      for (int i = 0; i < 500; i++) {
+      for (int i = 0; i < LINES; i++) {
         lines.append("line-").append(i).append('\n');
       }
-      run(
-          lines.toString(),
-          "kcat",
-          "-b",
-          bootstrap,
-          "-t",
-          "kcat-demo",
-          "-P",
-          "-X",
-          "topic.request.required.acks=-1");
-      final String consumed =
-          run(null, "kcat", "-b", bootstrap, "-t", "kcat-demo", "-C", "-e", "-q", "-f", "%o %s\n");
-      final List<String> got = consumed.lines().toList();
-      assertThat(got).hasSize(500);
-      for (int i = 0; i < 500; i++) {
+      ExternalCommand.of(
+              "kcat",
+              "-b",
+              bootstrap,
+              "-t",
+              "kcat-demo",
+              "-P",
+              "-X",
+              "enable.idempotence=true",
+              "-X",
+              "topic.request.required.acks=-1")
+          .stdin(lines.toString())
+          .run();
+      final List<String> got =
+          ExternalCommand.of(
+                  "kcat", "-b", bootstrap, "-t", "kcat-demo", "-C", "-e", "-q", "-f", "%o %s\n")
+              .run()
+              .lines()
+              .toList();
+      assertThat(got).hasSize(LINES);
+      for (int i = 0; i < LINES; i++) {
         assertThat(got.get(i)).isEqualTo(i + " line-" + i);
       }
-      final String metadata = run(null, "kcat", "-b", bootstrap, "-L", "-t", "kcat-demo");
+      final String metadata =
+          ExternalCommand.of("kcat", "-b", bootstrap, "-L", "-t", "kcat-demo").run();
       assertThat(metadata).contains("3 brokers").contains("topic \"kcat-demo\" with 1 partitions");
-      Files.writeString(dir.resolve("kcat-metadata.txt"), metadata);
+
+      consumesInAGroupAndResumes(admin, bootstrap);
     }
+  }
+
+  /**
+   * {@code kcat -G}: a balanced consumer reads every line, commits, and a rerun finds nothing new.
+   */
+  private static void consumesInAGroupAndResumes(Admin admin, String bootstrap) throws Exception {
+    admin.createTopics(List.of(new NewTopic("kcat-group", 3, (short) 3))).all().get();
+    final StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < LINES; i++) {
+      lines.append("g-").append(i).append('\n');
+    }
+    ExternalCommand.of("kcat", "-b", bootstrap, "-t", "kcat-group", "-P", "-X", "acks=all")
+        .stdin(lines.toString())
+        .run();
+    final String[] group = {
+      "kcat",
+      "-b",
+      bootstrap,
+      "-G",
+      "kcat-readers",
+      "-X",
+      "auto.offset.reset=earliest",
+      "-e",
+      "-q",
+      "-f",
+      "%s\n",
+      "kcat-group"
+    };
+    final Set<String> first = Set.copyOf(ExternalCommand.of(group).run().lines().toList());
+    assertThat(first).hasSize(LINES).contains("g-0", "g-" + (LINES - 1));
+
+    final Map<TopicPartition, OffsetAndMetadata> committed =
+        admin.listConsumerGroupOffsets("kcat-readers").partitionsToOffsetAndMetadata().get();
+    assertThat(committed.values().stream().mapToLong(OffsetAndMetadata::offset).sum())
+        .as("committed offsets of kcat-readers: %s", committed)
+        .isEqualTo(LINES);
+    assertThat(ExternalCommand.of(group).run().lines().toList())
+        .as("a rerun of the group resumes at its committed offsets")
+        .isEmpty();
   }
 }
