@@ -1,6 +1,7 @@
 package io.skiff.broker;
 
 import io.skiff.broker.group.GroupConfig;
+import io.skiff.broker.group.OffsetCache;
 import io.skiff.broker.memory.MemoryConfig;
 import io.skiff.log.LogConfig;
 import io.skiff.raft.RaftNodeConfig;
@@ -206,7 +207,8 @@ public record BrokerConfig(
         logConfig,
         raft,
         memory,
-        GroupConfig.fromMap(values));
+        GroupConfig.fromMap(
+            values, memory.tier().offsetCacheBytes() / OffsetCache.ENTRY_OVERHEAD_BYTES));
   }
 
   /**

@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * @param maxSessionTimeoutMs {@code group.max.session.timeout.ms} (1800000)
  * @param offsetsRetentionMs {@code offsets.retention.minutes} (7 days) in ms: committed offsets of
  *     an empty group expire this long after their commit
- * @param offsetsCacheMaxEntries {@code offsets.cache.max.entries} (1000000, ~200 MB at the ~200 B
+ * @param offsetsCacheMaxEntries {@code offsets.cache.max.entries} (from the broker: the tier's
+ *     offset cache budget ÷ 200 B, e.g. 335 544 on {@code small}; 1000000 without a tier; ~200 B
  *     per entry estimate): committed offsets held in memory by this broker
  * @param offsetCommitTimeoutMs {@code offsets.commit.timeout.ms} (5000): how long a commit waits
  *     for replication
@@ -68,6 +69,14 @@ public record GroupConfig(
 
   /** Reads the group settings from broker properties, with Kafka's defaults (see above). */
   public static GroupConfig fromMap(Map<String, String> values) {
+    return fromMap(values, 1_000_000);
+  }
+
+  /**
+   * Reads the group settings; {@code offsets.cache.max.entries} defaults to {@code
+   * defaultCacheEntries} (the tier's offset cache budget ÷ the estimated bytes per entry).
+   */
+  public static GroupConfig fromMap(Map<String, String> values, long defaultCacheEntries) {
     return new GroupConfig(
         number(values, "offsets.topic.num.partitions", 12).intValue(),
         number(values, "offsets.topic.replication.factor", 3).shortValue(),
@@ -75,7 +84,7 @@ public record GroupConfig(
         number(values, "group.min.session.timeout.ms", 6000).intValue(),
         number(values, "group.max.session.timeout.ms", 1_800_000).intValue(),
         TimeUnit.MINUTES.toMillis(number(values, "offsets.retention.minutes", 7 * 24 * 60)),
-        number(values, "offsets.cache.max.entries", 1_000_000).intValue(),
+        number(values, "offsets.cache.max.entries", defaultCacheEntries).intValue(),
         number(values, "offsets.commit.timeout.ms", 5000).intValue());
   }
 
