@@ -11,6 +11,7 @@
 #        if /tmp/kafka-peer/libs is missing
 #      - skiff: writes one properties file per broker under a temp dir and runs
 #        `./skiff broker --config FILE` for each in the background with
+#        SKIFF_TIER=dev (deploy/jvm/dev.options) and
 #        JAVA_OPTS="-Xms$HEAP -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:MaxDirectMemorySize=2g",
 #        then waits for "Skiff broker N ready" in each log. Ports: 29092/29192/29292 (Kafka API),
 #        +1 Raft, +2 admin HTTP. Logging: the broker jar carries no logback.xml, so as shipped
@@ -21,9 +22,9 @@
 #   2. creates topic "sbs" with $PARTITIONS partitions and replication factor RF (kafka-topics,
 #      i.e. org.apache.kafka.tools.TopicCommand, CreateTopics)
 #   3. org.apache.kafka.tools.ProducerPerformance --num-records $RECORDS --record-size $RECORD_SIZE
-#      --throughput -1 with $PRODUCER_PROPS (acks=all enable.idempotence=false linger.ms=5
-#      batch.size=131072 compression.type=none: idempotence off for both systems, as in the numbers
-#      of docs/benchmarks.md; set PRODUCER_PROPS without it to measure the client's defaults)
+#      --throughput -1 with $PRODUCER_PROPS (acks=all linger.ms=5 batch.size=131072
+#      compression.type=none; the client's default idempotence is on for both systems. The first
+#      rounds in docs/benchmarks.md ran with enable.idempotence=false, before Skiff had it)
 #   4. org.apache.kafka.tools.ConsumerPerformance --num-records $RECORDS (a consumer group:
 #      FindCoordinator/JoinGroup/SyncGroup/OffsetCommit are needed), then a group-less consumer
 #      (assign() + seekToBeginning, the Java source below; only Metadata/ListOffsets/Fetch) that reads
@@ -61,7 +62,7 @@ RECORDS=${RECORDS:-4000000}
 RECORD_SIZE=${RECORD_SIZE:-1024}
 PARTITIONS=${PARTITIONS:-3}
 HEAP=${HEAP:-${KAFKA_PEER_HEAP:-1g}}
-PRODUCER_PROPS=${PRODUCER_PROPS:-"acks=all enable.idempotence=false linger.ms=5 batch.size=131072 compression.type=none"}
+PRODUCER_PROPS=${PRODUCER_PROPS:-"acks=all linger.ms=5 batch.size=131072 compression.type=none"}
 SKIFF_LOG=${SKIFF_LOG:-warn}
 TOPIC=sbs
 SKIFF_BASE=29092
@@ -165,7 +166,8 @@ default.replication.factor=$RF
 min.insync.replicas=$minisr
 PROPS
     # setsid + exec chain (setsid -> skiff -> exec java): $! is the broker JVM itself.
-    JAVA_OPTS="-Xms$HEAP -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:MaxDirectMemorySize=2g$SKIFF_LOG_OPT" \
+    # The dev tier's options (1 GiB heap, G1, no pre-touch), with the same heap as Kafka's.
+    SKIFF_TIER=dev JAVA_OPTS="-Xms$HEAP -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:MaxDirectMemorySize=2g$SKIFF_LOG_OPT" \
       setsid "$SKIFF_HOME/skiff" broker --config "$dir/server.properties" > "$dir/broker.log" 2>&1 < /dev/null &
     BROKER_PIDS+=($!)
   done

@@ -60,6 +60,12 @@ class MetadataGroupTest {
         leaders.merge(replicas.get(0), 1, Integer::sum);
       }
       assertThat(leaders.values()).allMatch(n -> n == 2); // 8 partitions over 4 brokers
+      // Node 1 applies the change when it learns of the commit, possibly after node 4 did.
+      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (cluster.node(1).metadata().image().topic("orders").isEmpty()
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
       assertThat(cluster.node(1).metadata().image().topic("orders")).contains(orders);
 
       assertThatThrownBy(
