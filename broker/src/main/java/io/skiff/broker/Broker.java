@@ -124,7 +124,8 @@ public final class Broker implements AutoCloseable {
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
     groups = new GroupCoordinator(config.groups(), raft, metadata, metrics);
     apis = registry(cluster);
-    memory.start(metrics, scheduler, networkMetrics::connections, raft::partitionCount);
+    memory.start(
+        metrics, scheduler, networkMetrics::connections, raft::partitionCount, groups::groupCount);
     GroupApis.register(apis, cluster, groups);
     kafka =
         new KafkaServer(

@@ -62,6 +62,7 @@ public final class GroupCoordinator implements AutoCloseable {
     this.log = new CoordinatorLog(config.offsetCommitTimeoutMs());
     this.partitions = new CoordinatedPartitions(raft, config, cache, log);
     metrics.gauge("groups.coordinated.partitions", () -> partitions::size);
+    metrics.gauge("groups.coordinated", () -> this::groupCount);
     metrics.gauge("groups.timer.last.tick.ms", () -> lastTick::get);
   }
 
@@ -327,6 +328,15 @@ public final class GroupCoordinator implements AutoCloseable {
 
   /** A group as ListGroups reports it. */
   public record Listed(String groupId, String protocolType, GroupState state) {}
+
+  /** How many groups this broker coordinates now (a gauge, and the leak detector's snapshot). */
+  public int groupCount() {
+    int count = 0;
+    for (OffsetsPartition partition : partitions.values()) {
+      count += partition.groups.size();
+    }
+    return count;
+  }
 
   /** The groups this broker coordinates; COORDINATOR_LOAD_IN_PROGRESS while any is loading. */
   public Map.Entry<Errors, List<Listed>> listGroups() {

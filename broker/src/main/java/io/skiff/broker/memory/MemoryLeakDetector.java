@@ -45,6 +45,7 @@ public final class MemoryLeakDetector {
    * @param mappedUsed mapped buffer bytes (index files)
    * @param connections Kafka connections open
    * @param partitions partition replicas hosted
+   * @param groups consumer groups coordinated
    */
   public record MemorySnapshot(
       long timeNanos,
@@ -52,7 +53,8 @@ public final class MemoryLeakDetector {
       long directUsed,
       long mappedUsed,
       int connections,
-      int partitions) {}
+      int partitions,
+      int groups) {}
 
   /** What kind of memory grows. */
   public enum LeakKind {

@@ -109,12 +109,14 @@ public final class MemoryProfile implements AutoCloseable {
    *
    * @param connections the Kafka connections open now, for the snapshots
    * @param partitions the partition replicas hosted now, for the snapshots
+   * @param groups the consumer groups coordinated now, for the snapshots
    */
   public void start(
       MetricRegistry metrics,
       ScheduledExecutorService scheduler,
       IntSupplier connections,
-      IntSupplier partitions) {
+      IntSupplier partitions,
+      IntSupplier groups) {
     requestBuffers.registerMetrics(metrics);
     produceMemory.registerMetrics(metrics);
     pressure.registerMetrics(metrics);
@@ -127,7 +129,10 @@ public final class MemoryProfile implements AutoCloseable {
             this::refreshQuietly, REFRESH_MS, REFRESH_MS, TimeUnit.MILLISECONDS);
     snapshots =
         scheduler.scheduleWithFixedDelay(
-            () -> snapshotQuietly(connections, partitions), 0, SNAPSHOT_MS, TimeUnit.MILLISECONDS);
+            () -> snapshotQuietly(connections, partitions, groups),
+            0,
+            SNAPSHOT_MS,
+            TimeUnit.MILLISECONDS);
     LOG.info(
         "Memory profile: tier {}, max {} connections, {} partitions, produce memory {} KiB",
         config.tier().name(),
@@ -144,7 +149,8 @@ public final class MemoryProfile implements AutoCloseable {
     }
   }
 
-  private void snapshotQuietly(IntSupplier connections, IntSupplier partitions) {
+  private void snapshotQuietly(
+      IntSupplier connections, IntSupplier partitions, IntSupplier groups) {
     try {
       final MemoryUsageSource.MemoryReading r = jvmUsage.read();
       leakDetector.record(
@@ -154,7 +160,8 @@ public final class MemoryProfile implements AutoCloseable {
               r.directUsed(),
               jvmUsage.mappedUsed(),
               connections.getAsInt(),
-              partitions.getAsInt()));
+              partitions.getAsInt(),
+              groups.getAsInt()));
     } catch (RuntimeException e) {
       LOG.warn("Memory snapshot for the leak detector failed", e);
     }

@@ -22,7 +22,7 @@ import java.util.Locale;
  *    "leak":{"threshold_bytes_per_hour":…,"warnings":[{"kind":"HEAP","bytes_per_hour":…,
  *            "normalised_bytes_per_hour":…}],
  *            "latest":{"heap_used_after_gc":…,"direct_used":…,"mapped_used":…,"connections":…,
- *                      "partitions":…}},
+ *                      "partitions":…,"groups":…}},
  *    "node_id":1,
  *    "page_cache_hit_ratio":0.98,                         (-1 while nothing was served)
  *    "categories":[{"name":"index mmap","unit":"bytes","used_bytes":…,"budget_bytes":…},…],
@@ -189,6 +189,8 @@ final class MemoryReport {
           .append(field("connections", s.connections()))
           .append(',')
           .append(field("partitions", s.partitions()))
+          .append(',')
+          .append(field("groups", s.groups()))
           .append('}');
     }
     out.append('}');

@@ -29,7 +29,8 @@ class MemoryLeakDetectorTest {
                   100 * MIB + m * directPerMinute,
                   0,
                   10,
-                  partitions));
+                  partitions,
+                  5));
     }
     return last;
   }
