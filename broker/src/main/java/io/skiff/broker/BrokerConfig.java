@@ -157,7 +157,7 @@ public record BrokerConfig(
 
   /** Builds a config from key/value pairs; unknown keys are ignored (logged by the caller). */
   public static BrokerConfig fromMap(Map<String, String> values) {
-    final Keys k = new Keys(values);
+    final TypedProperties k = new TypedProperties(values);
     final int nodeId = k.intValue("node.id", null);
     final String host = k.string("listener.host", "0.0.0.0");
     final String advertised =
@@ -291,63 +291,5 @@ public record BrokerConfig(
           "metadata.voters must list 1, 3 or 5 brokers but lists " + voters.size());
     }
     return List.copyOf(voters);
-  }
-
-  /** Typed lookups that name the key in every error. */
-  private record Keys(Map<String, String> values) {
-    String string(String key, String fallback) {
-      final String v = values.get(key);
-      return v == null || v.isBlank() ? fallback : v.trim();
-    }
-
-    long longValue(String key, Long fallback) {
-      final String v = values.get(key);
-      if (v == null || v.isBlank()) {
-        if (fallback == null) {
-          throw new IllegalArgumentException(key + " is required");
-        }
-        return fallback;
-      }
-      try {
-        return Long.parseLong(v.trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(key + " must be a whole number but was '" + v + "'");
-      }
-    }
-
-    int intValue(String key, Integer fallback) {
-      final long v = longValue(key, fallback == null ? null : fallback.longValue());
-      if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException(key + " is out of range: " + v);
-      }
-      return (int) v;
-    }
-
-    int positive(String key, int fallback) {
-      final int v = intValue(key, fallback);
-      if (v <= 0) {
-        throw new IllegalArgumentException(key + " must be > 0 but was " + v);
-      }
-      return v;
-    }
-
-    int port(String key, int fallback) {
-      final int v = intValue(key, fallback);
-      if (v < 0 || v > 65535) {
-        throw new IllegalArgumentException(key + " must be a port 0-65535 but was " + v);
-      }
-      return v;
-    }
-
-    boolean bool(String key, boolean fallback) {
-      final String v = values.get(key);
-      if (v == null || v.isBlank()) {
-        return fallback;
-      }
-      if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
-        throw new IllegalArgumentException(key + " must be true or false but was '" + v + "'");
-      }
-      return Boolean.parseBoolean(v);
-    }
   }
 }

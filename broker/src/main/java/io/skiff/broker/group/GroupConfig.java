@@ -1,5 +1,6 @@
 package io.skiff.broker.group;
 
+import io.skiff.broker.TypedProperties;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -77,27 +78,17 @@ public record GroupConfig(
    * defaultCacheEntries} (the tier's offset cache budget ÷ the estimated bytes per entry).
    */
   public static GroupConfig fromMap(Map<String, String> values, long defaultCacheEntries) {
+    final TypedProperties k = new TypedProperties(values);
     return new GroupConfig(
-        number(values, "offsets.topic.num.partitions", 12).intValue(),
-        number(values, "offsets.topic.replication.factor", 3).shortValue(),
-        number(values, "group.initial.rebalance.delay.ms", 3000).intValue(),
-        number(values, "group.min.session.timeout.ms", 6000).intValue(),
-        number(values, "group.max.session.timeout.ms", 1_800_000).intValue(),
-        TimeUnit.MINUTES.toMillis(number(values, "offsets.retention.minutes", 7 * 24 * 60)),
-        number(values, "offsets.cache.max.entries", defaultCacheEntries).intValue(),
-        number(values, "offsets.commit.timeout.ms", 5000).intValue());
-  }
-
-  private static Long number(Map<String, String> values, String key, long fallback) {
-    final String v = values.get(key);
-    if (v == null || v.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a whole number but was '" + v + "'", e);
-    }
+        k.intValue("offsets.topic.num.partitions", 12),
+        (short) k.intValue("offsets.topic.replication.factor", 3),
+        k.intValue("group.initial.rebalance.delay.ms", 3000),
+        k.intValue("group.min.session.timeout.ms", 6000),
+        k.intValue("group.max.session.timeout.ms", 1_800_000),
+        TimeUnit.MINUTES.toMillis(k.longValue("offsets.retention.minutes", 7 * 24 * 60L)),
+        k.intValue(
+            "offsets.cache.max.entries", (int) Math.min(Integer.MAX_VALUE, defaultCacheEntries)),
+        k.intValue("offsets.commit.timeout.ms", 5000));
   }
 
   /** The settings in force under their property keys. */

@@ -1,5 +1,6 @@
 package io.skiff.broker.memory;
 
+import io.skiff.broker.TypedProperties;
 import java.util.List;
 import java.util.Map;
 
@@ -112,35 +113,16 @@ public record MemoryConfig(
   public static MemoryConfig fromProperties(Map<String, String> values) {
     final String tierName = values.get(TIER);
     final Tier tier = tierName == null || tierName.isBlank() ? DEFAULT_TIER : Tier.named(tierName);
+    final TypedProperties k = new TypedProperties(values);
     return new MemoryConfig(
         tier,
-        intNumber(values, MAX_CONNECTIONS, tier.maxConnections()),
-        intNumber(values, MAX_PARTITIONS, tier.maxPartitions()),
-        number(values, PRODUCE_MEMORY_BYTES, tier.produceMemoryBytes()),
-        number(values, PRODUCE_MAX_BLOCK_MS, DEFAULT_PRODUCE_MAX_BLOCK_MS),
-        intNumber(values, REQUEST_POOL_SMALL, tier.requestPoolSmallRetained()),
-        intNumber(values, REQUEST_POOL_MEDIUM, tier.requestPoolMediumRetained()),
-        number(values, REQUEST_POOL_LARGE_BYTES, tier.requestPoolLargeRetainedBytes()));
-  }
-
-  private static int intNumber(Map<String, String> values, String key, int fallback) {
-    final long v = number(values, key, fallback);
-    if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
-      throw new IllegalArgumentException(key + " is out of range: " + v);
-    }
-    return (int) v;
-  }
-
-  private static long number(Map<String, String> values, String key, long fallback) {
-    final String v = values.get(key);
-    if (v == null || v.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a whole number but was '" + v + "'", e);
-    }
+        k.intValue(MAX_CONNECTIONS, tier.maxConnections()),
+        k.intValue(MAX_PARTITIONS, tier.maxPartitions()),
+        k.longValue(PRODUCE_MEMORY_BYTES, tier.produceMemoryBytes()),
+        k.longValue(PRODUCE_MAX_BLOCK_MS, DEFAULT_PRODUCE_MAX_BLOCK_MS),
+        k.intValue(REQUEST_POOL_SMALL, tier.requestPoolSmallRetained()),
+        k.intValue(REQUEST_POOL_MEDIUM, tier.requestPoolMediumRetained()),
+        k.longValue(REQUEST_POOL_LARGE_BYTES, tier.requestPoolLargeRetainedBytes()));
   }
 
   /** The settings under their keys, for DescribeConfigs. */
