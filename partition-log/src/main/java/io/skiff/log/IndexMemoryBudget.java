@@ -15,6 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * the cap when active indexes alone exceed it: {@link #overBudget()} says so, and the operator
  * should raise the cap or host fewer partitions.
  *
+ * <p>The budget also carries the {@link NativeMemory} hints its indexes use: prefetch on mapping,
+ * {@code mlock} of active indexes up to {@code index.mlock.max.bytes}.
+ *
  * <p>Thread-safe. Mapping and unmapping are counted with atomics; an eviction pass runs under this
  * object's monitor and only ever {@code tryLock}s an index, so it cannot deadlock with lookups.
  */
@@ -23,22 +26,37 @@ public final class IndexMemoryBudget {
   public static final String MAX_MAPPED_INDEX_BYTES = "max.mapped.index.bytes";
 
   private final long maxMappedBytes;
+  private final NativeMemory nativeMemory;
   private final Set<MappedIndex> indexes = ConcurrentHashMap.newKeySet();
   private final AtomicLong mappedBytes = new AtomicLong();
   private final AtomicLong evictions = new AtomicLong();
   private final AtomicLong remaps = new AtomicLong();
 
+  /** A budget whose indexes get the default native hints ({@link NativeMemory#defaults()}). */
   public IndexMemoryBudget(long maxMappedBytes) {
+    this(maxMappedBytes, NativeMemory.defaults());
+  }
+
+  public IndexMemoryBudget(long maxMappedBytes, NativeMemory nativeMemory) {
     if (maxMappedBytes <= 0) {
       throw new IllegalArgumentException(
           MAX_MAPPED_INDEX_BYTES + " must be > 0 but was " + maxMappedBytes);
     }
     this.maxMappedBytes = maxMappedBytes;
+    this.nativeMemory = nativeMemory;
   }
 
-  /** A budget that never evicts, for tools and tests that open a single log. */
+  /**
+   * A budget that never evicts and makes no native calls, for tools and tests that open a single
+   * log.
+   */
   public static IndexMemoryBudget unlimited() {
-    return new IndexMemoryBudget(Long.MAX_VALUE);
+    return new IndexMemoryBudget(Long.MAX_VALUE, NativeMemory.disabled());
+  }
+
+  /** The native hints of this budget's indexes, and their counters. */
+  public NativeMemory nativeMemory() {
+    return nativeMemory;
   }
 
   public long maxMappedBytes() {

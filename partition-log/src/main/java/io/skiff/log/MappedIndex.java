@@ -22,16 +22,23 @@ import org.agrona.IoUtil;
  * Every access to the mapping holds the read lock, and unmapping takes the write lock, so a lookup
  * never touches memory that has been unmapped. The entry count is volatile and written after the
  * entry bytes, so a lookup sees only complete entries.
+ *
+ * <p>Native hints ({@link NativeMemory}) follow the mapping: each mapping is advised {@code
+ * WILLNEED} over its written entries, and the mapping of an active index is {@code mlock}ed (within
+ * {@code index.mlock.max.bytes}) until it is unmapped, which deactivation, eviction and close all
+ * do. The hints run under the write lock, so the region is mapped while they run.
  */
 abstract class MappedIndex implements AutoCloseable {
   protected final long baseOffset;
   private final int entrySize;
   private final Path file;
   private final IndexMemoryBudget budget;
+  private final NativeMemory nativeMemory;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
   private MappedByteBuffer mmap; // guarded by lock
   private long mappedBytes; // guarded by lock
+  private long lockedBytes; // guarded by lock
   private boolean closed; // guarded by lock
   private volatile int entries;
   private volatile int maxEntries;
@@ -54,6 +61,7 @@ abstract class MappedIndex implements AutoCloseable {
     this.baseOffset = baseOffset;
     this.entrySize = entrySize;
     this.budget = budget;
+    this.nativeMemory = budget.nativeMemory();
     this.active = active;
     final long existing = Files.exists(file) ? Files.size(file) : 0;
     this.entries = (int) (existing / entrySize);
@@ -92,6 +100,16 @@ abstract class MappedIndex implements AutoCloseable {
 
   long lastAccessNanos() {
     return lastAccessNanos;
+  }
+
+  /** Bytes of the mapping locked in memory, 0 when none. */
+  long lockedBytes() {
+    lock.readLock().lock();
+    try {
+      return lockedBytes;
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   /** Bytes currently mapped, 0 when unmapped. */
@@ -301,10 +319,17 @@ abstract class MappedIndex implements AutoCloseable {
         maxEntries = Math.max(maxEntries, entries);
       }
     }
+    // Only written entries can need a disk read; the preallocated tail is a hole.
+    nativeMemory.willNeed(mmap, Math.min(length, (long) entries * entrySize));
+    if (active) {
+      lockedBytes = nativeMemory.lock(mmap, length);
+    }
   }
 
   private long unmapLocked() {
     final long freed = mappedBytes;
+    nativeMemory.unlock(mmap, lockedBytes);
+    lockedBytes = 0;
     IoUtil.unmap(mmap);
     mmap = null;
     mappedBytes = 0;
