@@ -240,6 +240,10 @@ public final class Broker implements AutoCloseable {
     metrics.gauge("index.mapped.bytes", () -> () -> raft.indexBudget().mappedBytes());
     metrics.gauge("index.mapped.max.bytes", () -> () -> raft.indexBudget().maxMappedBytes());
     metrics.gauge("index.evictions", () -> () -> raft.indexBudget().evictions());
+    metrics.gauge("index.native.calls", () -> () -> raft.config().indexHints().calls());
+    metrics.gauge("index.native.failures", () -> () -> raft.config().indexHints().failures());
+    metrics.gauge("index.mlock.skips", () -> () -> raft.config().indexHints().lockSkips());
+    metrics.gauge("index.mlock.bytes", () -> () -> raft.config().indexHints().lockedBytes());
     metrics.gauge(
         "replica.fetch.buffered.bytes", () -> () -> raft.replicaFetcher().bufferedBytes());
     metrics.gauge(
@@ -272,6 +276,12 @@ public final class Broker implements AutoCloseable {
             () -> raft.indexBudget().mappedBytes(),
             () -> raft.indexBudget().maxMappedBytes(),
             "lower retention or raise max.mapped.index.bytes (cold indexes are unmapped)"));
+    memory.addCategory(
+        // At the cap, further active indexes are simply not locked (index.mlock.skips).
+        MemoryCategory.capped(
+            "index mlock",
+            () -> raft.config().indexHints().lockedBytes(),
+            () -> raft.config().indexHints().mlockMaxBytes()));
     memory.addCategory(
         MemoryCategory.bytes(
             "replica fetch buffer",

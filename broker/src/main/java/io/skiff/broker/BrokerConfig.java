@@ -4,6 +4,7 @@ import io.skiff.broker.group.GroupConfig;
 import io.skiff.broker.group.OffsetCache;
 import io.skiff.broker.memory.MemoryConfig;
 import io.skiff.log.LogConfig;
+import io.skiff.log.NativeMemory;
 import io.skiff.raft.RaftNodeConfig;
 import io.skiff.raft.ReplicaFetchConfig;
 import java.io.IOException;
@@ -144,6 +145,8 @@ public record BrokerConfig(
           "num.network.threads",
           "cluster.id",
           "max.mapped.index.bytes",
+          NativeMemory.NATIVE_HINTS,
+          NativeMemory.MLOCK_MAX_BYTES,
           "raft.snapshot.entries",
           "replica.fetch.max.bytes",
           "replica.fetch.response.max.bytes",
@@ -186,7 +189,8 @@ public record BrokerConfig(
                 k.intValue("replica.fetch.max.bytes", 1 << 20),
                 k.intValue("replica.fetch.response.max.bytes", 10 << 20),
                 k.intValue("replica.fetch.buffer.max.bytes", 64 << 20),
-                k.intValue("num.replica.fetchers", 1)));
+                k.intValue("num.replica.fetchers", 1)),
+            NativeMemory.fromProperties(values));
     return new BrokerConfig(
         nodeId,
         host,
@@ -234,6 +238,8 @@ public record BrokerConfig(
     p.put("num.network.threads", Integer.toString(networkThreads));
     p.put("cluster.id", clusterId);
     p.put("max.mapped.index.bytes", Long.toString(raft.maxMappedIndexBytes()));
+    p.put(NativeMemory.NATIVE_HINTS, Boolean.toString(raft.indexHints().adviseEnabled()));
+    p.put(NativeMemory.MLOCK_MAX_BYTES, Long.toString(raft.indexHints().mlockMaxBytes()));
     p.put("raft.snapshot.entries", Long.toString(raft.snapshotEntries()));
     p.put("replica.fetch.max.bytes", Integer.toString(raft.replicaFetch().partitionMaxBytes()));
     p.put(

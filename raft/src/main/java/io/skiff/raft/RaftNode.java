@@ -66,7 +66,7 @@ public final class RaftNode implements AutoCloseable {
   public RaftNode(RaftNodeConfig config) throws IOException {
     this.config = config;
     this.peerId = peerId(config.nodeId());
-    this.budget = new IndexMemoryBudget(config.maxMappedIndexBytes());
+    this.budget = new IndexMemoryBudget(config.maxMappedIndexBytes(), config.indexHints());
     this.catalog = new PartitionCatalog(config.dataDir().resolve("log"));
     this.server =
         RaftServer.newBuilder()

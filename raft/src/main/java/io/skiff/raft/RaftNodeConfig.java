@@ -1,6 +1,7 @@
 package io.skiff.raft;
 
 import io.skiff.log.LogConfig;
+import io.skiff.log.NativeMemory;
 import java.nio.file.Path;
 
 /**
@@ -21,6 +22,8 @@ import java.nio.file.Path;
  * @param electionTimeoutMaxMs Raft election timeout, upper bound
  * @param raftSegmentBytes size of each Raft log segment file, per group
  * @param replicaFetch replica fetcher buffer bounds
+ * @param indexHints native hints for mapped indexes ({@code index.native.hints}, {@code
+ *     index.mlock.max.bytes}); this node's counters of locked bytes and calls
  */
 public record RaftNodeConfig(
     int nodeId,
@@ -34,7 +37,8 @@ public record RaftNodeConfig(
     int electionTimeoutMinMs,
     int electionTimeoutMaxMs,
     int raftSegmentBytes,
-    ReplicaFetchConfig replicaFetch) {
+    ReplicaFetchConfig replicaFetch,
+    NativeMemory indexHints) {
 
   public RaftNodeConfig {
     if (nodeId < 0) {
@@ -69,7 +73,8 @@ public record RaftNodeConfig(
         1_000,
         2_000,
         4 << 20,
-        ReplicaFetchConfig.defaults());
+        ReplicaFetchConfig.defaults(),
+        NativeMemory.defaults());
   }
 
   public RaftNodeConfig withLogConfig(LogConfig logConfig) {
@@ -115,6 +120,7 @@ public record RaftNodeConfig(
     private int electionTimeoutMaxMs;
     private int raftSegmentBytes;
     private ReplicaFetchConfig replicaFetch;
+    private NativeMemory indexHints;
 
     private Builder(RaftNodeConfig c) {
       nodeId = c.nodeId;
@@ -129,6 +135,7 @@ public record RaftNodeConfig(
       electionTimeoutMaxMs = c.electionTimeoutMaxMs;
       raftSegmentBytes = c.raftSegmentBytes;
       replicaFetch = c.replicaFetch;
+      indexHints = c.indexHints;
     }
 
     public Builder logConfig(LogConfig v) {
@@ -180,7 +187,8 @@ public record RaftNodeConfig(
           electionTimeoutMinMs,
           electionTimeoutMaxMs,
           raftSegmentBytes,
-          replicaFetch);
+          replicaFetch,
+          indexHints);
     }
   }
 

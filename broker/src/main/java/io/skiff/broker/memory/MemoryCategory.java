@@ -10,7 +10,8 @@ import java.util.function.LongSupplier;
  * @param unit {@code bytes} or {@code count}
  * @param used what it uses now
  * @param budget its limit; -1 when it has none of its own
- * @param remedy what to do, besides a bigger tier, when it nears the limit ("lower retention")
+ * @param remedy what to do, besides a bigger tier, when it nears the limit ("lower retention");
+ *     null for a category whose limit is harmless to reach (no advice)
  */
 public record MemoryCategory(
     String name, String unit, LongSupplier used, LongSupplier budget, String remedy) {
@@ -20,6 +21,11 @@ public record MemoryCategory(
   public static MemoryCategory bytes(
       String name, LongSupplier used, LongSupplier budget, String remedy) {
     return new MemoryCategory(name, BYTES, used, budget, remedy);
+  }
+
+  /** A category reported against its cap without advice: reaching the cap costs nothing. */
+  public static MemoryCategory capped(String name, LongSupplier used, LongSupplier cap) {
+    return new MemoryCategory(name, BYTES, used, cap, null);
   }
 
   public static MemoryCategory count(

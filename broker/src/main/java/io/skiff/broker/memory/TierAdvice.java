@@ -31,7 +31,10 @@ final class TierAdvice {
     final List<String> advice = new ArrayList<>();
     final String bigger = biggerTier(tier);
     for (Reading r : readings) {
-      if (r.budget() > 0 && r.used() >= 0 && r.percent() >= THRESHOLD_PERCENT) {
+      if (r.category().remedy() != null
+          && r.budget() > 0
+          && r.used() >= 0
+          && r.percent() >= THRESHOLD_PERCENT) {
         advice.add(
             String.format(
                 Locale.ROOT,

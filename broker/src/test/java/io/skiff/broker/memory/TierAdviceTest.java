@@ -19,7 +19,9 @@ class TierAdviceTest {
             List.of(
                 reading("index mmap", 87, 100, "lower retention"),
                 reading("produce memory", 84, 100, "slow the producers"),
-                reading("mapped", 5_000, -1, "none")),
+                reading("mapped", 5_000, -1, "none"),
+                new TierAdvice.Reading(
+                    MemoryCategory.capped("index mlock", () -> 64, () -> 64), 64, 64)),
             MemoryPressure.Level.NORMAL,
             0.4,
             List.of());
