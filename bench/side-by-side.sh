@@ -146,8 +146,9 @@ else
   SKIFF_LOG_OPT=""
   if [ "$SKIFF_LOG" = warn ]; then
     # The broker jar has no logback.xml, so logback's default (everything at DEBUG to the console)
-    # applies; Kafka runs at WARN here. Same level for both unless SKIFF_LOG=shipped.
-    printf '<configuration>\n  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">\n    <target>System.err</target>\n    <encoder><pattern>%%d{HH:mm:ss.SSS} [%%thread] %%-5level %%logger -- %%msg%%n</pattern></encoder>\n  </appender>\n  <root level="WARN"><appender-ref ref="ERR"/></root>\n</configuration>\n' > "$WORK/logback.xml"
+    # applies; Kafka runs at WARN here. Same level for both unless SKIFF_LOG=shipped. As in the
+    # shipped logback.xml, Ratis' client retry chatter (OrderedAsync) is off.
+    printf '<configuration>\n  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">\n    <target>System.err</target>\n    <encoder><pattern>%%d{HH:mm:ss.SSS} [%%thread] %%-5level %%logger -- %%msg%%n</pattern></encoder>\n  </appender>\n  <logger name="org.apache.ratis.client.impl.OrderedAsync" level="OFF"/>\n  <root level="WARN"><appender-ref ref="ERR"/></root>\n</configuration>\n' > "$WORK/logback.xml"
     SKIFF_LOG_OPT=" -Dlogback.configurationFile=$WORK/logback.xml"
   fi
   for i in $(seq 1 "$RF"); do
