@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * One Skiff broker: its Raft node (partition groups and the metadata group), the Kafka listener
  * with its request handlers, and the background work (retention, preferred leader elections on
  * {@code skiff-leader-election-N}, whose busy count is the {@code leader.elections.active} gauge;
- * partition reassignments of the partitions led here on {@code skiff-reassignment-driver}). {@link
+ * partition reassignments of the partitions led here on {@code skiff-reassignment-driver}), the
+ * group coordinator for the {@code __consumer_offsets} partitions led here, topic config
+ * application, and the memory profile (pools, pressure, tier limits, {@code /v1/memory}). {@link
  * #start} brings it up in dependency order; {@link #close} takes it down in reverse.
  */
 public final class Broker implements AutoCloseable {
@@ -124,9 +126,9 @@ public final class Broker implements AutoCloseable {
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
     groups = new GroupCoordinator(config.groups(), raft, metadata, metrics);
     apis = registry(cluster);
+    GroupApis.register(apis, cluster, groups);
     memory.start(
         metrics, scheduler, networkMetrics::connections, raft::partitionCount, groups::groupCount);
-    GroupApis.register(apis, cluster, groups);
     kafka =
         new KafkaServer(
             config.host(),
