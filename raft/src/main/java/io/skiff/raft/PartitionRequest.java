@@ -30,9 +30,18 @@ final class PartitionRequest {
 
   /** An append request; copies the batches once, into the message. */
   static Message append(ByteBuffer batches) {
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(appendContent(batches)));
+  }
+
+  /**
+   * An append request's content, {@code 'A'} then the batches, copied once into a fresh heap buffer
+   * that nobody else holds: the local submitter may hand it over to the state machine, which then
+   * uses it as the entry's mutable batches (see {@link PartitionStateMachine#handOver}).
+   */
+  static ByteBuffer appendContent(ByteBuffer batches) {
     final ByteBuffer content = ByteBuffer.allocate(1 + batches.remaining());
     content.put(APPEND).put(batches.duplicate()).flip();
-    return Message.valueOf(UnsafeByteOperations.unsafeWrap(content));
+    return content;
   }
 
   /** Moves every replica's log start up to {@code offset} (bounded there by the high watermark). */

@@ -107,6 +107,9 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   private final ConcurrentHashMap<Long, CompletableFuture<AppendResult>> awaitingWrite =
       new ConcurrentHashMap<>();
 
+  /** Client call id to the content buffer its local submitter handed over (see handOver). */
+  private final ConcurrentHashMap<Long, ByteBuffer> handedOver = new ConcurrentHashMap<>();
+
   private volatile SegmentedLog log;
   private volatile long highWatermark;
   private long nextOffset; // leader only, under the Raft log lock
@@ -174,6 +177,20 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   void forgetWrite(long callId) {
     awaitingWrite.remove(callId);
+  }
+
+  /**
+   * Hands over the content buffer of the local append request {@code callId} ({@link
+   * PartitionRequest#appendContent}): {@link #startTransaction} takes it as the entry's batches
+   * instead of copying the message. The caller must not touch the buffer afterwards; {@link
+   * #forgetHandOver} once the request completed.
+   */
+  void handOver(long callId, ByteBuffer content) {
+    handedOver.put(callId, content);
+  }
+
+  void forgetHandOver(long callId) {
+    handedOver.remove(callId);
   }
 
   @Override
@@ -256,10 +273,17 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   }
 
   private TransactionContext startAppend(RaftClientRequest request, ByteString content) {
-    // The payload is validated by ReplicatedPartition before submission; make it mutable once.
-    final ByteBuffer batches = ByteBuffer.allocate(content.size() - 1);
-    content.substring(1).copyTo(batches);
-    batches.flip();
+    // The payload is validated by ReplicatedPartition before submission. Its content buffer was
+    // handed over for this call: use it as the mutable batches; copy only a request from elsewhere.
+    final ByteBuffer own = handedOver.remove(request.getCallId());
+    final ByteBuffer batches;
+    if (own != null && own.remaining() == content.size()) {
+      batches = own.duplicate().position(own.position() + 1).slice();
+    } else {
+      batches = ByteBuffer.allocate(content.size() - 1);
+      content.substring(1).copyTo(batches);
+      batches.flip();
+    }
     final CompletableFuture<AppendResult> written = awaitingWrite.remove(request.getCallId());
     final PendingAppend pending =
         PendingAppend.of(batches, written != null ? written : new CompletableFuture<>());

@@ -20,6 +20,7 @@ import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 /**
  * A partition as the broker layer sees it: append batches through Raft, read committed batches
@@ -78,8 +79,13 @@ public final class ReplicatedPartition {
     final long callId = node.nextCallId();
     final CompletableFuture<AppendResult> written =
         acks == Acks.LEADER ? machine.expectWrite(callId) : null;
+    // One copy out of the request buffer; the state machine takes this copy over as the entry.
+    final ByteBuffer content = PartitionRequest.appendContent(batches);
+    machine.handOver(callId, content);
     final CompletableFuture<AppendResult> committed =
-        submitInOrder(callId, PartitionRequest.append(batches)).thenCompose(this::toAppendResult);
+        submitInOrder(callId, Message.valueOf(UnsafeByteOperations.unsafeWrap(content)))
+            .whenComplete((reply, error) -> machine.forgetHandOver(callId))
+            .thenCompose(this::toAppendResult);
     if (written == null) {
       return committed;
     }
