@@ -2,11 +2,9 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.skiff.broker.api.RequestContext;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -439,47 +437,5 @@ class ConsumerGroupsTest {
       m.close();
     }
     System.out.printf("silent member expired and its partitions moved after %d ms%n", takeOverMs);
-  }
-
-  @Test
-  void kcatBalancedConsumerJoinsTheGroupAndCommits() throws Exception {
-    assumeTrue(kcatInstalled(), "kcat is not installed (apt-get install kcat); skipping");
-    createTopic("lines", 4);
-    produce("lines", 0, 400);
-    final Process kcat =
-        new ProcessBuilder(
-                "kcat",
-                "-b",
-                cluster.bootstrap(),
-                "-G",
-                "kcat-group",
-                "-o",
-                "beginning",
-                "-c",
-                "400",
-                "-q",
-                "-f",
-                "%s\\n",
-                "-X",
-                "session.timeout.ms=6000",
-                "lines")
-            .redirectErrorStream(false)
-            .start();
-    kcat.getOutputStream().close();
-    assertThat(kcat.waitFor(120, TimeUnit.SECONDS)).as("kcat -G finished").isTrue();
-    final String out = new String(kcat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    final String err = new String(kcat.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(kcat.exitValue()).as("kcat exit code; stderr: %s", err).isZero();
-    assertThat(new HashSet<>(List.of(out.split("\\n")))).isEqualTo(values(0, 400));
-    awaitCommitted("kcat-group", 400);
-    assertThat(describe("kcat-group").groupState()).isEqualTo(GroupState.EMPTY);
-  }
-
-  private static boolean kcatInstalled() {
-    try {
-      return new ProcessBuilder("kcat", "-V").start().waitFor(10, TimeUnit.SECONDS);
-    } catch (java.io.IOException | InterruptedException e) {
-      return false;
-    }
   }
 }

@@ -11,6 +11,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,5 +112,14 @@ class KcatCompatibilityTest {
     assertThat(ExternalCommand.of(group).run().lines().toList())
         .as("a rerun of the group resumes at its committed offsets")
         .isEmpty();
+    assertThat(
+            admin
+                .describeConsumerGroups(List.of("kcat-readers"))
+                .describedGroups()
+                .get("kcat-readers")
+                .get()
+                .groupState())
+        .as("kcat left the group when it exited")
+        .isEqualTo(GroupState.EMPTY);
   }
 }
