@@ -26,6 +26,7 @@ import io.skiff.broker.api.ListPartitionReassignmentsHandler;
 import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
 import io.skiff.broker.api.ProducerIdBlock;
+import io.skiff.broker.api.RemoteLeaders;
 import io.skiff.broker.api.TopicConfigSchema;
 import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.broker.memory.MemoryCategory;
@@ -86,6 +87,7 @@ public final class Broker implements AutoCloseable {
   private AdminHttpServer admin;
   private ProcessMetrics processMetrics;
   private JmxReporter jmx;
+  private RemoteLeaders remoteLeaders;
   private GroupCoordinator groups;
 
   private Broker(BrokerConfig config) throws IOException {
@@ -123,7 +125,8 @@ public final class Broker implements AutoCloseable {
     final List<RaftPeer> voters =
         config.metadataVoters().stream().map(v -> RaftNode.peer(v.nodeId(), v.address())).toList();
     metadata = raft.startMetadata(voters, List.of());
-    final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata);
+    remoteLeaders = new RemoteLeaders(raft.membership(), metadata::image);
+    final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata, remoteLeaders);
     groups = new GroupCoordinator(config.groups(), raft, metadata, metrics);
     apis = registry(cluster);
     GroupApis.register(apis, cluster, groups);
@@ -255,6 +258,7 @@ public final class Broker implements AutoCloseable {
         "replica.fetch.applier.alive", () -> () -> raft.replicaFetcher().applierAlive() ? 1 : 0);
     metrics.gauge("metadata.applied.index", () -> () -> metadata.image().appliedIndex());
     metrics.gauge("leader.elections.active", () -> electionExecutor::getActiveCount);
+    metrics.gauge("leader.lookups", () -> remoteLeaders::lookups);
     final PageCacheHitRatio pageCache =
         new PageCacheHitRatio(PageCacheHitRatio.processDiskReads(), networkMetrics::zeroCopyBytes);
     metrics.register("page.cache.hit.ratio", pageCache);
@@ -412,6 +416,9 @@ public final class Broker implements AutoCloseable {
     }
     if (groups != null) {
       groups.close();
+    }
+    if (remoteLeaders != null) {
+      remoteLeaders.close();
     }
     memory.close();
     if (reassignments != null) {

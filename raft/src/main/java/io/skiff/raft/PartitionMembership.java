@@ -16,6 +16,7 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -126,6 +127,49 @@ public final class PartitionMembership {
     }
     LOG.info("Preferred replica {} leads {} again", preferred.getId(), id);
     return true;
+  }
+
+  /**
+   * Asks the partition's replicas, in order, who leads its group, for a broker that hosts no
+   * replica of it: the first replica that answers names the leader it knows. Each replica is asked
+   * once, without retries, so an unreachable one costs at most a connection failure.
+   *
+   * @return the leader's node id, if a replica knows one
+   */
+  public Optional<Integer> findLeader(PartitionId id, List<RaftPeer> replicas) {
+    final RaftGroup group = RaftGroup.valueOf(id.groupId(), replicas);
+    try (RaftClient client = clientFor(group, RetryPolicies.noRetry())) {
+      for (RaftPeer replica : replicas) {
+        final Optional<Integer> leader = leaderKnownBy(client, replica, id);
+        if (leader.isPresent()) {
+          return leader;
+        }
+      }
+    } catch (IOException e) {
+      LOG.debug("Cannot close the client asking who leads {}", id, e);
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Integer> leaderKnownBy(RaftClient client, RaftPeer peer, PartitionId id) {
+    try {
+      final GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(id.groupId());
+      if (!info.isSuccess()) {
+        return Optional.empty();
+      }
+      final RoleInfoProto role = info.getRoleInfoProto();
+      if (role.getRole() == RaftPeerRole.LEADER) {
+        return Optional.of(RaftNode.nodeIdOf(peer.getId()));
+      }
+      if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+        final String leader = role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8();
+        final int nodeId = RaftNode.nodeIdOf(leader);
+        return nodeId < 0 ? Optional.empty() : Optional.of(nodeId);
+      }
+      return Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty(); // unreachable or no longer hosting: ask the next replica
+    }
   }
 
   /** Asks {@code peer} whether it leads the partition's group. */

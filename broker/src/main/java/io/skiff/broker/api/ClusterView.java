@@ -15,18 +15,21 @@ import org.apache.kafka.common.Uuid;
 /**
  * The broker's view of the cluster for request handlers: topics from the local metadata image, this
  * broker's replicas, and who leads each partition (known exactly for partitions hosted here; for
- * the others, the preferred replica, which clients correct with NOT_LEADER_OR_FOLLOWER).
- * Thread-safe: reads an immutable image and thread-safe replicas.
+ * the others, what their replicas last said, through {@link RemoteLeaders}). Thread-safe: reads an
+ * immutable image and thread-safe replicas.
  */
 public final class ClusterView {
   private final int selfId;
   private final RaftNode raft;
   private final MetadataService metadata;
+  private final RemoteLeaders remoteLeaders;
 
-  public ClusterView(int selfId, RaftNode raft, MetadataService metadata) {
+  public ClusterView(
+      int selfId, RaftNode raft, MetadataService metadata, RemoteLeaders remoteLeaders) {
     this.selfId = selfId;
     this.raft = raft;
     this.metadata = metadata;
+    this.remoteLeaders = remoteLeaders;
   }
 
   public int selfId() {
@@ -87,13 +90,16 @@ public final class ClusterView {
     return raft.partition(topic.partition(partition));
   }
 
-  /** The leader's node id: exact if hosted here, else the preferred replica; -1 if unknown. */
+  /**
+   * The leader's node id: exact if hosted here; else what the replicas last said (the preferred
+   * replica until they have); -1 if unknown.
+   */
   public int leaderOf(TopicInfo topic, int partition) {
     final Optional<ReplicatedPartition> local = local(topic, partition);
     if (local.isPresent()) {
       return local.get().leaderNodeId().orElse(-1);
     }
-    return topic.replicasOf(partition).get(0);
+    return remoteLeaders.leaderOf(topic, partition);
   }
 
   /** The leader epoch (Raft term) if hosted here, else -1. */

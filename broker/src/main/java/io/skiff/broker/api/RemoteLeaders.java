@@ -1,0 +1,116 @@
+package io.skiff.broker.api;
+
+import io.skiff.raft.PartitionId;
+import io.skiff.raft.PartitionMembership;
+import io.skiff.raft.RaftNode;
+import io.skiff.raft.metadata.BrokerInfo;
+import io.skiff.raft.metadata.MetadataImage;
+import io.skiff.raft.metadata.TopicInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.ratis.protocol.RaftPeer;
+
+/**
+ * Who leads the partitions this broker does not host, for Metadata, FindCoordinator and
+ * NOT_LEADER_OR_FOLLOWER answers. Leadership is not in the metadata log, so it is asked of the
+ * partition's replicas ({@link PartitionMembership#findLeader}) and kept for {@value #FRESH_MS} ms.
+ * A request never waits for that: a missing or stale entry is refreshed in the background on {@code
+ * skiff-leader-lookup}, one lookup per partition at a time, and until an answer arrives the last
+ * known leader, or else the preferred replica, is named (clients correct themselves on
+ * NOT_LEADER_OR_FOLLOWER).
+ *
+ * <p>Thread-safe. The owner closes it, which stops the lookup thread.
+ */
+public final class RemoteLeaders implements AutoCloseable {
+  static final long FRESH_MS = 2_000;
+  private static final int MAX_ENTRIES = 100_000;
+
+  private record Known(int leader, long atNanos) {}
+
+  private final PartitionMembership membership;
+  private final Supplier<MetadataImage> image;
+  private final ConcurrentHashMap<PartitionId, Known> known = new ConcurrentHashMap<>();
+  private final Set<PartitionId> inFlight = ConcurrentHashMap.newKeySet();
+  private final AtomicLong lookups = new AtomicLong();
+  private final ExecutorService executor =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            final Thread t = new Thread(r, "skiff-leader-lookup");
+            t.setDaemon(true);
+            return t;
+          });
+
+  public RemoteLeaders(PartitionMembership membership, Supplier<MetadataImage> image) {
+    this.membership = membership;
+    this.image = image;
+  }
+
+  /** The leader of a partition hosted elsewhere, as last learned; the preferred replica if none. */
+  public int leaderOf(TopicInfo topic, int partition) {
+    final PartitionId id = topic.partition(partition);
+    final List<Integer> replicas = topic.replicasOf(partition);
+    final Known entry = known.get(id);
+    if (entry == null
+        || System.nanoTime() - entry.atNanos() > TimeUnit.MILLISECONDS.toNanos(FRESH_MS)) {
+      refresh(id, replicas);
+    }
+    return entry != null ? entry.leader() : replicas.get(0);
+  }
+
+  /** Lookups made (a counter: the background thread is alive and working). */
+  public long lookups() {
+    return lookups.get();
+  }
+
+  private void refresh(PartitionId id, List<Integer> replicas) {
+    if (!inFlight.add(id)) {
+      return;
+    }
+    try {
+      executor.execute(() -> lookUp(id, replicas));
+    } catch (RejectedExecutionException e) {
+      inFlight.remove(id); // closing
+    }
+  }
+
+  private void lookUp(PartitionId id, List<Integer> replicas) {
+    try {
+      lookups.incrementAndGet();
+      final Optional<Integer> leader = membership.findLeader(id, peers(replicas));
+      if (leader.isPresent()) {
+        if (known.size() >= MAX_ENTRIES) {
+          known.clear(); // partitions of deleted topics would otherwise stay forever
+        }
+        known.put(id, new Known(leader.get(), System.nanoTime()));
+      }
+    } finally {
+      inFlight.remove(id);
+    }
+  }
+
+  private List<RaftPeer> peers(List<Integer> replicas) {
+    final MetadataImage current = image.get();
+    final List<RaftPeer> peers = new ArrayList<>();
+    for (int nodeId : replicas) {
+      current
+          .broker(nodeId)
+          .map(BrokerInfo::raftAddress)
+          .ifPresent(address -> peers.add(RaftNode.peer(nodeId, address)));
+    }
+    return peers;
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,100 @@
+package io.skiff.broker;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.MetadataResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A broker that hosts no replica of a partition names its real leader in Metadata, not merely the
+ * preferred replica, once it has asked the replicas: here after leadership moved away from the
+ * preferred replica.
+ */
+class RemoteLeadersTest {
+  @TempDir Path dir;
+
+  @Test
+  void aBrokerWithoutAReplicaNamesTheRealLeader() throws Exception {
+    try (BrokerCluster cluster = new BrokerCluster(dir, 3, Map.of());
+        Admin admin =
+            Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()))) {
+      admin
+          .createTopics(List.of(new NewTopic("elsewhere", Map.of(0, List.of(1, 2)))))
+          .all()
+          .get(60, TimeUnit.SECONDS);
+      final var topic = awaitTopic(cluster.broker(1), "elsewhere");
+      final var id = topic.partition(0);
+      awaitTrue(
+          () ->
+              cluster.broker(1).raft().partition(id).map(p -> p.isLeaderReady()).orElse(false)
+                  || cluster
+                      .broker(2)
+                      .raft()
+                      .partition(id)
+                      .map(p -> p.isLeaderReady())
+                      .orElse(false),
+          "a leader for elsewhere-0");
+      final int from =
+          cluster.broker(1).raft().partition(id).flatMap(p -> p.leaderNodeId()).orElseThrow();
+      final int to = 2; // not the preferred replica, which broker 3 would name without asking
+      if (from != to) {
+        cluster.broker(from).raft().membership().transferLeadership(id, to, Duration.ofSeconds(30));
+      }
+
+      try (RawKafkaClient broker3 = new RawKafkaClient(cluster.broker(3).kafkaPort())) {
+        awaitTrue(
+            () -> leaderSeenBy(broker3).orElse(-1) == to,
+            "broker 3 names node " + to + " as the leader of elsewhere-0");
+      }
+    }
+  }
+
+  private static Optional<Integer> leaderSeenBy(RawKafkaClient client) {
+    try {
+      final MetadataResponse response =
+          (MetadataResponse)
+              client.call(
+                  new MetadataRequest.Builder(
+                          new MetadataRequestData()
+                              .setTopics(
+                                  List.of(
+                                      new MetadataRequestData.MetadataRequestTopic()
+                                          .setName("elsewhere")))
+                              .setAllowAutoTopicCreation(false))
+                      .build((short) 12));
+      final MetadataResponseData.MetadataResponseTopic topic =
+          response.data().topics().find("elsewhere");
+      return Optional.of(topic.partitions().get(0).leaderId());
+    } catch (Exception e) {
+      return Optional.empty();
+    }
+  }
+
+  private static io.skiff.raft.metadata.TopicInfo awaitTopic(Broker broker, String name)
+      throws InterruptedException {
+    awaitTrue(() -> broker.raft().metadata().image().topic(name).isPresent(), "topic " + name);
+    return broker.raft().metadata().image().topic(name).orElseThrow();
+  }
+
+  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
+      throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+}
