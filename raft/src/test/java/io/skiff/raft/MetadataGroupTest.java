@@ -106,8 +106,14 @@ class MetadataGroupTest {
 
       cluster.start(metadataLeader);
       startMetadata(cluster, metadataLeader);
+      awaitPartitions(cluster.node(metadataLeader).metadata(), "orders", 12);
+      // The config change came after the new partitions: wait until it is applied too.
       final TopicInfo reloaded =
-          awaitPartitions(cluster.node(metadataLeader).metadata(), "orders", 12);
+          awaitTopic(
+              cluster.node(metadataLeader).metadata(),
+              "orders",
+              t -> "5000".equals(t.configs().get("retention.ms")),
+              "retention.ms=5000");
       assertThat(reloaded.configs()).containsEntry("retention.ms", "5000");
       assertThat(reloaded.id()).isEqualTo(orders.id());
     }
@@ -154,6 +160,23 @@ class MetadataGroupTest {
       Thread.sleep(20);
     }
     throw new AssertionError("no metadata leader");
+  }
+
+  private static TopicInfo awaitTopic(
+      MetadataService metadata,
+      String topic,
+      java.util.function.Predicate<TopicInfo> condition,
+      String what)
+      throws InterruptedException {
+    final long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      final var t = metadata.image().topic(topic);
+      if (t.isPresent() && condition.test(t.get())) {
+        return t.get();
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError(topic + " never got " + what);
   }
 
   private static TopicInfo awaitPartitions(MetadataService metadata, String topic, int count)
