@@ -259,6 +259,12 @@ public final class Broker implements AutoCloseable {
     metrics.gauge("metadata.applied.index", () -> () -> metadata.image().appliedIndex());
     metrics.gauge("leader.elections.active", () -> electionExecutor::getActiveCount);
     metrics.gauge("leader.lookups", () -> remoteLeaders::lookups);
+    metrics.gauge(
+        "producers.idempotent",
+        () -> () -> raft.partitions().stream().mapToLong(p -> p.producerCount()).sum());
+    metrics.gauge(
+        "produce.duplicates.answered",
+        () -> () -> raft.partitions().stream().mapToLong(p -> p.duplicateAppends()).sum());
     final PageCacheHitRatio pageCache =
         new PageCacheHitRatio(PageCacheHitRatio.processDiskReads(), networkMetrics::zeroCopyBytes);
     metrics.register("page.cache.hit.ratio", pageCache);

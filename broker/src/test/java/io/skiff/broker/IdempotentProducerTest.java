@@ -127,6 +127,21 @@ class IdempotentProducerTest {
     }
     killer.join(TimeUnit.MINUTES.toMillis(1));
     assertThat(cluster.runningIds()).doesNotContain(leader);
+    assertThat(
+            cluster.runningIds().stream()
+                .mapToLong(
+                    id ->
+                        ((Number)
+                                cluster
+                                    .broker(id)
+                                    .metrics()
+                                    .getGauges()
+                                    .get("producers.idempotent")
+                                    .getValue())
+                            .longValue())
+                .sum())
+        .as("the brokers' producers.idempotent gauges count the producer's state")
+        .isPositive();
     return sends;
   }
 

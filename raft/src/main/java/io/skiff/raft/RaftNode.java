@@ -232,6 +232,11 @@ public final class RaftNode implements AutoCloseable {
     return machines.size();
   }
 
+  /** The partition replicas hosted now. */
+  public Collection<ReplicatedPartition> partitions() {
+    return java.util.List.copyOf(replicas.values());
+  }
+
   private StateMachine newStateMachine(RaftGroupId groupId) {
     if (groupId.equals(METADATA_GROUP)) {
       return metadataMachine;
