@@ -84,6 +84,7 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
   private boolean reconcile(MetadataImage image) {
     final int self = node.config().nodeId();
     final Set<PartitionId> wanted = new HashSet<>();
+    boolean done = true;
     for (TopicInfo topic : image.topics().values()) {
       for (int p = 0; p < topic.partitionCount(); p++) {
         final PartitionId id = topic.partition(p);
@@ -96,13 +97,15 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
           continue;
         }
         wanted.add(id);
-        if (!hosted.contains(id) && node.partition(id).isEmpty()) {
-          create(id, peers(image, replicas), member);
+        if (!hosted.contains(id)
+            && node.partition(id).isEmpty()
+            && !create(id, peers(image, replicas), member)) {
+          done = false; // try again shortly: no later metadata change may come
+          continue;
         }
         hosted.add(id);
       }
     }
-    boolean done = true;
     for (PartitionId id : new ArrayList<>(hosted)) {
       if (!wanted.contains(id)) {
         done &= removeIfGone(image, id);
@@ -131,8 +134,12 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
     return true;
   }
 
-  /** Creates the replica, as a voter if a member, else as a listener joining for a move. */
-  private void create(PartitionId id, List<RaftPeer> peers, boolean member) {
+  /**
+   * Creates the replica, as a voter if a member, else as a listener joining for a move.
+   *
+   * @return false if it failed (logged; the caller retries)
+   */
+  private boolean create(PartitionId id, List<RaftPeer> peers, boolean member) {
     try {
       if (member) {
         node.createPartition(id, peers);
@@ -140,8 +147,14 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
         node.joinPartition(id, peers);
       }
       LOG.info("Hosting a replica of {} with peers {}{}", id, peers, member ? "" : " (joining)");
+      return true;
     } catch (Exception e) {
-      LOG.error("Cannot create the replica of {}; will retry on the next metadata change", id, e);
+      LOG.warn(
+          "Cannot create the replica of {} yet ({}); retrying in {} ms",
+          id,
+          e.toString(),
+          RETRY_MS);
+      return false;
     }
   }
 

@@ -137,13 +137,41 @@ public final class RaftNode implements AutoCloseable {
       throws IOException {
     catalog.register(id);
     final RaftGroup group = RaftGroup.valueOf(id.groupId(), peers);
-    final RaftClientReply reply =
-        server.groupManagement(
-            GroupManagementRequest.newAdd(clientId, peerId, nextCallId(), group));
+    final RaftClientReply reply;
+    try {
+      reply =
+          server.groupManagement(
+              GroupManagementRequest.newAdd(clientId, peerId, nextCallId(), group));
+    } catch (IOException | RuntimeException e) {
+      forgetFailedGroup(id);
+      throw e;
+    }
     if (!reply.isSuccess()) {
+      forgetFailedGroup(id);
       throw new IOException("cannot create " + id + " on " + peerId + ": " + reply.getException());
     }
     return partition(id).orElseThrow();
+  }
+
+  /**
+   * Drops what a failed group add left behind (Ratis may have built the state machine before the
+   * division failed to start), so that a later attempt starts afresh.
+   */
+  private void forgetFailedGroup(PartitionId id) {
+    for (RaftGroupId present : server.getGroupIds()) {
+      if (present.equals(id.groupId())) {
+        return; // the group exists after all: keep its state machine
+      }
+    }
+    final PartitionStateMachine machine = machines.remove(id.groupId());
+    replicas.remove(id);
+    if (machine != null) {
+      try {
+        machine.close();
+      } catch (IOException e) {
+        LOG.warn("Cannot close the partition log of failed group {}: {}", id, e.toString());
+      }
+    }
   }
 
   /**
