@@ -1,11 +1,11 @@
 package io.skiff.broker.group;
 
+import io.skiff.broker.api.KafkaErrors;
 import io.skiff.log.InvalidBatchException;
 import io.skiff.raft.Acks;
 import io.skiff.raft.NotLeaderException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.common.protocol.Errors;
@@ -53,10 +53,7 @@ final class CoordinatorLog {
 
   /** Kafka's mapping of a failed coordinator append to what the client should do. */
   private static Errors error(OffsetsPartition partition, Throwable failure) {
-    Throwable e = failure;
-    while (e instanceof CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
+    final Throwable e = KafkaErrors.unwrap(failure);
     if (e instanceof NotLeaderException) {
       return Errors.NOT_COORDINATOR;
     }
