@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.raft.PartitionId;
+import io.skiff.raft.RaftNode;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.TopicInfo;
 import java.nio.file.Path;
@@ -333,71 +334,46 @@ class AdminApisTest {
 
   /** The topic once every broker's metadata image has it. */
   private static TopicInfo topicEverywhere(String name) throws InterruptedException {
-    awaitTrue(
-        () ->
-            cluster.runningIds().stream()
-                .allMatch(n -> cluster.broker(n).raft().metadata().image().topic(name).isPresent()),
-        "topic " + name + " on every broker");
-    return cluster.broker(1).raft().metadata().image().topic(name).orElseThrow();
+    awaitOnEveryBroker(n -> topicOn(n, name).isPresent(), "topic " + name + " on every broker");
+    return topicOn(cluster.broker(1).raft(), name).orElseThrow();
   }
 
   private static void awaitPartitionCount(String name, int count) throws InterruptedException {
-    awaitTrue(
-        () ->
-            cluster.runningIds().stream()
-                .allMatch(
-                    n ->
-                        cluster
-                                .broker(n)
-                                .raft()
-                                .metadata()
-                                .image()
-                                .topic(name)
-                                .map(TopicInfo::partitionCount)
-                                .orElse(0)
-                            == count),
+    awaitOnEveryBroker(
+        n -> topicOn(n, name).map(TopicInfo::partitionCount).orElse(0) == count,
         "topic " + name + " with " + count + " partitions on every broker");
   }
 
   private static void awaitOverrides(String name, Map<String, String> overrides)
       throws InterruptedException {
-    awaitTrue(
-        () ->
-            cluster.runningIds().stream()
-                .allMatch(
-                    n ->
-                        cluster
-                            .broker(n)
-                            .raft()
-                            .metadata()
-                            .image()
-                            .topic(name)
-                            .map(t -> t.configs().equals(overrides))
-                            .orElse(false)),
+    awaitOnEveryBroker(
+        n -> topicOn(n, name).map(t -> t.configs().equals(overrides)).orElse(false),
         "overrides " + overrides + " of " + name + " on every broker");
   }
 
   /** Every replica's partition log has the given retention and batch limit in force. */
   private static void awaitLogSettings(String name, long retentionMs, int maxBatchBytes)
       throws InterruptedException {
-    awaitTrue(
-        () ->
-            cluster.runningIds().stream()
-                .allMatch(
-                    n -> {
-                      final var broker = cluster.broker(n).raft();
-                      final var topic = broker.metadata().image().topic(name).orElseThrow();
-                      return broker
-                          .partition(topic.partition(0))
-                          .map(p -> p.log()) // null while the replica is still opening
-                          .map(log -> log.config())
-                          .map(
-                              c ->
-                                  c.retentionMs() == retentionMs
-                                      && c.maxBatchBytes() == maxBatchBytes)
-                          .orElse(false);
-                    }),
+    awaitOnEveryBroker(
+        n ->
+            n.partition(topicOn(n, name).orElseThrow().partition(0))
+                .map(p -> p.log()) // null while the replica is still opening
+                .map(log -> log.config())
+                .map(c -> c.retentionMs() == retentionMs && c.maxBatchBytes() == maxBatchBytes)
+                .orElse(false),
         "retention.ms " + retentionMs + " and max.message.bytes " + maxBatchBytes + " in force");
+  }
+
+  private static java.util.Optional<TopicInfo> topicOn(RaftNode node, String name) {
+    return node.metadata().image().topic(name);
+  }
+
+  /** Waits until {@code condition} holds on the Raft node of every running broker. */
+  private static void awaitOnEveryBroker(
+      java.util.function.Predicate<RaftNode> condition, String what) throws InterruptedException {
+    awaitTrue(
+        () -> cluster.runningIds().stream().allMatch(n -> condition.test(cluster.broker(n).raft())),
+        what);
   }
 
   private static void assertGrowRefused(
