@@ -104,10 +104,6 @@ class IdempotentProducerTest {
     killer.start();
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
       for (int i = 0; i < PER_PARTITION; i++) {
-        if (i == PER_PARTITION * 2 / 3) {
-          // A third is still to send when the leader goes, so some requests must be retried.
-          killer.join(TimeUnit.MINUTES.toMillis(1));
-        }
         for (int p = 0; p < PARTITIONS; p++) {
           final CompletableFuture<RecordMetadata> sent = new CompletableFuture<>();
           producer.send(
