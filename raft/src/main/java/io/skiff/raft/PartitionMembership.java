@@ -223,6 +223,7 @@ public final class PartitionMembership {
         targetVoters.stream().filter(p -> !currentIds.contains(p.getId())).toList();
     try (RaftClient client = changeClientFor(id)) {
       if (!added.isEmpty()) {
+        requireStarted(id, added);
         LOG.info("{}: adding {} as listeners to catch up", id, ids(added));
         setConfiguration(client, id, current, added);
         awaitCaughtUp(client, id, added, catchUpTimeout);
@@ -241,6 +242,39 @@ public final class PartitionMembership {
       setConfiguration(client, id, new ArrayList<>(targetVoters), List.of());
     }
     return true;
+  }
+
+  /**
+   * Fails unless every new replica's broker has created and started its replica of the group. The
+   * leader starts sending entries to a peer as soon as it is in the configuration, and Ratis 3.3
+   * fails a group add whose division receives an entry or a snapshot notification while it is still
+   * starting (both start the same follower state), leaving the division half-started. Adding a peer
+   * only once it runs keeps that race out of every move.
+   */
+  private void requireStarted(PartitionId id, List<RaftPeer> peers) throws IOException {
+    final RaftGroup group = RaftGroup.valueOf(id.groupId(), peers);
+    for (RaftPeer peer : peers) {
+      String why;
+      try (RaftClient client = clientFor(group, RetryPolicies.noRetry())) {
+        final GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(id.groupId());
+        why =
+            !info.isSuccess()
+                ? String.valueOf(info.getException())
+                : info.getRoleInfoProto().hasSelf() ? null : "its role is not set yet";
+      } catch (IOException | RuntimeException e) {
+        why = e.toString(); // unreachable (gRPC reports that unchecked), or no such group there
+      }
+      if (why != null) {
+        throw new IOException(
+            id
+                + ": "
+                + peer.getId()
+                + " has not started its replica yet, which its broker does when it applies the"
+                + " move ("
+                + why
+                + ")");
+      }
+    }
   }
 
   /**

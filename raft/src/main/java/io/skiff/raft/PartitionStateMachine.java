@@ -596,6 +596,11 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   @Override
   public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
       RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
+    if (log == null) {
+      // Ratis can deliver a notification to a division that is still starting.
+      return CompletableFuture.failedFuture(
+          new IOException(partition + ": not initialized yet; the leader will notify again"));
+    }
     final TermIndex last = getLastAppliedTermIndex();
     final long nextNeeded = last == null ? 0 : last.getIndex() + 1;
     if (firstTermIndexInLog.getIndex() <= nextNeeded) {
@@ -692,6 +697,10 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   @Override
   public void close() throws IOException {
+    final ReplicaFetcher replicaFetcher = fetcher.get();
+    if (replicaFetcher != null) {
+      replicaFetcher.cancel(this);
+    }
     final SegmentedLog current = log;
     if (current != null) {
       current.close();

@@ -5,6 +5,7 @@ import io.skiff.log.LogConfig;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.MetadataStateMachine;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Optional;
@@ -23,6 +24,7 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.util.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,27 +139,29 @@ public final class RaftNode implements AutoCloseable {
       throws IOException {
     catalog.register(id);
     final RaftGroup group = RaftGroup.valueOf(id.groupId(), peers);
+    final boolean freshStorage = !Files.exists(raftStorageDir(id.groupId()));
     final RaftClientReply reply;
     try {
       reply =
           server.groupManagement(
               GroupManagementRequest.newAdd(clientId, peerId, nextCallId(), group));
     } catch (IOException | RuntimeException e) {
-      forgetFailedGroup(id);
+      forgetFailedGroup(id, freshStorage);
       throw e;
     }
     if (!reply.isSuccess()) {
-      forgetFailedGroup(id);
+      forgetFailedGroup(id, freshStorage);
       throw new IOException("cannot create " + id + " on " + peerId + ": " + reply.getException());
     }
     return partition(id).orElseThrow();
   }
 
   /**
-   * Drops what a failed group add left behind (Ratis may have built the state machine before the
-   * division failed to start), so that a later attempt starts afresh.
+   * Drops what a failed group add left behind, so that a later attempt starts afresh: Ratis may
+   * have built the state machine, and formatted (and still locks) the group's Raft storage, before
+   * the division failed to start. Storage that existed before the attempt is kept.
    */
-  private void forgetFailedGroup(PartitionId id) {
+  private void forgetFailedGroup(PartitionId id, boolean freshStorage) {
     for (RaftGroupId present : server.getGroupIds()) {
       if (present.equals(id.groupId())) {
         return; // the group exists after all: keep its state machine
@@ -172,6 +176,25 @@ public final class RaftNode implements AutoCloseable {
         LOG.warn("Cannot close the partition log of failed group {}: {}", id, e.toString());
       }
     }
+    final Path storage = raftStorageDir(id.groupId());
+    if (freshStorage && Files.exists(storage)) {
+      try {
+        FileUtils.deleteFully(storage);
+        LOG.info("Deleted the Raft storage {} that the failed add of {} formatted", storage, id);
+      } catch (IOException e) {
+        LOG.warn(
+            "Cannot delete {} after the failed add of {}; the next attempt may fail to format it"
+                + " ({}); remove the directory by hand",
+            storage,
+            id,
+            e.toString());
+      }
+    }
+  }
+
+  /** Where Ratis keeps a group's Raft log and snapshots on this node. */
+  private Path raftStorageDir(RaftGroupId groupId) {
+    return config.dataDir().resolve("raft").resolve(groupId.getUuid().toString());
   }
 
   /**

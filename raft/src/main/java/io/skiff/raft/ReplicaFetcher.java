@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,8 +20,11 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +58,16 @@ public final class ReplicaFetcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaFetcher.class);
   private static final Duration BUFFER_WAIT = Duration.ofMinutes(5);
   private static final int MIN_FETCH_BYTES = 64 * 1024;
+
+  /**
+   * A query that keeps failing (no leader, a peer that left the group) fails the catch-up after
+   * about ten seconds instead of retrying forever, Ratis' default: while the catch-up runs, Ratis
+   * answers the leader's snapshot notifications itself ("in progress"), so a catch-up that never
+   * ends would stall the replica for good. A failed one is started afresh on the next notification.
+   */
+  private static final RetryPolicy LEADER_RETRIES =
+      RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+          40, TimeDuration.valueOf(250, TimeUnit.MILLISECONDS));
 
   private final ReplicaFetchConfig config;
   private final RaftProperties clientProperties;
@@ -134,10 +148,23 @@ public final class ReplicaFetcher implements AutoCloseable {
     final CatchUp fresh = new CatchUp(machine);
     final CatchUp running = catchUps.putIfAbsent(machine.partition(), fresh);
     if (running != null) {
-      return running.done;
+      return running.machine == machine
+          ? running.done
+          : CompletableFuture.failedFuture(
+              new IOException(
+                  machine.partition()
+                      + ": a catch-up of an earlier replica of this partition is still ending"));
     }
     fetchers.execute(() -> fetchFromLeader(fresh, groupId));
     return fresh.done;
+  }
+
+  /** Stops the catch-up of {@code machine}, if one runs: the replica is closing. */
+  void cancel(PartitionStateMachine machine) {
+    final CatchUp running = catchUps.get(machine.partition());
+    if (running != null && running.machine == machine) {
+      fail(running, new IOException("the replica closed"));
+    }
   }
 
   /** Fetcher task: asks the leader for chunk after chunk until its snapshot point. */
@@ -280,6 +307,7 @@ public final class ReplicaFetcher implements AutoCloseable {
         .setRaftGroup(group)
         .setProperties(clientProperties)
         .setParameters(parameters)
+        .setRetryPolicy(LEADER_RETRIES)
         .build();
   }
 

@@ -1,7 +1,9 @@
 package io.skiff.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +29,7 @@ class MembershipTest {
       final int target = leader % 3 + 1;
 
       final CompletableFuture<Void> writes = writeInBackground(workload, 300);
-      cluster.node(leader).membership().transferLeadership(id, target, Duration.ofSeconds(10));
+      transferUntilLeading(cluster, id, target);
       writes.get(120, TimeUnit.SECONDS);
 
       assertThat(cluster.leader(id, WAIT).leaderNodeId()).contains(target);
@@ -62,6 +64,49 @@ class MembershipTest {
       workload.assertReplicasIdentical();
       assertThat(cluster.replica(4, id).highWatermark())
           .isGreaterThanOrEqualTo(workload.highestAcknowledgedEnd());
+    }
+  }
+
+  @Test
+  void addsANewReplicaOnlyOnceItsNodeHasStartedIt() throws Exception {
+    try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c)) {
+      final PartitionId id = RaftCluster.newPartition("orders", 2);
+      cluster.createPartition(id, 1, 2);
+      final Workload workload = new Workload(cluster, id);
+      workload.produce(50);
+      final int leader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
+      final PartitionMembership membership = cluster.node(leader).membership();
+
+      assertThatThrownBy(() -> membership.reassign(id, cluster.peers(1, 2, 3), WAIT))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("broker-3 has not started its replica yet");
+      assertThat(membership.listeners(id)).as("the configuration is unchanged").isEmpty();
+
+      cluster.node(3).joinPartition(id, cluster.peers(1, 2));
+      membership.reassign(id, cluster.peers(1, 2, 3), WAIT);
+      workload.produce(50);
+      workload.assertReplicasIdentical();
+    }
+  }
+
+  /**
+   * Asks the current leader to hand over to {@code target} until it leads: under writes an election
+   * timeout elsewhere may win the race (Ratis then fails the transfer with DIFFERENT_LEADER).
+   */
+  private static void transferUntilLeading(RaftCluster cluster, PartitionId id, int target)
+      throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      final int leader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
+      if (leader == target) {
+        return;
+      }
+      try {
+        cluster.node(leader).membership().transferLeadership(id, target, Duration.ofSeconds(10));
+      } catch (IOException e) {
+        if (attempt == 3) {
+          throw e;
+        }
+      }
     }
   }
 
