@@ -187,7 +187,10 @@ public final class Broker implements AutoCloseable {
                 config.defaultReplicationFactor(),
                 config.clusterId(),
                 memory.partitionLimit()))
-        .register(ApiKeys.PRODUCE, 3, new ProduceHandler(cluster))
+        .register(
+            ApiKeys.PRODUCE,
+            3,
+            new ProduceHandler(cluster, config.minInsyncReplicas(), config.replicaLagTimeMs()))
         .register(ApiKeys.FETCH, 4, new FetchHandler(cluster, scheduler, requestExecutor))
         .register(ApiKeys.LIST_OFFSETS, 1, new ListOffsetsHandler(cluster))
         .register(

@@ -37,7 +37,10 @@ import java.util.TreeMap;
  * @param autoCreateTopics {@code auto.create.topics.enable} (false, as production Kafka)
  * @param defaultPartitions {@code num.partitions} (1)
  * @param defaultReplicationFactor {@code default.replication.factor} (1)
- * @param minInsyncReplicas {@code min.insync.replicas} (1)
+ * @param minInsyncReplicas {@code min.insync.replicas} (1): with {@code acks=all}, a partition
+ *     whose leader has fewer replicas in sync (itself included) answers NOT_ENOUGH_REPLICAS at once
+ * @param replicaLagTimeMs {@code replica.lag.time.max.ms} (30000): a voter the leader has not heard
+ *     from for longer is out of sync
  * @param maxRequestBytes {@code socket.request.max.bytes} (100 MiB): larger frames close the
  *     connection
  * @param ioThreads {@code num.io.threads}: request handler threads
@@ -62,6 +65,7 @@ public record BrokerConfig(
     int defaultPartitions,
     short defaultReplicationFactor,
     int minInsyncReplicas,
+    long replicaLagTimeMs,
     int maxRequestBytes,
     int ioThreads,
     int networkThreads,
@@ -140,6 +144,7 @@ public record BrokerConfig(
           "num.partitions",
           "default.replication.factor",
           "min.insync.replicas",
+          "replica.lag.time.max.ms",
           "socket.request.max.bytes",
           "num.io.threads",
           "num.network.threads",
@@ -204,6 +209,7 @@ public record BrokerConfig(
         k.positive("num.partitions", 1),
         (short) k.positive("default.replication.factor", 1),
         k.positive("min.insync.replicas", 1),
+        k.positiveLong("replica.lag.time.max.ms", 30_000),
         k.positive("socket.request.max.bytes", 100 << 20),
         k.positive("num.io.threads", Math.max(2, cores)),
         k.positive("num.network.threads", Math.max(1, cores)),
@@ -233,6 +239,7 @@ public record BrokerConfig(
     p.put("num.partitions", Integer.toString(defaultPartitions));
     p.put("default.replication.factor", Short.toString(defaultReplicationFactor));
     p.put("min.insync.replicas", Integer.toString(minInsyncReplicas));
+    p.put("replica.lag.time.max.ms", Long.toString(replicaLagTimeMs));
     p.put("socket.request.max.bytes", Integer.toString(maxRequestBytes));
     p.put("num.io.threads", Integer.toString(ioThreads));
     p.put("num.network.threads", Integer.toString(networkThreads));

@@ -44,6 +44,14 @@ public record TypedProperties(Map<String, String> values) {
     return v;
   }
 
+  public long positiveLong(String key, long fallback) {
+    final long v = longValue(key, fallback);
+    if (v <= 0) {
+      throw new IllegalArgumentException(key + " must be > 0 but was " + v);
+    }
+    return v;
+  }
+
   public int port(String key, int fallback) {
     final int v = intValue(key, fallback);
     if (v < 0 || v > 65535) {

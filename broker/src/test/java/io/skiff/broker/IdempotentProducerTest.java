@@ -15,6 +15,8 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.DoubleSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -55,6 +57,7 @@ class IdempotentProducerTest {
             .all()
             .get(30, TimeUnit.SECONDS);
       }
+      leadBothPartitionsFromOneBroker(cluster);
       final List<CompletableFuture<RecordMetadata>> sends = produceKillingALeader(cluster);
       for (CompletableFuture<RecordMetadata> send : sends) {
         assertThat(send.get(3, TimeUnit.MINUTES).offset()).isNotNegative();
@@ -76,8 +79,37 @@ class IdempotentProducerTest {
   }
 
   /**
-   * Sends every record, paced, stopping partition 0's leader once a third are acknowledged, so
-   * requests are in flight while it stops; checks the producer had to retry.
+   * Moves partition 1's leadership to partition 0's leader, so that every produce request goes to
+   * the broker the test stops: a request in flight when it stops is then one it must retry.
+   */
+  private static void leadBothPartitionsFromOneBroker(BrokerCluster cluster) throws Exception {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      final int leader = leaderOf(cluster, 0);
+      final int other = leaderOf(cluster, 1);
+      if (leader == other) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("partition 1's leadership did not move to broker " + leader);
+      }
+      final var topic = cluster.broker(other).raft().metadata().image().topic(TOPIC).orElseThrow();
+      try {
+        cluster
+            .broker(other)
+            .raft()
+            .membership()
+            .transferLeadership(topic.partition(1), leader, Duration.ofSeconds(5));
+      } catch (java.io.IOException e) {
+        LOG.info("Leadership transfer of partition 1 will be retried: {}", e.toString());
+      }
+    }
+  }
+
+  /**
+   * Sends every record, paced, stopping the partitions' leader once a third are acknowledged and
+   * the producer has requests in flight to it, so their retries reach the new leaders; checks the
+   * producer had to retry.
    */
   private static List<CompletableFuture<RecordMetadata>> produceKillingALeader(
       BrokerCluster cluster) throws Exception {
@@ -85,13 +117,16 @@ class IdempotentProducerTest {
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
     props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
     final AtomicInteger acknowledged = new AtomicInteger();
+    final AtomicReference<DoubleSupplier> requestsInFlight = new AtomicReference<>();
     final List<CompletableFuture<RecordMetadata>> sends = new ArrayList<>();
     final int leader = leaderOf(cluster, 0);
     final Thread killer =
         new Thread(
             () -> {
               try {
-                while (acknowledged.get() < PARTITIONS * PER_PARTITION / 3) {
+                while (acknowledged.get() < PARTITIONS * PER_PARTITION / 3
+                    || requestsInFlight.get() == null
+                    || requestsInFlight.get().getAsDouble() < 1) {
                   Thread.sleep(1);
                 }
               } catch (InterruptedException e) {
@@ -103,6 +138,7 @@ class IdempotentProducerTest {
             "leader-killer");
     killer.start();
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+      requestsInFlight.set(() -> producerMetric(producer, "requests-in-flight"));
       for (int i = 0; i < PER_PARTITION; i++) {
         for (int p = 0; p < PARTITIONS; p++) {
           final CompletableFuture<RecordMetadata> sent = new CompletableFuture<>();
@@ -146,8 +182,12 @@ class IdempotentProducerTest {
   }
 
   private static double retries(KafkaProducer<String, String> producer) {
+    return producerMetric(producer, "record-retry-total");
+  }
+
+  private static double producerMetric(KafkaProducer<String, String> producer, String name) {
     return producer.metrics().entrySet().stream()
-        .filter(e -> e.getKey().name().equals("record-retry-total"))
+        .filter(e -> e.getKey().name().equals(name))
         .filter(e -> e.getKey().group().equals("producer-metrics"))
         .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
         .sum();

@@ -37,7 +37,6 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.NoReassignmentInProgressException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,10 +51,6 @@ class ReassignmentTest {
   @TempDir Path dir;
 
   @Test
-  @Disabled(
-      "Flaky under CI load: a listener's Raft group add can fail inside Ratis (previous != null),"
-          + " and the retry then meets the group's leftover storage directory (Failed to FORMAT);"
-          + " see also the InstallSnapshot notification livelock below")
   void movesPartitionsToOtherBrokersWhileAProducerWrites() throws Exception {
     try (BrokerCluster cluster = new BrokerCluster(dir, 3, Map.of());
         Admin admin = admin(cluster)) {
@@ -169,11 +164,6 @@ class ReassignmentTest {
   }
 
   @Test
-  @Disabled(
-      "Known livelock, about one run in six: the restarted broker's new listener replica and the"
-          + " leader exchange InstallSnapshot notifications that Ratis answers itself (the"
-          + " follower's configuration is set again each time) without the state machine being"
-          + " asked, so the listener never catches up and the move never completes")
   void aNewPartitionLeaderResumesTheMove() throws Exception {
     try (BrokerCluster cluster = new BrokerCluster(dir, 3, Map.of());
         Admin admin = admin(cluster)) {

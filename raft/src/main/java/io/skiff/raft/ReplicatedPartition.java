@@ -7,14 +7,18 @@ import io.skiff.log.RecordBatchSequence;
 import io.skiff.log.SegmentedLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
@@ -271,6 +275,32 @@ public final class ReplicatedPartition {
         .map(d -> d.getInfo().getLeaderId())
         .map(RaftPeerId::toString)
         .map(RaftNode::nodeIdOf);
+  }
+
+  /**
+   * The replicas in sync with this leader, itself included: the voters whose last reply to the
+   * leader came within {@code lagTimeMs} (Kafka's {@code replica.lag.time.max.ms}). Non-voting
+   * listeners, which do not count toward a commit, are left out. 0 if this node does not lead.
+   */
+  public int inSyncReplicas(long lagTimeMs) {
+    final Optional<RaftServer.Division> division = division();
+    if (division.isEmpty() || !division.get().getInfo().isLeader()) {
+      return 0;
+    }
+    final RoleInfoProto role = division.get().getInfo().getRoleInfoProto();
+    if (!role.hasLeaderInfo()) {
+      return 0;
+    }
+    final Collection<RaftPeer> voters = division.get().getRaftConf().getCurrentPeers();
+    int inSync = 1;
+    for (ServerRpcProto follower : role.getLeaderInfo().getFollowerInfoList()) {
+      final RaftPeerId id = RaftPeerId.valueOf(follower.getId().getId());
+      if (follower.getLastRpcElapsedTimeMs() <= lagTimeMs
+          && voters.stream().anyMatch(v -> v.getId().equals(id))) {
+        inSync++;
+      }
+    }
+    return inSync;
   }
 
   /** The current Raft term, which is the Kafka leader epoch. */

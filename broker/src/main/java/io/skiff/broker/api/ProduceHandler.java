@@ -25,13 +25,25 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  * lead. The response waits for every partition's {@code acks} (bounded by the request's timeout),
  * and carries per-partition errors: NOT_LEADER_OR_FOLLOWER with the current leader and its endpoint
  * so clients re-route at once, CORRUPT_MESSAGE / MESSAGE_TOO_LARGE / UNSUPPORTED_FOR_MESSAGE_FORMAT
- * for bad batches, REQUEST_TIMED_OUT. {@code acks=0} gets no response.
+ * for bad batches, NOT_ENOUGH_REPLICAS when {@code acks=all} and fewer replicas than {@code
+ * min.insync.replicas} are in sync, REQUEST_TIMED_OUT. {@code acks=0} gets no response.
  */
 public final class ProduceHandler implements ApiHandler {
-  private final ClusterView cluster;
+  private static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
 
-  public ProduceHandler(ClusterView cluster) {
+  private final ClusterView cluster;
+  private final int minInsyncReplicas;
+  private final long replicaLagTimeMs;
+
+  /**
+   * @param minInsyncReplicas the broker's {@code min.insync.replicas}; a topic's own setting wins
+   * @param replicaLagTimeMs {@code replica.lag.time.max.ms}: how long a voter may be silent and
+   *     still count as in sync
+   */
+  public ProduceHandler(ClusterView cluster, int minInsyncReplicas, long replicaLagTimeMs) {
     this.cluster = cluster;
+    this.minInsyncReplicas = minInsyncReplicas;
+    this.replicaLagTimeMs = replicaLagTimeMs;
   }
 
   @Override
@@ -76,6 +88,9 @@ public final class ProduceHandler implements ApiHandler {
         }
         if (!(data.records() instanceof MemoryRecords records) || records.sizeInBytes() == 0) {
           answer.setErrorCode(Errors.CORRUPT_MESSAGE.code()).setErrorMessage("no record batches");
+          continue;
+        }
+        if (acks == Acks.ALL && notEnoughInSync(replica.get(), topic.get(), answer)) {
           continue;
         }
         pending.add(
@@ -124,6 +139,44 @@ public final class ProduceHandler implements ApiHandler {
               }
               return null;
             });
+  }
+
+  /**
+   * Kafka's {@code min.insync.replicas} for {@code acks=all}: with fewer replicas in sync than that
+   * (the leader included), the write is refused at once with the retriable NOT_ENOUGH_REPLICAS
+   * instead of waiting for a commit that may not come. Raft's majority rule still decides the
+   * commit; this only adds Kafka's stricter floor when the setting asks for more than a majority.
+   */
+  private boolean notEnoughInSync(
+      ReplicatedPartition replica, TopicInfo topic, PartitionProduceResponse answer) {
+    final int required = minInsyncReplicas(topic);
+    if (required <= 1) {
+      return false; // the leader itself is always in sync
+    }
+    final int inSync = replica.inSyncReplicas(replicaLagTimeMs);
+    if (inSync >= required) {
+      return false;
+    }
+    answer
+        .setErrorCode(Errors.NOT_ENOUGH_REPLICAS.code())
+        .setErrorMessage(
+            inSync
+                + " replica(s) in sync, fewer than min.insync.replicas="
+                + required
+                + "; the write would not be durable enough");
+    return true;
+  }
+
+  private int minInsyncReplicas(TopicInfo topic) {
+    final String own = topic.configs().get(MIN_INSYNC_REPLICAS);
+    if (own == null) {
+      return minInsyncReplicas;
+    }
+    try {
+      return Integer.parseInt(own.trim());
+    } catch (NumberFormatException e) {
+      return minInsyncReplicas; // validated when set; an unreadable value falls back
+    }
   }
 
   private void notLeader(
