@@ -40,6 +40,26 @@ class KafkaClientsTest {
     return p;
   }
 
+  /**
+   * The values of a partition from its start to its end offset as read when the call begins, in log
+   * order; what is left unread after {@code timeout} is missing from the list.
+   */
+  static List<String> readPartition(String bootstrap, TopicPartition tp, Duration timeout) {
+    final List<String> values = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProps(bootstrap))) {
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      final long end = consumer.endOffsets(List.of(tp), timeout).get(tp);
+      final long deadline = System.nanoTime() + timeout.toNanos();
+      while (consumer.position(tp, timeout) < end && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+          values.add(r.value());
+        }
+      }
+    }
+    return values;
+  }
+
   static Properties consumerProps(String bootstrap) {
     final Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

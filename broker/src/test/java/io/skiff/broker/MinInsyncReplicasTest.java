@@ -13,8 +13,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -65,7 +63,9 @@ class MinInsyncReplicasTest {
       cluster.start(follower);
       awaitOutcome(producer, "strict", null, stored);
       assertThat(stored.refused).isNotEmpty();
-      final List<String> log = read(cluster.bootstrap(), "strict");
+      final List<String> log =
+          KafkaClientsTest.readPartition(
+              cluster.bootstrap(), new TopicPartition("strict", 0), Duration.ofSeconds(WAIT_S));
       assertThat(log)
           .as("the log holds every acknowledged record")
           .containsAll(stored.acknowledged.stream().filter(v -> v.startsWith("strict-")).toList());
@@ -143,23 +143,5 @@ class MinInsyncReplicasTest {
       Thread.sleep(100);
     }
     throw new AssertionError(topic + " has no leader");
-  }
-
-  private static List<String> read(String bootstrap, String topic) {
-    final TopicPartition tp = new TopicPartition(topic, 0);
-    final List<String> values = new ArrayList<>();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(KafkaClientsTest.consumerProps(bootstrap))) {
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      final long end = consumer.endOffsets(List.of(tp), Duration.ofSeconds(WAIT_S)).get(tp);
-      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-      while (consumer.position(tp) < end && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-          values.add(r.value());
-        }
-      }
-    }
-    return values;
   }
 }

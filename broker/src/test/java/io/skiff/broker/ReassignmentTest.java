@@ -25,8 +25,6 @@ import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.PartitionReassignment;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -349,20 +347,9 @@ class ReassignmentTest {
     final TopicPartition tp = new TopicPartition(topic, partition);
     final List<Long> firstCopies = new ArrayList<>();
     final java.util.Set<Long> seen = new java.util.HashSet<>();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(KafkaClientsTest.consumerProps(bootstrap))) {
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      final long end = consumer.endOffsets(List.of(tp), Duration.ofSeconds(WAIT_S)).get(tp);
-      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-      while (consumer.position(tp, Duration.ofSeconds(WAIT_S)) < end
-          && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-          final long value = Long.parseLong(r.value());
-          if (seen.add(value)) {
-            firstCopies.add(value);
-          }
-        }
+    for (String value : KafkaClientsTest.readPartition(bootstrap, tp, Duration.ofSeconds(WAIT_S))) {
+      if (seen.add(Long.parseLong(value))) {
+        firstCopies.add(Long.parseLong(value));
       }
     }
     assertThat(firstCopies).as("%s read in write order", tp).isSorted();

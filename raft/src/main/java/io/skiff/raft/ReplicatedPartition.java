@@ -40,10 +40,13 @@ public final class ReplicatedPartition {
   /** The offset argument of {@link #deleteRecordsBefore} that means "the high watermark". */
   public static final long HIGH_WATERMARK = -1;
 
+  private static final long IN_SYNC_TTL_NANOS = 100_000_000L;
+
   private final RaftNode node;
   private final PartitionStateMachine machine;
   private final RaftGroupId groupId;
   private final Object appendOrder = new Object();
+  private volatile InSync inSync; // the last in-sync count, reused for IN_SYNC_TTL_NANOS
 
   ReplicatedPartition(RaftNode node, PartitionStateMachine machine) {
     this.node = node;
@@ -283,6 +286,19 @@ public final class ReplicatedPartition {
    * listeners, which do not count toward a commit, are left out. 0 if this node does not lead.
    */
   public int inSyncReplicas(long lagTimeMs) {
+    final long now = System.nanoTime();
+    final InSync last = inSync;
+    if (last != null && last.lagTimeMs() == lagTimeMs && now - last.atNanos() < IN_SYNC_TTL_NANOS) {
+      return last.count(); // produce asks per partition and request: count at most every 100 ms
+    }
+    final int count = countInSync(lagTimeMs);
+    inSync = new InSync(now, lagTimeMs, count);
+    return count;
+  }
+
+  private record InSync(long atNanos, long lagTimeMs, int count) {}
+
+  private int countInSync(long lagTimeMs) {
     final Optional<RaftServer.Division> division = division();
     if (division.isEmpty() || !division.get().getInfo().isLeader()) {
       return 0;
