@@ -246,10 +246,11 @@ public final class PartitionMembership {
 
   /**
    * Fails unless every new replica's broker has created and started its replica of the group. The
-   * leader starts sending entries to a peer as soon as it is in the configuration, and Ratis 3.3
-   * fails a group add whose division receives an entry or a snapshot notification while it is still
-   * starting (both start the same follower state), leaving the division half-started. Adding a peer
-   * only once it runs keeps that race out of every move.
+   * leader notifies a peer to install a snapshot as soon as the configuration names it, and Ratis
+   * 3.3 refuses entries to a division until its start completes but not that notification, which
+   * starts the division's follower state a second time: the group add fails ({@code previous !=
+   * null}) and leaves the division half-started. Adding a peer only once it runs keeps that race
+   * out of every move.
    */
   private void requireStarted(PartitionId id, List<RaftPeer> peers) throws IOException {
     final RaftGroup group = RaftGroup.valueOf(id.groupId(), peers);

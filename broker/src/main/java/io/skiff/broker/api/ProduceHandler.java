@@ -145,7 +145,8 @@ public final class ProduceHandler implements ApiHandler {
    * Kafka's {@code min.insync.replicas} for {@code acks=all}: with fewer replicas in sync than that
    * (the leader included), the write is refused at once with the retriable NOT_ENOUGH_REPLICAS
    * instead of waiting for a commit that may not come. Raft's majority rule still decides the
-   * commit; this only adds Kafka's stricter floor when the setting asks for more than a majority.
+   * commit; this adds Kafka's floor, which matters when the setting asks for more than a majority
+   * or when the followers have been silent longer than the lag time.
    */
   private boolean notEnoughInSync(
       ReplicatedPartition replica, TopicInfo topic, PartitionProduceResponse answer) {
