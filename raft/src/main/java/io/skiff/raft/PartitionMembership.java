@@ -253,28 +253,34 @@ public final class PartitionMembership {
    * out of every move.
    */
   private void requireStarted(PartitionId id, List<RaftPeer> peers) throws IOException {
-    final RaftGroup group = RaftGroup.valueOf(id.groupId(), peers);
-    for (RaftPeer peer : peers) {
-      String why;
-      try (RaftClient client = clientFor(group, RetryPolicies.noRetry())) {
-        final GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(id.groupId());
-        why =
-            !info.isSuccess()
-                ? String.valueOf(info.getException())
-                : info.getRoleInfoProto().hasSelf() ? null : "its role is not set yet";
-      } catch (IOException | RuntimeException e) {
-        why = e.toString(); // unreachable (gRPC reports that unchecked), or no such group there
+    try (RaftClient client =
+        clientFor(RaftGroup.valueOf(id.groupId(), peers), RetryPolicies.noRetry())) {
+      for (RaftPeer peer : peers) {
+        final String why = notStartedReason(client, peer, id);
+        if (why != null) {
+          throw new IOException(
+              id
+                  + ": "
+                  + peer.getId()
+                  + " has not started its replica yet, which its broker does when it applies the"
+                  + " move ("
+                  + why
+                  + ")");
+        }
       }
-      if (why != null) {
-        throw new IOException(
-            id
-                + ": "
-                + peer.getId()
-                + " has not started its replica yet, which its broker does when it applies the"
-                + " move ("
-                + why
-                + ")");
+    }
+  }
+
+  /** Why {@code peer} does not run its replica of the group yet; null if it does. */
+  private static String notStartedReason(RaftClient client, RaftPeer peer, PartitionId id) {
+    try {
+      final GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(id.groupId());
+      if (!info.isSuccess()) {
+        return String.valueOf(info.getException());
       }
+      return info.getRoleInfoProto().hasSelf() ? null : "its role is not set yet";
+    } catch (IOException | RuntimeException e) {
+      return e.toString(); // unreachable (gRPC reports that unchecked), or no such group there
     }
   }
 
