@@ -1,9 +1,12 @@
 package io.skiff.broker;
 
+import io.skiff.raft.PartitionId;
+import io.skiff.raft.ReplicatedPartition;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +80,24 @@ final class BrokerCluster implements AutoCloseable {
     }
     if (broker != null) {
       broker.close();
+    }
+  }
+
+  /**
+   * Asks the partition's group to hand leadership to broker {@code to} until that broker leads; a
+   * transfer can fail when an election or a configuration change gets there first.
+   */
+  void moveLeadership(PartitionId id, int to, Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (!broker(to).raft().partition(id).map(ReplicatedPartition::isLeaderReady).orElse(false)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("leadership of " + id + " did not move to broker " + to);
+      }
+      try {
+        broker(to).raft().membership().transferLeadership(id, to, Duration.ofSeconds(5));
+      } catch (IOException | RuntimeException e) {
+        Thread.sleep(100); // the group is busy; ask again
+      }
     }
   }
 

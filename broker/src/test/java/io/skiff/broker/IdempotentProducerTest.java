@@ -83,26 +83,10 @@ class IdempotentProducerTest {
    * the broker the test stops: a request in flight when it stops is then one it must retry.
    */
   private static void leadBothPartitionsFromOneBroker(BrokerCluster cluster) throws Exception {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      final int leader = leaderOf(cluster, 0);
-      final int other = leaderOf(cluster, 1);
-      if (leader == other) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("partition 1's leadership did not move to broker " + leader);
-      }
-      final var topic = cluster.broker(other).raft().metadata().image().topic(TOPIC).orElseThrow();
-      try {
-        cluster
-            .broker(other)
-            .raft()
-            .membership()
-            .transferLeadership(topic.partition(1), leader, Duration.ofSeconds(5));
-      } catch (java.io.IOException e) {
-        LOG.info("Leadership transfer of partition 1 will be retried: {}", e.toString());
-      }
+    final var topic = cluster.broker(1).raft().metadata().image().topic(TOPIC).orElseThrow();
+    int leader;
+    while ((leader = leaderOf(cluster, 0)) != leaderOf(cluster, 1)) {
+      cluster.moveLeadership(topic.partition(1), leader, Duration.ofSeconds(60));
     }
   }
 

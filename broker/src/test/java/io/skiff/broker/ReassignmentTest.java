@@ -186,7 +186,7 @@ class ReassignmentTest {
       final int next = first == 1 ? 2 : 1;
       final long scans = driverScans(cluster, first);
       awaitTrue(() -> driverScans(cluster, first) >= scans + 2, "the first leader tries the move");
-      awaitTrue(() -> transferred(cluster, id, first, next), "leadership moves to broker " + next);
+      cluster.moveLeadership(id, next, Duration.ofSeconds(WAIT_S));
 
       cluster.start(3);
       awaitTrue(() -> reassignments(admin).isEmpty(), "the new leader finishes the move");
@@ -251,21 +251,6 @@ class ReassignmentTest {
         },
         id + " has a leader");
     return leader[0];
-  }
-
-  /**
-   * Asks {@code from} to hand leadership of {@code id} to {@code to}; true once {@code to} leads.
-   */
-  private static boolean transferred(BrokerCluster cluster, PartitionId id, int from, int to) {
-    if (cluster.broker(to).raft().partition(id).map(p -> p.isLeaderReady()).orElse(false)) {
-      return true;
-    }
-    try {
-      cluster.broker(from).raft().membership().transferLeadership(id, to, Duration.ofSeconds(5));
-    } catch (java.io.IOException | RuntimeException e) {
-      // a configuration change of the stalled move may be under way; try again
-    }
-    return false;
   }
 
   /** Writes numbered records round-robin to a topic's partitions until stopped. */
