@@ -255,7 +255,23 @@ class ConsumerGroupsTest {
         () -> seen.containsAll(values(0, 6000)));
     awaitCommitted("g2", 6000);
     final long recoveredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
-    final ConsumerGroupDescription after = describe("g2");
+    // A member whose heartbeat met the dead coordinator may still be rejoining: wait for the
+    // rebalance it started to settle, then check who coordinates.
+    final java.util.concurrent.atomic.AtomicReference<ConsumerGroupDescription> stable =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    await(
+        "g2 stable again",
+        60,
+        () -> {
+          try {
+            final ConsumerGroupDescription d = describe("g2");
+            stable.set(d);
+            return d.groupState() == GroupState.STABLE;
+          } catch (Exception e) {
+            return false;
+          }
+        });
+    final ConsumerGroupDescription after = stable.get();
     assertThat(after.coordinator().id()).isNotEqualTo(coordinator);
     assertThat(after.groupState()).isEqualTo(GroupState.STABLE);
     for (Member m : members) {
