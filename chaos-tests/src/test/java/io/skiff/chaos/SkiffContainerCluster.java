@@ -1,0 +1,117 @@
+package io.skiff.chaos;
+
+import com.github.dockerjava.api.model.ContainerNetwork;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.output.Slf4jLogConsumer;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+import org.testcontainers.lifecycle.Startables;
+
+/**
+ * A cluster of Skiff brokers, one container each ({@link SkiffImage}), on a private Docker network:
+ * broker {@code N} is container {@code skiff-N} (its network alias, Raft address {@code
+ * skiff-N:9093}), RF=3 and {@code min.insync.replicas=2} by default. Each broker advertises its
+ * container IP address, which a Linux host running the Docker daemon routes to directly, so clients
+ * in the test JVM use {@link #bootstrap} as they would on a real network. Container output goes to
+ * the test log under the logger {@code skiff-N}.
+ *
+ * <p>Faults are Docker operations on a broker's container: {@link #kill} (SIGKILL), {@link #stop}
+ * (SIGTERM, the broker's graceful shutdown), {@link #start} again with the same data volume.
+ *
+ * <p>Not thread-safe: one test thread drives it. {@link #close} removes the containers and the
+ * network (Ryuk is off where no registry is reachable, so nothing else would).
+ */
+final class SkiffContainerCluster implements AutoCloseable {
+  private static final Duration STARTUP = Duration.ofMinutes(4);
+
+  private final Network network = Network.newNetwork();
+  private final Map<Integer, GenericContainer<?>> brokers = new TreeMap<>();
+
+  /**
+   * @param size 3 or 5 brokers, every one a metadata voter
+   * @param settings extra broker settings as {@code SKIFF_*} variables
+   */
+  SkiffContainerCluster(int size, Map<String, String> settings) {
+    final ImageFromDockerfile image = SkiffImage.build();
+    final String voters =
+        IntStream.rangeClosed(1, size)
+            .mapToObj(id -> id + "@" + alias(id) + ":9093")
+            .collect(Collectors.joining(","));
+    for (int id = 1; id <= size; id++) {
+      final String host = alias(id);
+      final GenericContainer<?> broker =
+          new GenericContainer<>(image)
+              .withNetwork(network)
+              .withNetworkAliases(alias(id))
+              .withCreateContainerCmdModifier(cmd -> cmd.withHostName(host))
+              .withEnv("SKIFF_NODE_ID", Integer.toString(id))
+              .withEnv("SKIFF_TIER", "dev")
+              .withEnv("SKIFF_METADATA_VOTERS", voters)
+              .withEnv("SKIFF_DEFAULT_REPLICATION_FACTOR", "3")
+              .withEnv("SKIFF_MIN_INSYNC_REPLICAS", "2")
+              .withEnv("SKIFF_OFFSETS_TOPIC_NUM_PARTITIONS", "3")
+              .withEnv("JAVA_OPTS", "-Xms256m -Xmx512m")
+              .withEnv(settings)
+              .withLogConsumer(new Slf4jLogConsumer(LoggerFactory.getLogger(alias(id))))
+              .waitingFor(Wait.forHealthcheck().withStartupTimeout(STARTUP));
+      brokers.put(id, broker);
+    }
+  }
+
+  static String alias(int id) {
+    return "skiff-" + id;
+  }
+
+  /** Starts every broker at once (they wait for each other to form the metadata quorum). */
+  SkiffContainerCluster start() {
+    Startables.deepStart(brokers.values()).join();
+    return this;
+  }
+
+  /** The brokers' Kafka addresses as the test JVM reaches them. */
+  String bootstrap() {
+    final List<String> addresses = new ArrayList<>();
+    for (int id : brokers.keySet()) {
+      if (brokers.get(id).isRunning()) {
+        addresses.add(ip(id) + ":9092");
+      }
+    }
+    return String.join(",", addresses);
+  }
+
+  /** The container's address on the cluster network. */
+  String ip(int id) {
+    final Map<String, ContainerNetwork> networks =
+        brokers.get(id).getContainerInfo().getNetworkSettings().getNetworks();
+    return networks.values().stream()
+        .filter(n -> network.getId().equals(n.getNetworkID()))
+        .findFirst()
+        .orElseThrow()
+        .getIpAddress();
+  }
+
+  /** SIGKILL: the broker gets no chance to shut down. */
+  void kill(int id) {
+    DockerClientFactory.instance()
+        .client()
+        .killContainerCmd(brokers.get(id).getContainerId())
+        .withSignal("KILL")
+        .exec();
+  }
+
+  @Override
+  public void close() {
+    brokers.values().forEach(GenericContainer::stop);
+    network.close();
+  }
+}

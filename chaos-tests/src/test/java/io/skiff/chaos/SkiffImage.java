@@ -1,0 +1,71 @@
+package io.skiff.chaos;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+
+/**
+ * The broker's runtime image, built from {@code deploy/docker/Dockerfile} exactly as an operator
+ * builds it, with the packaged broker ({@code broker/target}) as its only payload. The base image
+ * is {@code skiff-base} (a local Debian image with a Java 17 runtime, which {@code .ci/run} builds
+ * with mmdebstrap because no registry is reachable in CI), or the {@code skiff.test.base.image}
+ * system property.
+ *
+ * <p>{@link #requireDocker} turns a missing Docker daemon, base image or broker package into a
+ * skipped test with a message saying what to do. Stateless; thread-safe.
+ */
+final class SkiffImage {
+  static final String BASE_IMAGE = System.getProperty("skiff.test.base.image", "skiff-base");
+  private static final String VERSION = "0.1.0-SNAPSHOT";
+
+  private SkiffImage() {}
+
+  /** The repository root (the build context of the Dockerfile). */
+  static Path repoRoot() {
+    return Path.of(System.getProperty("skiff.repo.root", "..")).toAbsolutePath().normalize();
+  }
+
+  /** Skips the calling test, with the reason, unless an image can be built and run here. */
+  static void requireDocker() {
+    Assumptions.assumeTrue(
+        DockerClientFactory.instance().isDockerAvailable(),
+        "Docker is not available: start dockerd (see .ci/run) to run the container tests");
+    Assumptions.assumeTrue(
+        baseImagePresent(),
+        "base image "
+            + BASE_IMAGE
+            + " is missing: build it with `mmdebstrap --variant=apt"
+            + " --include=openjdk-17-jre-headless,iproute2,iptables,procps bookworm - | docker"
+            + " import - skiff-base` (.ci/run does)");
+    Assumptions.assumeTrue(
+        Files.isRegularFile(brokerJar()),
+        brokerJar() + " is missing: package the broker first (./mvnw package -pl broker -am)");
+  }
+
+  private static boolean baseImagePresent() {
+    try {
+      DockerClientFactory.instance().client().inspectImageCmd(BASE_IMAGE).exec();
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static Path brokerJar() {
+    return repoRoot().resolve("broker/target/skiff-broker-" + VERSION + ".jar");
+  }
+
+  /** The image definition; Testcontainers builds it (from Docker's cache when unchanged). */
+  static ImageFromDockerfile build() {
+    final Path root = repoRoot();
+    return new ImageFromDockerfile("skiff-broker-test", false)
+        .withBuildArg("BASE_IMAGE", BASE_IMAGE)
+        .withFileFromPath("Dockerfile", root.resolve("deploy/docker/Dockerfile"))
+        .withFileFromPath("deploy/docker", root.resolve("deploy/docker"))
+        .withFileFromPath("deploy/jvm", root.resolve("deploy/jvm"))
+        .withFileFromPath("broker/target/lib", root.resolve("broker/target/lib"))
+        .withFileFromPath("broker/target/skiff-broker-" + VERSION + ".jar", brokerJar());
+  }
+}
