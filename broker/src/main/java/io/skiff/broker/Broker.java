@@ -62,13 +62,17 @@ import org.slf4j.LoggerFactory;
  * partition reassignments of the partitions led here on {@code skiff-reassignment-driver}), the
  * group coordinator for the {@code __consumer_offsets} partitions led here, topic config
  * application, and the memory profile (pools, pressure, tier limits, {@code /v1/memory}). {@link
- * #start} brings it up in dependency order; {@link #close} takes it down in reverse.
+ * #start} brings it up in dependency order; {@link #close} takes it down in reverse; {@link
+ * #shutdown} (SIGTERM) first hands its leaderships away and answers the requests in flight.
+ * Leaderships come back through the {@link PreferredLeaderElector} once a restarted broker has
+ * caught up.
  */
 public final class Broker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
   private static final long RETENTION_CHECK_MS = TimeUnit.MINUTES.toMillis(5);
   private static final int ELECTION_THREADS = 2;
   private static final Duration REASSIGNMENT_CATCH_UP = Duration.ofSeconds(60);
+  private static final long FIRST_PREFERRED_CHECK_MS = 5_000;
 
   private final BrokerConfig config;
   private final MetricRegistry metrics = new MetricRegistry();
@@ -89,6 +93,8 @@ public final class Broker implements AutoCloseable {
   private JmxReporter jmx;
   private RemoteLeaders remoteLeaders;
   private GroupCoordinator groups;
+  private PreferredLeaderElector preferredLeaders;
+  private volatile boolean draining;
 
   private Broker(BrokerConfig config) throws IOException {
     this.config = config;
@@ -155,12 +161,25 @@ public final class Broker implements AutoCloseable {
     startAdmin();
     scheduler.scheduleWithFixedDelay(
         this::applyRetention, RETENTION_CHECK_MS, RETENTION_CHECK_MS, TimeUnit.MILLISECONDS);
+    startPreferredLeaderElector();
     LOG.info(
         "Broker {} up: Kafka {}:{}, Raft {}",
         config.nodeId(),
         config.advertisedHost(),
         kafka.port(),
         config.raft().address());
+  }
+
+  private void startPreferredLeaderElector() {
+    preferredLeaders =
+        new PreferredLeaderElector(config.nodeId(), raft, metadata::image, electionExecutor);
+    if (config.autoLeaderRebalance()) {
+      scheduler.scheduleWithFixedDelay(
+          preferredLeaders::check,
+          FIRST_PREFERRED_CHECK_MS,
+          config.leaderImbalanceCheckMs(),
+          TimeUnit.MILLISECONDS);
+    }
   }
 
   private ConnectionLimits connectionLimits() {
@@ -245,6 +264,7 @@ public final class Broker implements AutoCloseable {
   private void startAdmin() throws IOException {
     processMetrics = new ProcessMetrics(metrics);
     metrics.gauge("raft.partitions", () -> raft::partitionCount);
+    PartitionGauges.register(metrics, raft, metadata::image, config.replicaLagTimeMs());
     metrics.gauge("index.mapped.bytes", () -> () -> raft.indexBudget().mappedBytes());
     metrics.gauge("index.mapped.max.bytes", () -> () -> raft.indexBudget().maxMappedBytes());
     metrics.gauge("index.evictions", () -> () -> raft.indexBudget().evictions());
@@ -318,6 +338,9 @@ public final class Broker implements AutoCloseable {
   }
 
   private HealthStatus health() {
+    if (draining) {
+      return HealthStatus.unavailable("broker " + config.nodeId() + " is shutting down");
+    }
     if (metadata.image().broker(config.nodeId()).isEmpty()) {
       return HealthStatus.unavailable("broker " + config.nodeId() + " is not registered yet");
     }
@@ -407,6 +430,52 @@ public final class Broker implements AutoCloseable {
 
   public String bootstrapAddress() {
     return config.advertisedHost() + ":" + kafka.port();
+  }
+
+  /**
+   * Graceful stop (SIGTERM): reports itself unhealthy, hands every leadership it holds to another
+   * replica ({@link LeadershipDrain}), stops accepting connections, waits until the requests in
+   * flight are answered, then {@link #close}s. Each step is bounded by {@code timeout}, so a stuck
+   * step delays the stop but never prevents it.
+   */
+  public void shutdown(Duration timeout) {
+    draining = true;
+    final long started = System.nanoTime();
+    try {
+      if (preferredLeaders != null) {
+        preferredLeaders.stop();
+      }
+      if (metadata != null) {
+        new LeadershipDrain(config.nodeId(), raft, metadata::image, electionExecutor)
+            .drain(timeout);
+      }
+      if (kafka != null) {
+        kafka.stopAccepting();
+        awaitRequestsAnswered(timeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      LOG.info(
+          "Broker {} drained in {} ms",
+          config.nodeId(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+      close();
+    }
+  }
+
+  private void awaitRequestsAnswered(Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (networkMetrics.inFlightRequests() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    if (networkMetrics.inFlightRequests() > 0) {
+      LOG.warn(
+          "Broker {} stops with {} requests unanswered after {} ms",
+          config.nodeId(),
+          networkMetrics.inFlightRequests(),
+          timeout.toMillis());
+    }
   }
 
   @Override

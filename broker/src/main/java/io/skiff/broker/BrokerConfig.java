@@ -51,6 +51,10 @@ import java.util.TreeMap;
  * @param memory the memory profile: {@code skiff.tier} and the keys that override its defaults
  *     (also the default of {@code max.mapped.index.bytes})
  * @param groups the group coordinator settings ({@code offsets.*}, {@code group.*})
+ * @param autoLeaderRebalance {@code auto.leader.rebalance.enable} (true): this broker takes back
+ *     the leadership of the partitions whose preferred replica it is, once caught up
+ * @param leaderImbalanceCheckMs {@code leader.imbalance.check.interval.seconds} (30 s; Kafka's
+ *     300): how often it checks
  */
 public record BrokerConfig(
     int nodeId,
@@ -73,7 +77,9 @@ public record BrokerConfig(
     LogConfig logConfig,
     RaftNodeConfig raft,
     MemoryConfig memory,
-    GroupConfig groups) {
+    GroupConfig groups,
+    boolean autoLeaderRebalance,
+    long leaderImbalanceCheckMs) {
 
   /** One metadata voter: {@code id@host:raftPort}. */
   public record Voter(int nodeId, String host, int raftPort) {
@@ -149,6 +155,8 @@ public record BrokerConfig(
           "num.io.threads",
           "num.network.threads",
           "cluster.id",
+          "auto.leader.rebalance.enable",
+          "leader.imbalance.check.interval.seconds",
           "max.mapped.index.bytes",
           NativeMemory.NATIVE_HINTS,
           NativeMemory.MLOCK_MAX_BYTES,
@@ -218,7 +226,9 @@ public record BrokerConfig(
         raft,
         memory,
         GroupConfig.fromMap(
-            values, memory.tier().offsetCacheBytes() / OffsetCache.ENTRY_OVERHEAD_BYTES));
+            values, memory.tier().offsetCacheBytes() / OffsetCache.ENTRY_OVERHEAD_BYTES),
+        k.bool("auto.leader.rebalance.enable", true),
+        k.positiveLong("leader.imbalance.check.interval.seconds", 30) * 1000);
   }
 
   /**
@@ -244,6 +254,8 @@ public record BrokerConfig(
     p.put("num.io.threads", Integer.toString(ioThreads));
     p.put("num.network.threads", Integer.toString(networkThreads));
     p.put("cluster.id", clusterId);
+    p.put("auto.leader.rebalance.enable", Boolean.toString(autoLeaderRebalance));
+    p.put("leader.imbalance.check.interval.seconds", Long.toString(leaderImbalanceCheckMs / 1000));
     p.put("max.mapped.index.bytes", Long.toString(raft.maxMappedIndexBytes()));
     p.put(NativeMemory.NATIVE_HINTS, Boolean.toString(raft.indexHints().adviseEnabled()));
     p.put(NativeMemory.MLOCK_MAX_BYTES, Long.toString(raft.indexHints().mlockMaxBytes()));

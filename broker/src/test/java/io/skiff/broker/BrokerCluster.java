@@ -41,6 +41,8 @@ final class BrokerCluster implements AutoCloseable {
       c.put("default.replication.factor", Integer.toString(Math.min(3, size)));
       c.put("num.io.threads", "4");
       c.put("num.network.threads", "2");
+      // Tests place leaders themselves; a test of the preferred-leader elector turns it on.
+      c.put("auto.leader.rebalance.enable", "false");
       c.putAll(overrides);
       configs.put(id, c);
     }
@@ -80,6 +82,17 @@ final class BrokerCluster implements AutoCloseable {
     }
     if (broker != null) {
       broker.close();
+    }
+  }
+
+  /** Stops a broker as SIGTERM does: leaderships handed over, requests answered, then closed. */
+  void shutdownGracefully(int id) {
+    final Broker broker;
+    synchronized (brokers) {
+      broker = brokers.remove(id);
+    }
+    if (broker != null) {
+      broker.shutdown(Duration.ofSeconds(10));
     }
   }
 

@@ -87,6 +87,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     final ApiKeys key;
     int throttleMs;
     boolean done;
+    boolean uncounted; // no longer in NetworkMetrics' in-flight count (the connection closed)
     ApiMessage response; // null with done = no response
 
     Pending(int correlationId, ApiKeys key, short version, short headerVersion) {
@@ -168,6 +169,12 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     if (counted) {
       metrics.connectionClosed();
     }
+    for (Pending p : queue) {
+      if (!p.done && !p.uncounted) {
+        p.uncounted = true;
+        metrics.requestAnswered(); // its answer has nowhere to go
+      }
+    }
     admission.close();
     if (throttleEnd != null) {
       throttleEnd.cancel(false);
@@ -226,6 +233,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
             header.apiVersion(),
             header.apiKey().responseHeaderVersion(header.apiVersion()));
     queue.add(pending);
+    metrics.requestRead();
     if (queue.size() >= MAX_IN_FLIGHT) {
       inFlightFull = true;
     }
@@ -302,6 +310,9 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void complete(Pending pending, ApiMessage response) {
+    if (!pending.done && !pending.uncounted) {
+      metrics.requestAnswered();
+    }
     pending.done = true;
     pending.response = response;
     boolean wrote = false;
@@ -399,6 +410,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
                             .setMaxVersion(e.maxVersion())));
     final Pending pending = new Pending(correlationId, ApiKeys.API_VERSIONS, (short) 0, (short) 0);
     queue.add(pending);
+    metrics.requestRead();
     complete(pending, data);
   }
 

@@ -84,6 +84,14 @@ public final class KafkaServer implements AutoCloseable {
     return epoll;
   }
 
+  /**
+   * Accepts no further connections; the open ones keep being served (a draining broker answers the
+   * requests in flight before {@link #close}).
+   */
+  public void stopAccepting() {
+    channel.close().syncUninterruptibly();
+  }
+
   @Override
   public void close() {
     channel.close().syncUninterruptibly();

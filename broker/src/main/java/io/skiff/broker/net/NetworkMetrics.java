@@ -15,6 +15,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
 public final class NetworkMetrics {
   private final MetricRegistry registry;
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
   private final Counter malformed;
   private final Counter rejectedConnections;
   private final Counter zeroCopyBytes;
@@ -23,6 +24,7 @@ public final class NetworkMetrics {
   public NetworkMetrics(MetricRegistry registry) {
     this.registry = registry;
     registry.gauge("kafka.connections", () -> connections::get);
+    registry.gauge("kafka.requests.in_flight", () -> inFlight::get);
     this.malformed = registry.counter("kafka.requests.malformed");
     this.rejectedConnections = registry.counter("kafka.connections.rejected");
     this.zeroCopyBytes = registry.counter("fetch.zero_copy.bytes");
@@ -43,6 +45,19 @@ public final class NetworkMetrics {
         return true;
       }
     }
+  }
+
+  /** Requests read but not yet answered, on every connection: a draining broker waits for 0. */
+  public int inFlightRequests() {
+    return inFlight.get();
+  }
+
+  void requestRead() {
+    inFlight.incrementAndGet();
+  }
+
+  void requestAnswered() {
+    inFlight.decrementAndGet();
   }
 
   void connectionClosed() {

@@ -1,0 +1,103 @@
+package io.skiff.broker;
+
+import io.skiff.raft.PartitionId;
+import io.skiff.raft.RaftNode;
+import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.metadata.MetadataImage;
+import io.skiff.raft.metadata.TopicInfo;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The first step of a graceful shutdown: every partition this broker leads hands its leadership to
+ * another of its replicas (in the partition's preference order) through a Raft leadership transfer,
+ * which Ratis completes only once the new leader holds every entry of the old one. Clients see one
+ * NOT_LEADER_OR_FOLLOWER per partition and follow the new leader; nothing waits for an election
+ * timeout, as it would if the broker just died.
+ *
+ * <p>Transfers run on the given executor, all partitions at once; {@link #drain} blocks the calling
+ * (shutdown) thread until they finish or the timeout passes. Thread-safe; holds no state.
+ */
+final class LeadershipDrain {
+  private static final Logger LOG = LoggerFactory.getLogger(LeadershipDrain.class);
+  private static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(5);
+
+  private final int nodeId;
+  private final RaftNode raft;
+  private final Supplier<MetadataImage> image;
+  private final Executor executor;
+
+  LeadershipDrain(int nodeId, RaftNode raft, Supplier<MetadataImage> image, Executor executor) {
+    this.nodeId = nodeId;
+    this.raft = raft;
+    this.image = image;
+    this.executor = executor;
+  }
+
+  /**
+   * Moves every leadership held here to another replica, waiting at most {@code timeout}.
+   *
+   * @return the number of partitions still led here (0 when the drain completed)
+   */
+  int drain(Duration timeout) throws InterruptedException {
+    final List<CompletableFuture<Void>> transfers = new ArrayList<>();
+    for (ReplicatedPartition replica : raft.partitions()) {
+      if (replica.isLeader()) {
+        final List<Integer> targets = followers(replica.id());
+        transfers.add(CompletableFuture.runAsync(() -> handOver(replica.id(), targets), executor));
+      }
+    }
+    if (transfers.isEmpty()) {
+      return 0;
+    }
+    LOG.info("Broker {} hands over {} partition leaderships", nodeId, transfers.size());
+    try {
+      CompletableFuture.allOf(transfers.toArray(CompletableFuture[]::new))
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+      // Counted below; the partitions left fail over by election once this broker stops.
+    }
+    final long left = raft.partitions().stream().filter(ReplicatedPartition::isLeader).count();
+    if (left > 0) {
+      LOG.warn(
+          "Broker {} still leads {} partitions after {} ms; they fail over by election",
+          nodeId,
+          left,
+          timeout.toMillis());
+    }
+    return (int) left;
+  }
+
+  /** The partition's other replicas, preferred first. */
+  private List<Integer> followers(PartitionId id) {
+    final TopicInfo topic = image.get().topics().get(id.topic());
+    if (topic == null || !topic.id().equals(id.topicId())) {
+      return List.of();
+    }
+    return topic.replicasOf(id.partition()).stream().filter(n -> n != nodeId).toList();
+  }
+
+  private void handOver(PartitionId id, List<Integer> targets) {
+    for (int target : targets) {
+      try {
+        raft.membership().transferLeadership(id, target, TRANSFER_TIMEOUT);
+        return;
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("Leadership of {} did not move to broker {}: {}", id, target, e.toString());
+      }
+      if (!raft.partition(id).map(ReplicatedPartition::isLeader).orElse(false)) {
+        return; // an election or another transfer got there first
+      }
+    }
+    LOG.warn("No replica of {} took leadership from broker {}", id, nodeId);
+  }
+}
