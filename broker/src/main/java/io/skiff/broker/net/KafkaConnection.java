@@ -86,6 +86,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     final short headerVersion;
     final ApiKeys key;
     int throttleMs;
+    final long readNanos = System.nanoTime();
     boolean done;
     boolean uncounted; // no longer in NetworkMetrics' in-flight count (the connection closed)
     ApiMessage response; // null with done = no response
@@ -311,7 +312,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
   private void complete(Pending pending, ApiMessage response) {
     if (!pending.done && !pending.uncounted) {
-      metrics.requestAnswered();
+      metrics.requestAnswered(pending.key, System.nanoTime() - pending.readNanos);
     }
     pending.done = true;
     pending.response = response;

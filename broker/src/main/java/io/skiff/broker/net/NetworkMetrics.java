@@ -3,14 +3,17 @@ package io.skiff.broker.net;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 /**
  * Metrics of the Kafka listener: connections (open, rejected over the limit), requests per API,
- * malformed input, zero-copy bytes.
+ * their time from read to answer per API ({@code kafka.request.time}), requests in flight,
+ * malformed input, zero-copy bytes. Updated from every event loop; thread-safe.
  */
 public final class NetworkMetrics {
   private final MetricRegistry registry;
@@ -20,6 +23,7 @@ public final class NetworkMetrics {
   private final Counter rejectedConnections;
   private final Counter zeroCopyBytes;
   private final Map<ApiKeys, Meter> requests = new EnumMap<>(ApiKeys.class);
+  private final Map<ApiKeys, Timer> requestTimes = new EnumMap<>(ApiKeys.class);
 
   public NetworkMetrics(MetricRegistry registry) {
     this.registry = registry;
@@ -58,6 +62,21 @@ public final class NetworkMetrics {
 
   void requestAnswered() {
     inFlight.decrementAndGet();
+  }
+
+  /**
+   * A request answered {@code nanos} after it was read (Kafka's RequestMetrics TotalTimeMs: queue,
+   * handling and waiting for replication), as {@code kafka.request.time[api=NAME]}.
+   */
+  void requestAnswered(ApiKeys key, long nanos) {
+    requestAnswered();
+    Timer timer;
+    synchronized (requestTimes) {
+      timer =
+          requestTimes.computeIfAbsent(
+              key, k -> registry.timer("kafka.request.time[api=" + k.name + "]"));
+    }
+    timer.update(nanos, TimeUnit.NANOSECONDS);
   }
 
   void connectionClosed() {
