@@ -94,7 +94,7 @@ public final class VerifyReport {
     for (Verdict.FaultWindow w : verdict.availability()) {
       final XYSeries s =
           chart.addSeries(
-              (n++ == 0 ? "fault: " : "fault " + n + ": ") + w.fault(),
+              n++ == 0 ? "fault windows" : "fault " + n + ": " + w.fault(),
               new double[] {w.startMs() / 1e3, w.startMs() / 1e3, w.endMs() / 1e3, w.endMs() / 1e3},
               new double[] {0, highest, highest, 0});
       s.setXYSeriesRenderStyle(XYSeriesRenderStyle.Area);
