@@ -4,6 +4,8 @@ import io.skiff.cli.verify.History;
 import io.skiff.cli.verify.Op;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +26,7 @@ public final class NemesisSchedule {
   private final Duration quiet;
   private final Duration fault;
   private final Thread thread = new Thread(this::run, "skiff-chaos-nemesis");
-  private volatile boolean running = true;
+  private final CountDownLatch stopping = new CountDownLatch(1);
   private volatile Throwable failure;
   private int faults;
 
@@ -41,8 +43,7 @@ public final class NemesisSchedule {
 
   /** Stops after the current step, heals, and returns how many faults were injected. */
   public int stop() throws InterruptedException {
-    running = false;
-    thread.interrupt();
+    stopping.countDown(); // ends a quiet interval or a fault early, never a heal
     thread.join();
     if (failure != null) {
       throw new IllegalStateException("nemesis failed: " + failure, failure);
@@ -51,7 +52,7 @@ public final class NemesisSchedule {
   }
 
   private void run() {
-    for (int i = 0; running; i++) {
+    for (int i = 0; failure == null; i++) {
       if (!sleep(quiet)) {
         break;
       }
@@ -71,7 +72,6 @@ public final class NemesisSchedule {
   }
 
   private void heal(Nemesis nemesis) {
-    Thread.interrupted(); // a stop during the fault must not stop the heal
     try {
       final String how = nemesis.heal();
       LOG.info("healed: {}", how);
@@ -79,7 +79,6 @@ public final class NemesisSchedule {
     } catch (Exception e) {
       failure = e;
       history.record(Op.faultHealed("heal failed: " + e));
-      running = false;
     }
   }
 
@@ -87,12 +86,12 @@ public final class NemesisSchedule {
     return nemesis.getClass().getSimpleName();
   }
 
-  /** Sleeps; false when interrupted (stopping). */
-  private static boolean sleep(Duration d) {
+  /** Waits for {@code d}; false when the schedule is stopping. */
+  private boolean sleep(Duration d) {
     try {
-      Thread.sleep(d.toMillis());
-      return true;
+      return !stopping.await(d.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       return false;
     }
   }
