@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.cli.VerifyCommand;
 import io.skiff.cli.verify.Op;
+import io.skiff.cli.verify.Verdict;
 import io.skiff.cli.verify.WorkloadConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -63,6 +64,35 @@ class ProcessClusterChaosTest {
     assertThat(run.verdict().anomalies().values()).allMatch(n -> n == 0);
     assertThat(run.verdict().sends().get(Op.Type.OK)).isGreaterThan(200);
     assertThat(run.verdict().availability()).hasSize(run.faults());
+  }
+
+  @Test
+  void acknowledgedWritesSurviveStrandedLeadersAndLeaderTransfers() throws Exception {
+    final WorkloadConfig config = WorkloadConfig.durable(cluster.bootstrap(), "strand-move");
+
+    try (LeaderTransferNemesis transfer =
+        new LeaderTransferNemesis(cluster.bootstrap(), config.topic(), 0)) {
+      final ChaosRun run =
+          ChaosRun.run(
+              "acknowledgedWritesSurviveStrandedLeadersAndLeaderTransfers",
+              config,
+              Duration.ofSeconds(30),
+              Duration.ofSeconds(3),
+              Duration.ofSeconds(3),
+              leader ->
+                  List.of(
+                      transfer,
+                      new StrandedLeaderNemesis(cluster, leader, Duration.ofSeconds(2)),
+                      transfer),
+              cluster.ids());
+
+      assertThat(run.drained()).isTrue();
+      assertThat(run.verdict().valid()).as(run.verdict().summary()).isTrue();
+      assertThat(run.verdict().availability())
+          .extracting(Verdict.FaultWindow::fault)
+          .anyMatch(f -> f.startsWith("moved leadership"))
+          .anyMatch(f -> f.startsWith("stranded broker"));
+    }
   }
 
   @Test
