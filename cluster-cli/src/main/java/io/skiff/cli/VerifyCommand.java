@@ -56,16 +56,22 @@ public final class VerifyCommand implements Callable<Integer> {
       description = "Topic to write (created if missing; default: a new skiff-verify-<time>).")
   String topic;
 
-  @Option(names = "--partitions", defaultValue = "4", description = "Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--partitions",
+      defaultValue = "4",
+      description = "Partitions of a topic created. Default: ${DEFAULT-VALUE}.")
   int partitions;
 
   @Option(
       names = "--replication-factor",
       defaultValue = "3",
-      description = "Default: ${DEFAULT-VALUE}.")
+      description = "Replicas of a topic created. Default: ${DEFAULT-VALUE}.")
   int replicationFactor;
 
-  @Option(names = "--producers", defaultValue = "3", description = "Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--producers",
+      defaultValue = "3",
+      description = "Producers, one send at a time each. Default: ${DEFAULT-VALUE}.")
   int producers;
 
   @Option(
