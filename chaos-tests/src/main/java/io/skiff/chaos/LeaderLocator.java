@@ -1,6 +1,7 @@
 package io.skiff.chaos;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
@@ -11,6 +12,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
 
 /**
  * Picks the broker a nemesis strikes: the current leader of one partition, as the cluster's
@@ -50,8 +52,13 @@ public final class LeaderLocator implements IntSupplier, AutoCloseable {
     try {
       final TopicDescription d =
           admin.describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS).get(topic);
-      final Node leader = d.partitions().get(partition).leader();
-      return leader == null ? -1 : leader.id();
+      return d.partitions().stream()
+          .filter(p -> p.partition() == partition)
+          .map(TopicPartitionInfo::leader)
+          .filter(Objects::nonNull)
+          .mapToInt(Node::id)
+          .findFirst()
+          .orElse(-1);
     } catch (ExecutionException | TimeoutException e) {
       return -1;
     } catch (InterruptedException e) {

@@ -16,6 +16,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 
 /**
  * Moves a partition's leadership to another replica the way an operator would, through the Admin
@@ -42,10 +43,14 @@ public final class LeaderTransferNemesis implements Nemesis, AutoCloseable {
 
   @Override
   public String start() throws Exception {
-    final TopicDescription d = describe();
-    final Node leader = d.partitions().get(partition.partition()).leader();
+    final TopicPartitionInfo info =
+        describe().partitions().stream()
+            .filter(p -> p.partition() == partition.partition())
+            .findFirst()
+            .orElseThrow(() -> new IllegalStateException(partition + " is not in the metadata"));
+    final Node leader = info.leader();
     final List<Integer> replicas = new ArrayList<>();
-    d.partitions().get(partition.partition()).replicas().forEach(n -> replicas.add(n.id()));
+    info.replicas().forEach(n -> replicas.add(n.id()));
     if (leader == null || replicas.size() < 2) {
       throw new IllegalStateException(partition + " has no leader or one replica: " + replicas);
     }

@@ -21,6 +21,15 @@ import java.util.function.Function;
  */
 record ChaosRun(Verdict verdict, int faults, boolean drained) {
 
+  /**
+   * How long a run lasts: {@code shortRun} in {@code ./mvnw verify}, the minutes of system property
+   * {@code skiff.chaos.soak.minutes} under the {@code chaos-soak} profile.
+   */
+  static Duration length(Duration shortRun) {
+    final Integer soakMinutes = Integer.getInteger("skiff.chaos.soak.minutes");
+    return soakMinutes == null ? shortRun : Duration.ofMinutes(soakMinutes);
+  }
+
   static ChaosRun run(
       String name,
       WorkloadConfig config,

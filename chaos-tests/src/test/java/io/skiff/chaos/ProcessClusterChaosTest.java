@@ -52,7 +52,7 @@ class ProcessClusterChaosTest {
         ChaosRun.run(
             "acknowledgedWritesSurviveKillsAndPausesOfLeaders",
             config,
-            Duration.ofSeconds(50),
+            ChaosRun.length(Duration.ofSeconds(50)),
             Duration.ofSeconds(4),
             Duration.ofSeconds(8),
             leader -> List.of(new KillNemesis(cluster, leader), new PauseNemesis(cluster, leader)),
@@ -76,7 +76,7 @@ class ProcessClusterChaosTest {
           ChaosRun.run(
               "acknowledgedWritesSurviveStrandedLeadersAndLeaderTransfers",
               config,
-              Duration.ofSeconds(30),
+              ChaosRun.length(Duration.ofSeconds(30)),
               Duration.ofSeconds(3),
               Duration.ofSeconds(3),
               leader ->
