@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,7 @@ public final class NemesisSchedule {
   private final Thread thread = new Thread(this::run, "skiff-chaos-nemesis");
   private final CountDownLatch stopping = new CountDownLatch(1);
   private volatile Throwable failure;
-  private int faults;
+  private final AtomicInteger faults = new AtomicInteger();
 
   public NemesisSchedule(History history, List<Nemesis> nemeses, Duration quiet, Duration fault) {
     this.history = history;
@@ -48,7 +49,12 @@ public final class NemesisSchedule {
     if (failure != null) {
       throw new IllegalStateException("nemesis failed: " + failure, failure);
     }
-    return faults;
+    return faults.get();
+  }
+
+  /** Faults injected so far. */
+  public int faults() {
+    return faults.get();
   }
 
   private void run() {
@@ -59,7 +65,7 @@ public final class NemesisSchedule {
       final Nemesis nemesis = nemeses.get(i % nemeses.size());
       try {
         final String what = nemesis.start();
-        faults++;
+        faults.incrementAndGet();
         LOG.info("fault: {}", what);
         history.record(Op.faultStarts(what)); // the window opens as the fault takes hold
         sleep(fault);

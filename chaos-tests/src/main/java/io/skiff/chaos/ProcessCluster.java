@@ -10,10 +10,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class ProcessCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessCluster.class);
   private static final String MAIN = "io.skiff.broker.BrokerMain";
-  private static final Duration READY_TIMEOUT = Duration.ofMinutes(2);
+  private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
   private static final List<String> JVM_ARGS =
       List.of(
           "-Xms320m",
@@ -60,6 +62,7 @@ public final class ProcessCluster implements AutoCloseable {
    */
   public static ProcessCluster start(Path root, int size, Map<String, String> overrides)
       throws IOException, InterruptedException {
+    deleteTree(root);
     final ProcessCluster cluster = new ProcessCluster(root);
     Runtime.getRuntime().addShutdownHook(cluster.killer);
     try {
@@ -239,6 +242,17 @@ public final class ProcessCluster implements AutoCloseable {
   private Process process(int id) {
     synchronized (processes) {
       return processes.get(id);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
     }
   }
 

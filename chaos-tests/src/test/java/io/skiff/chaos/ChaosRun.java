@@ -30,10 +30,18 @@ record ChaosRun(Verdict verdict, int faults, boolean drained) {
     return soakMinutes == null ? shortRun : Duration.ofMinutes(soakMinutes);
   }
 
+  /** How much longer than asked a run may go on to see its {@code minFaults}. */
+  private static final Duration OVERTIME = Duration.ofMinutes(3);
+
+  /**
+   * Runs for {@code duration}, and on until the schedule has injected {@code minFaults} (a slow
+   * machine restarts brokers slowly), at most {@link #OVERTIME} longer.
+   */
   static ChaosRun run(
       String name,
       WorkloadConfig config,
       Duration duration,
+      int minFaults,
       Duration quiet,
       Duration fault,
       Function<LeaderLocator, List<Nemesis>> nemeses,
@@ -51,6 +59,10 @@ record ChaosRun(Verdict verdict, int faults, boolean drained) {
       schedule.start();
       try {
         Thread.sleep(duration.toMillis());
+        final long overtime = System.nanoTime() + OVERTIME.toNanos();
+        while (schedule.faults() < minFaults && System.nanoTime() < overtime) {
+          Thread.sleep(500);
+        }
       } finally {
         faults = schedule.stop();
         workload.stop();

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The checker bites: acks=1 producers whose leader is stranded and killed lose acknowledged writes,
@@ -22,30 +21,20 @@ class CheckerBitesTest {
   private static final int ATTEMPTS = 3;
 
   @Test
-  @Timeout(value = 8, unit = TimeUnit.MINUTES)
-  void acksOneWithAStrandedLeaderKilledLosesAcknowledgedWrites(@TempDir Path dir) throws Exception {
-    try (ProcessCluster cluster = ProcessCluster.start(dir, 3, Map.of())) {
+  @Timeout(value = 12, unit = TimeUnit.MINUTES)
+  void acksOneWithAStrandedLeaderKilledLosesAcknowledgedWrites() throws Exception {
+    try (ProcessCluster cluster =
+        ProcessCluster.start(Path.of("target", "chaos-cluster", "CheckerBitesTest"), 3, Map.of())) {
       ChaosRun run = null;
       for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
         final WorkloadConfig config =
-            new WorkloadConfig(
-                    cluster.bootstrap(),
-                    "acks1-" + attempt,
-                    2,
-                    3,
-                    3,
-                    1,
-                    1,
-                    "1",
-                    false,
-                    100,
-                    Duration.ofSeconds(5))
-                .withAcks("1", false);
+            WorkloadConfig.durable(cluster.bootstrap(), "acks1-" + attempt).withAcks("1", false);
         run =
             ChaosRun.run(
                 "acksOneWithAStrandedLeaderKilledLosesAcknowledgedWrites-" + attempt,
                 config,
                 Duration.ofSeconds(20),
+                1,
                 Duration.ofSeconds(3),
                 Duration.ofSeconds(3),
                 leader ->

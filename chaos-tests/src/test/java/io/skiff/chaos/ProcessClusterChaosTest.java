@@ -19,7 +19,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
@@ -28,13 +27,15 @@ import picocli.CommandLine;
  * {@code skiff verify} judges the healed cluster valid.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Timeout(value = 5, unit = TimeUnit.MINUTES)
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
 class ProcessClusterChaosTest {
   private ProcessCluster cluster;
 
   @BeforeAll
-  void startCluster(@TempDir Path dir) throws Exception {
-    cluster = ProcessCluster.start(dir, 3, Map.of());
+  void startCluster() throws Exception {
+    cluster =
+        ProcessCluster.start(
+            Path.of("target", "chaos-cluster", "ProcessClusterChaosTest"), 3, Map.of());
   }
 
   @AfterAll
@@ -53,6 +54,7 @@ class ProcessClusterChaosTest {
             "acknowledgedWritesSurviveKillsAndPausesOfLeaders",
             config,
             ChaosRun.length(Duration.ofSeconds(50)),
+            2,
             Duration.ofSeconds(4),
             Duration.ofSeconds(8),
             leader -> List.of(new KillNemesis(cluster, leader), new PauseNemesis(cluster, leader)),
@@ -77,6 +79,7 @@ class ProcessClusterChaosTest {
               "acknowledgedWritesSurviveStrandedLeadersAndLeaderTransfers",
               config,
               ChaosRun.length(Duration.ofSeconds(30)),
+              2,
               Duration.ofSeconds(3),
               Duration.ofSeconds(3),
               leader ->
