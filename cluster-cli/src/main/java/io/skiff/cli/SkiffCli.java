@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
       "The ./skiff launcher also runs brokers: ./skiff dev (a local 3-broker cluster),",
       "./skiff broker --config FILE (one broker)."
     },
-    subcommands = {MemoryCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {MemoryCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class})
 public final class SkiffCli {
   private SkiffCli() {}
 

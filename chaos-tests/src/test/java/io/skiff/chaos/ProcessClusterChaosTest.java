@@ -1,0 +1,129 @@
+package io.skiff.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.skiff.cli.VerifyCommand;
+import io.skiff.cli.verify.Op;
+import io.skiff.cli.verify.Verdict;
+import io.skiff.cli.verify.WorkloadConfig;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+/**
+ * The durability claim under faults, against three broker processes: idempotent acks=all producers
+ * and consumers keep working while leaders are killed and paused, and the history is valid; and
+ * {@code skiff verify} judges the healed cluster valid.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
+class ProcessClusterChaosTest {
+  private ProcessCluster cluster;
+
+  @BeforeAll
+  void startCluster() throws Exception {
+    cluster =
+        ProcessCluster.start(
+            Path.of("target", "chaos-cluster", "ProcessClusterChaosTest"), 3, Map.of());
+  }
+
+  @AfterAll
+  void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void acknowledgedWritesSurviveKillsAndPausesOfLeaders() throws Exception {
+    final WorkloadConfig config = WorkloadConfig.durable(cluster.bootstrap(), "kill-pause");
+
+    final ChaosRun run =
+        ChaosRun.run(
+            "acknowledgedWritesSurviveKillsAndPausesOfLeaders",
+            config,
+            ChaosRun.length(Duration.ofSeconds(50)),
+            2,
+            Duration.ofSeconds(4),
+            Duration.ofSeconds(8),
+            leader -> List.of(new KillNemesis(cluster, leader), new PauseNemesis(cluster, leader)),
+            cluster.ids());
+
+    assertThat(run.faults()).isGreaterThanOrEqualTo(2);
+    assertThat(run.drained()).isTrue();
+    assertThat(run.verdict().valid()).as(run.verdict().summary()).isTrue();
+    assertThat(run.verdict().anomalies().values()).allMatch(n -> n == 0);
+    assertThat(run.verdict().sends().get(Op.Type.OK)).isGreaterThan(200);
+    assertThat(run.verdict().availability()).hasSize(run.faults());
+  }
+
+  @Test
+  void acknowledgedWritesSurviveStrandedLeadersAndLeaderTransfers() throws Exception {
+    final WorkloadConfig config = WorkloadConfig.durable(cluster.bootstrap(), "strand-move");
+
+    try (LeaderTransferNemesis transfer =
+        new LeaderTransferNemesis(cluster.bootstrap(), config.topic(), 0)) {
+      final ChaosRun run =
+          ChaosRun.run(
+              "acknowledgedWritesSurviveStrandedLeadersAndLeaderTransfers",
+              config,
+              ChaosRun.length(Duration.ofSeconds(30)),
+              2,
+              Duration.ofSeconds(3),
+              Duration.ofSeconds(3),
+              leader ->
+                  List.of(
+                      transfer,
+                      new StrandedLeaderNemesis(cluster, leader, Duration.ofSeconds(2)),
+                      transfer),
+              cluster.ids());
+
+      assertThat(run.drained()).isTrue();
+      assertThat(run.verdict().valid()).as(run.verdict().summary()).isTrue();
+      assertThat(run.verdict().availability())
+          .extracting(Verdict.FaultWindow::fault)
+          .anyMatch(f -> f.startsWith("moved leadership"))
+          .anyMatch(f -> f.startsWith("stranded broker"));
+    }
+  }
+
+  @Test
+  void skiffVerifyJudgesTheClusterValid() throws Exception {
+    final Path report = Path.of("target", "chaos", "skiffVerifyJudgesTheClusterValid");
+    final StringWriter out = new StringWriter();
+    final StringWriter err = new StringWriter();
+
+    final int exit =
+        new CommandLine(new VerifyCommand())
+            .setOut(new PrintWriter(out))
+            .setErr(new PrintWriter(err))
+            .execute(
+                "--bootstrap",
+                cluster.bootstrap(),
+                "--duration",
+                "10s",
+                "--topic",
+                "verify-cli",
+                "--rate",
+                "50",
+                "--report",
+                report.toString());
+
+    assertThat(exit).as(out + "\n" + err).isZero();
+    assertThat(out.toString()).contains("VALID").contains("report: ");
+    assertThat(Files.readString(report.resolve("verdict.txt"))).startsWith("VALID");
+    assertThat(report.resolve("index.html")).exists();
+    assertThat(report.resolve("latency.png")).exists();
+  }
+}
