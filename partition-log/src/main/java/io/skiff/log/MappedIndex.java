@@ -190,6 +190,11 @@ abstract class MappedIndex implements AutoCloseable {
   public void deactivate() throws IOException {
     active = false;
     resize((long) entries * entrySize);
+    // The trimmed length and the entries written through the old mapping reach the disk now, so
+    // that a clean shutdown's marker never vouches for an index the page cache still held.
+    if (Files.exists(file)) {
+      Fsync.file(file);
+    }
   }
 
   /** Grows the file back to {@code maxIndexBytes}: a truncation made this segment active again. */

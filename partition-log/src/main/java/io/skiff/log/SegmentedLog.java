@@ -255,6 +255,7 @@ public final class SegmentedLog implements AutoCloseable {
     }
     active.deactivate();
     final LogSegment next = LogSegment.create(dir, logEndOffset, config, budget, clock.time());
+    files.entriesChanged();
     segments.put(next.baseOffset(), next);
     LOG.debug("Rolled {} to a new segment at offset {}", files.name(), logEndOffset);
     return next;
@@ -370,11 +371,20 @@ public final class SegmentedLog implements AutoCloseable {
                 + logStartOffset
                 + "; use truncateFullyAndStartAt");
       }
+      if (offset < recoveryPoint) {
+        // Lowered on disk first: batches appended after the cut are not fsynced, and recovery
+        // must check them rather than trust the old recovery point.
+        recoveryPoint = offset;
+        files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, offset);
+      }
       while (segments.size() > 1 && segments.lastKey() >= offset) {
         retire(segments.pollLastEntry().getValue());
       }
       final LogSegment last = segments.lastEntry().getValue();
       final long end = last.truncateTo(offset);
+      // Durable now: once a roll follows, flushes start at a later segment, and a crash would
+      // bring back the cut tail in front of batches appended after it.
+      last.flush();
       if (!last.offsetIndex().isActive()) {
         last.activate();
       }
@@ -406,6 +416,7 @@ public final class SegmentedLog implements AutoCloseable {
         retire(segment);
       }
       final LogSegment fresh = LogSegment.create(dir, offset, config, budget, clock.time());
+      files.entriesChanged();
       segments.put(offset, fresh);
       logEndOffset = offset;
       logStartOffset = offset;
@@ -527,6 +538,7 @@ public final class SegmentedLog implements AutoCloseable {
     for (LogSegment segment : segments.tailMap(from == null ? 0L : from).values()) {
       segment.flush();
     }
+    files.syncEntries(); // new segment files get their names on disk
     if (recoveryPoint != logEndOffset) {
       recoveryPoint = logEndOffset;
       files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, recoveryPoint);
@@ -563,6 +575,7 @@ public final class SegmentedLog implements AutoCloseable {
 
   private void retire(LogSegment segment) throws IOException {
     segment.deleteFiles();
+    files.entriesChanged();
     retired.add(new Retired(segment, clock.time() + config.fileDeleteDelayMs()));
   }
 
@@ -586,5 +599,6 @@ public final class SegmentedLog implements AutoCloseable {
     if (!loaded.clean()) {
       flushLocked(clock.time()); // what recovery kept is now durable
     }
+    files.syncEntries(); // and what it deleted stays deleted
   }
 }
