@@ -48,6 +48,17 @@ public final class Fsync {
    */
   public static void writeAtomically(Path target, ByteBuffer content) throws IOException {
     final Path tmp = target.resolveSibling(target.getFileName() + TMP_SUFFIX);
+    try {
+      writeAndSync(tmp, content);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp); // a full disk gets its space back
+      throw e;
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    directory(target.toAbsolutePath().getParent());
+  }
+
+  private static void writeAndSync(Path tmp, ByteBuffer content) throws IOException {
     try (FileChannel channel =
         FileChannel.open(
             tmp,
@@ -60,8 +71,6 @@ public final class Fsync {
       }
       channel.force(true);
     }
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    directory(target.toAbsolutePath().getParent());
   }
 
   /** {@link #writeAtomically(Path, ByteBuffer)} for a byte array. */
