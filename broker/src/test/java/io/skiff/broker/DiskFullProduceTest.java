@@ -69,7 +69,8 @@ class DiskFullProduceTest {
           .all()
           .get(WAIT_S, TimeUnit.SECONDS);
       final List<String> acknowledged = new ArrayList<>();
-      for (int i = 0; i < 10; i++) {
+      sendUntilAcknowledged(producer, "before-0", acknowledged); // the partition has a leader
+      for (int i = 1; i < 10; i++) {
         assertThat(send(producer, "before-" + i)).isNull();
         acknowledged.add("before-" + i);
       }
@@ -86,17 +87,21 @@ class DiskFullProduceTest {
           .containsExactlyElementsOf(acknowledged);
 
       Files.delete(filler);
-      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-      Throwable error;
-      do {
-        error = send(producer, "after-" + acknowledged.size());
-        if (error == null) {
-          acknowledged.add("after-" + acknowledged.size());
-        }
-      } while (error != null && System.nanoTime() < deadline);
-      assertThat(error).as("produce once space is freed").isNull();
+      sendUntilAcknowledged(producer, "after", acknowledged);
       assertThat(read(cluster)).containsExactlyElementsOf(acknowledged);
     }
+  }
+
+  private static void sendUntilAcknowledged(
+      KafkaProducer<String, String> producer, String value, List<String> acknowledged)
+      throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
+    Throwable error;
+    while ((error = send(producer, value)) != null && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    assertThat(error).as("%s acknowledged within %d s", value, WAIT_S).isNull();
+    acknowledged.add(value);
   }
 
   private static Throwable send(KafkaProducer<String, String> producer, String value)
