@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -18,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * files ({@code log-start-offset}, {@code recovery-point}) written atomically through a temporary
  * file and a rename, and the {@code .clean-shutdown} marker.
  *
+ * <p>Durability: checkpoints and the marker are fsynced with their directory ({@link Fsync}); the
+ * creation and deletion of segment files is recorded ({@link #entriesChanged}) and made durable by
+ * {@link #syncEntries} before the next checkpoint can claim them.
+ *
  * <p>Used by {@link SegmentedLog} under its lock; not thread-safe on its own.
  */
 final class LogDirectory {
@@ -26,12 +29,13 @@ final class LogDirectory {
   static final String LOG_START_OFFSET_FILE = "log-start-offset";
 
   private static final Logger LOG = LoggerFactory.getLogger(LogDirectory.class);
-  private static final String TMP_SUFFIX = ".tmp";
+  private static final String TMP_SUFFIX = Fsync.TMP_SUFFIX;
 
   private final Path dir;
+  private boolean entriesChanged;
 
   LogDirectory(Path dir) throws IOException {
-    this.dir = Files.createDirectories(dir);
+    this.dir = Fsync.createDirectories(dir);
   }
 
   Path path() {
@@ -97,13 +101,34 @@ final class LogDirectory {
     }
   }
 
-  /** Whether the last close was clean; removes the marker so a crash from now on is unclean. */
+  /**
+   * Whether the last close was clean; removes the marker durably, so that a crash from now on is
+   * unclean (a marker back from the dead would make recovery trust a torn tail).
+   */
   boolean consumeCleanShutdownMarker() throws IOException {
-    return Files.deleteIfExists(dir.resolve(CLEAN_SHUTDOWN_FILE));
+    final boolean clean = Files.deleteIfExists(dir.resolve(CLEAN_SHUTDOWN_FILE));
+    if (clean) {
+      Fsync.directory(dir);
+    }
+    return clean;
   }
 
   void markCleanShutdown() throws IOException {
-    Files.writeString(dir.resolve(CLEAN_SHUTDOWN_FILE), "");
+    syncEntries();
+    Fsync.writeAtomically(dir.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
+  }
+
+  /** A segment file was created or deleted: the directory must be fsynced before a checkpoint. */
+  void entriesChanged() {
+    entriesChanged = true;
+  }
+
+  /** Fsyncs the directory if segment files were created or deleted since it was last fsynced. */
+  void syncEntries() throws IOException {
+    if (entriesChanged) {
+      Fsync.directory(dir);
+      entriesChanged = false;
+    }
   }
 
   long readCheckpoint(String name, long fallback) throws IOException {
@@ -120,10 +145,14 @@ final class LogDirectory {
     }
   }
 
+  /**
+   * Replaces a checkpoint durably. The directory is fsynced first when segment files changed, so
+   * that a checkpoint never reaches the disk before the segments it speaks of.
+   */
   void writeCheckpoint(String name, long value) throws IOException {
-    final Path tmp = dir.resolve(name + TMP_SUFFIX);
-    Files.writeString(tmp, value + "\n", StandardCharsets.US_ASCII);
-    Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+    syncEntries();
+    Fsync.writeAtomically(dir.resolve(name), (value + "\n").getBytes(StandardCharsets.US_ASCII));
+    entriesChanged = false;
   }
 
   /** Deletes every file of the directory and the directory itself. */

@@ -73,10 +73,16 @@ final class LogLoader {
     }
     final long end = segments.lastEntry().getValue().nextOffset();
     final long start = Math.min(Math.max(checkpointedStart, segments.firstKey()), end);
+    if (start != checkpointedStart) {
+      // A crash lost batches the checkpoint had already moved past: the log starts at its end
+      // now, and must keep starting there once batches are appended again.
+      files.writeCheckpoint(LogDirectory.LOG_START_OFFSET_FILE, start);
+    }
     while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= start) {
       final LogSegment below = segments.pollFirstEntry().getValue();
       below.deleteFiles();
       below.channel().close();
+      files.entriesChanged();
     }
     LOG.debug(
         "Loaded log {}: offsets [{}, {}), {} segments, clean={}",
@@ -117,10 +123,12 @@ final class LogLoader {
       final LogSegment dropped = open(base, false);
       dropped.deleteFiles();
       dropped.channel().close();
+      files.entriesChanged();
     }
   }
 
   private LogSegment create(long base) throws IOException {
+    files.entriesChanged();
     return LogSegment.create(files.path(), base, config, budget, clock.time());
   }
 

@@ -62,11 +62,23 @@ final class LogSegment implements AutoCloseable {
         FileChannel.open(
             logFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     final int maxIndex = config.maxIndexBytes();
-    this.offsetIndex =
-        new OffsetIndex(file(dir, baseOffset, INDEX_SUFFIX), baseOffset, maxIndex, active, budget);
-    this.timeIndex =
-        new TimeIndex(
-            file(dir, baseOffset, TIME_INDEX_SUFFIX), baseOffset, maxIndex, active, budget);
+    OffsetIndex offsets = null;
+    try {
+      offsets =
+          new OffsetIndex(
+              file(dir, baseOffset, INDEX_SUFFIX), baseOffset, maxIndex, active, budget);
+      this.timeIndex =
+          new TimeIndex(
+              file(dir, baseOffset, TIME_INDEX_SUFFIX), baseOffset, maxIndex, active, budget);
+    } catch (IOException | RuntimeException e) {
+      // A full disk can refuse an index file: leave no open channel or mapping behind.
+      if (offsets != null) {
+        offsets.close();
+      }
+      channel.close();
+      throw e;
+    }
+    this.offsetIndex = offsets;
     final long length = channel.size();
     if (length > Integer.MAX_VALUE) {
       throw new IOException(logFile + " is " + length + " bytes, above the 2 GiB segment limit");
@@ -200,6 +212,7 @@ final class LogSegment implements AutoCloseable {
     final int start = batches.position();
     final int length = batches.remaining();
     final int position = size;
+    reserveIndexBlocks(batches, batch);
     try {
       while (batches.hasRemaining()) {
         channel.write(batches, position + (batches.position() - start));
@@ -218,6 +231,20 @@ final class LogSegment implements AutoCloseable {
     }
     nextOffset = next;
     size = position + length;
+  }
+
+  /**
+   * Disk blocks for the index entries these batches can add (one per batch at most, plus the time
+   * index's roll-time entry), before any byte is written: a full disk fails the append here.
+   */
+  private void reserveIndexBlocks(ByteBuffer batches, RecordBatch batch) throws IOException {
+    int count = 1;
+    for (int p = batches.position(); p < batches.limit(); p += batch.sizeInBytes()) {
+      batch.wrap(batches, p);
+      count++;
+    }
+    offsetIndex.reserve(count);
+    timeIndex.reserve(count);
   }
 
   private void indexBatch(RecordBatch batch, int position) {

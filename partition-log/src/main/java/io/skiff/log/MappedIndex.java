@@ -1,6 +1,7 @@
 package io.skiff.log;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -23,12 +24,23 @@ import org.agrona.IoUtil;
  * never touches memory that has been unmapped. The entry count is volatile and written after the
  * entry bytes, so a lookup sees only complete entries.
  *
+ * <p>Disk blocks: the preallocated tail is a hole in a sparse file, and a store into a mapped hole
+ * that the file system cannot back (disk full) kills the JVM with SIGBUS. So before an append the
+ * log calls {@link #reserve}, which writes zeros through the file, {@value #ALLOCATION_CHUNK} bytes
+ * at a time, ahead of the entries: a full disk is then an {@link IOException} before anything is
+ * written, never a signal.
+ *
  * <p>Native hints ({@link NativeMemory}) follow the mapping: each mapping is advised {@code
  * WILLNEED} over its written entries, and the mapping of an active index is {@code mlock}ed (within
  * {@code index.mlock.max.bytes}) until it is unmapped, which deactivation, eviction and close all
  * do. The hints run under the write lock, so the region is mapped while they run.
  */
 abstract class MappedIndex implements AutoCloseable {
+  /** Bytes of disk blocks allocated at a time ahead of the entries. */
+  static final int ALLOCATION_CHUNK = 64 << 10;
+
+  private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ALLOCATION_CHUNK);
+
   protected final long baseOffset;
   private final int entrySize;
   private final Path file;
@@ -40,6 +52,7 @@ abstract class MappedIndex implements AutoCloseable {
   private long mappedBytes; // guarded by lock
   private long lockedBytes; // guarded by lock
   private boolean closed; // guarded by lock
+  private long allocatedBytes; // file bytes backed by disk blocks; appender only
   private volatile int entries;
   private volatile int maxEntries;
   private volatile boolean active;
@@ -65,9 +78,15 @@ abstract class MappedIndex implements AutoCloseable {
     this.active = active;
     final long existing = Files.exists(file) ? Files.size(file) : 0;
     this.entries = (int) (existing / entrySize);
+    this.allocatedBytes = (long) entries * entrySize;
     final long length = active ? Math.max(fileLengthFor(maxIndexBytes), existing) : existing;
     budget.register(this);
-    map(length);
+    try {
+      map(length);
+    } catch (IOException | RuntimeException e) {
+      budget.unregister(this, 0);
+      throw e;
+    }
   }
 
   /** The key of entry {@code n}; entries are sorted by it. */
@@ -190,12 +209,44 @@ abstract class MappedIndex implements AutoCloseable {
   public void deactivate() throws IOException {
     active = false;
     resize((long) entries * entrySize);
+    // The trimmed length and the entries written through the old mapping reach the disk now, so
+    // that a clean shutdown's marker never vouches for an index the page cache still held.
+    if (Files.exists(file)) {
+      Fsync.file(file);
+    }
   }
 
   /** Grows the file back to {@code maxIndexBytes}: a truncation made this segment active again. */
   public void activate(int maxIndexBytes) throws IOException {
     active = true;
     resize(Math.max(fileLengthFor(maxIndexBytes), (long) entries * entrySize));
+  }
+
+  /**
+   * Makes sure disk blocks back the next {@code moreEntries} entries (as far as the mapping goes),
+   * writing zeros ahead of the entries when they do not. Called by the appender before it writes
+   * anything else, so a full disk fails the append cleanly.
+   *
+   * @throws IOException if the file system cannot allocate the blocks (disk full)
+   */
+  public void reserve(int moreEntries) throws IOException {
+    final long needed = Math.min((long) (entries + moreEntries) * entrySize, mappedBytes());
+    if (needed <= allocatedBytes) {
+      return;
+    }
+    final long target =
+        Math.min(Math.max(needed, allocatedBytes + ALLOCATION_CHUNK), mappedBytes());
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      for (long at = allocatedBytes; at < target; ) {
+        final ByteBuffer zeros =
+            ZEROS.duplicate().limit((int) Math.min(ALLOCATION_CHUNK, target - at));
+        at += channel.write(zeros, at);
+      }
+    } catch (IOException e) {
+      throw new IOException(
+          "cannot allocate disk blocks for index " + file + " (disk full?): " + e.getMessage(), e);
+    }
+    allocatedBytes = target;
   }
 
   public void flush() {
@@ -309,11 +360,12 @@ abstract class MappedIndex implements AutoCloseable {
           channel.truncate(length);
         } else {
           // Extend by writing the last byte: the file stays sparse until entries are written.
-          channel.write(java.nio.ByteBuffer.allocate(1), length - 1);
+          channel.write(ByteBuffer.allocate(1), length - 1);
         }
       }
       mmap = channel.map(FileChannel.MapMode.READ_WRITE, 0, length);
       mappedBytes = length;
+      allocatedBytes = Math.min(allocatedBytes, length);
       maxEntries = (int) (length / entrySize);
       if (!active) {
         maxEntries = Math.max(maxEntries, entries);

@@ -2,6 +2,8 @@ package io.skiff.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -49,6 +51,14 @@ public final class SegmentedLog implements AutoCloseable {
   public static final long EARLIEST_TIMESTAMP = -2L;
   public static final long MAX_TIMESTAMP = -3L;
 
+  /**
+   * Bytes left free on a log's file system beyond an append before {@link #checkSpaceFor} refuses
+   * it: room for the Raft log entry, its preallocated segment ({@code 64 KiB}), index blocks
+   * ({@link MappedIndex#ALLOCATION_CHUNK} per index), checkpoints and a snapshot, so that a full
+   * disk stops producers before any write fails half way.
+   */
+  public static final long MIN_FREE_BYTES = 1 << 20;
+
   private static final Logger LOG = LoggerFactory.getLogger(SegmentedLog.class);
 
   private final Path dir;
@@ -56,6 +66,7 @@ public final class SegmentedLog implements AutoCloseable {
   private volatile LogConfig config; // replaced under lock by updateConfig
   private final IndexMemoryBudget budget;
   private final EpochClock clock;
+  private final FileStore store;
   private final ReentrantLock lock = new ReentrantLock();
   private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
   private final RecordBatchSequence sequence = new RecordBatchSequence(); // guarded by lock
@@ -75,6 +86,7 @@ public final class SegmentedLog implements AutoCloseable {
       throws IOException {
     this.files = new LogDirectory(dir);
     this.dir = files.path();
+    this.store = Files.getFileStore(this.dir);
     this.config = config;
     this.budget = budget;
     this.clock = clock;
@@ -208,6 +220,35 @@ public final class SegmentedLog implements AutoCloseable {
     }
   }
 
+  /**
+   * Refuses an append of {@code bytes} when the log's file system would be left with less than
+   * {@link #MIN_FREE_BYTES}. Cheap (one {@code statvfs}); the caller checks before it hands the
+   * batches to replication, so that a full disk fails the request, not a replica's write.
+   *
+   * @throws LogStorageException if the space is not there; nothing has been written
+   */
+  public void checkSpaceFor(int bytes) throws LogStorageException {
+    final long usable;
+    try {
+      usable = store.getUsableSpace();
+    } catch (IOException e) {
+      throw new LogStorageException(
+          "cannot read the free space of " + store + " holding log " + files.name(), e);
+    }
+    if (usable < bytes + MIN_FREE_BYTES) {
+      throw new LogStorageException(
+          "the disk holding log "
+              + dir
+              + " is full: "
+              + usable
+              + " bytes usable, an append of "
+              + bytes
+              + " bytes needs "
+              + MIN_FREE_BYTES
+              + " more; free space (retention, DeleteRecords, deleting topics) and it goes on");
+    }
+  }
+
   private LogAppendInfo validate(ByteBuffer batches) {
     checkFitsASegment(batches);
     sequence.validate(batches, config.maxBatchBytes());
@@ -253,8 +294,11 @@ public final class SegmentedLog implements AutoCloseable {
     if (active.isEmpty() && active.baseOffset() == logEndOffset) {
       return active;
     }
-    active.deactivate();
+    if (active.offsetIndex().isActive()) {
+      active.deactivate(); // not again when the last roll failed (disk full) after this
+    }
     final LogSegment next = LogSegment.create(dir, logEndOffset, config, budget, clock.time());
+    files.entriesChanged();
     segments.put(next.baseOffset(), next);
     LOG.debug("Rolled {} to a new segment at offset {}", files.name(), logEndOffset);
     return next;
@@ -370,11 +414,20 @@ public final class SegmentedLog implements AutoCloseable {
                 + logStartOffset
                 + "; use truncateFullyAndStartAt");
       }
+      if (offset < recoveryPoint) {
+        // Lowered on disk first: batches appended after the cut are not fsynced, and recovery
+        // must check them rather than trust the old recovery point.
+        recoveryPoint = offset;
+        files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, offset);
+      }
       while (segments.size() > 1 && segments.lastKey() >= offset) {
         retire(segments.pollLastEntry().getValue());
       }
       final LogSegment last = segments.lastEntry().getValue();
       final long end = last.truncateTo(offset);
+      // Durable now: once a roll follows, flushes start at a later segment, and a crash would
+      // bring back the cut tail in front of batches appended after it.
+      last.flush();
       if (!last.offsetIndex().isActive()) {
         last.activate();
       }
@@ -406,6 +459,7 @@ public final class SegmentedLog implements AutoCloseable {
         retire(segment);
       }
       final LogSegment fresh = LogSegment.create(dir, offset, config, budget, clock.time());
+      files.entriesChanged();
       segments.put(offset, fresh);
       logEndOffset = offset;
       logStartOffset = offset;
@@ -527,6 +581,7 @@ public final class SegmentedLog implements AutoCloseable {
     for (LogSegment segment : segments.tailMap(from == null ? 0L : from).values()) {
       segment.flush();
     }
+    files.syncEntries(); // new segment files get their names on disk
     if (recoveryPoint != logEndOffset) {
       recoveryPoint = logEndOffset;
       files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, recoveryPoint);
@@ -563,6 +618,7 @@ public final class SegmentedLog implements AutoCloseable {
 
   private void retire(LogSegment segment) throws IOException {
     segment.deleteFiles();
+    files.entriesChanged();
     retired.add(new Retired(segment, clock.time() + config.fileDeleteDelayMs()));
   }
 
@@ -586,5 +642,6 @@ public final class SegmentedLog implements AutoCloseable {
     if (!loaded.clean()) {
       flushLocked(clock.time()); // what recovery kept is now durable
     }
+    files.syncEntries(); // and what it deleted stays deleted
   }
 }

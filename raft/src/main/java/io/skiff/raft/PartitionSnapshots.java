@@ -1,11 +1,11 @@
 package io.skiff.raft;
 
+import io.skiff.log.Fsync;
 import io.skiff.log.SegmentedLog;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.Path;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
@@ -15,21 +15,19 @@ import org.apache.ratis.util.MD5FileUtil;
 /**
  * A partition's snapshots. The data of a snapshot is the partition log itself, up to a high
  * watermark; the snapshot file (Ratis' {@code snapshot.<term>_<index>} naming, with an MD5 beside
- * it) records that point and the producer state there:
+ * it) records that point and the producer state there ({@link SnapshotFile}).
  *
- * <pre>
- *  term int64 | index int64 | highWatermark int64 | logStartOffset int64   (32 bytes)
- *  expiry clockMs int64 | producer state (ProducerStateTable's format, magic 'PS' + version)
- *                                                   (both absent in files from before version 2)
- * </pre>
+ * <p>Durability: Ratis purges its log up to a snapshot once {@link #save} returns, so by then the
+ * partition log below the point (the caller flushes it), the snapshot file, its MD5 and their
+ * directory entries are all fsynced. Otherwise a power cut could leave a replica with neither the
+ * entries nor the snapshot that replaced them, and unable to start.
  *
  * <p>Not thread-safe: used from the group's apply thread and from catch-up, which Ratis never runs
  * at the same time.
  */
 final class PartitionSnapshots {
-  private static final int POINT_BYTES = 32;
-
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private boolean directoriesSynced;
 
   void init(RaftStorage raftStorage) throws IOException {
     storage.init(raftStorage);
@@ -54,18 +52,7 @@ final class PartitionSnapshots {
     if (info == null) {
       return null;
     }
-    final ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(info.getFile().getPath()));
-    if (b.remaining() < POINT_BYTES) {
-      throw new IOException(
-          "snapshot file "
-              + info.getFile().getPath()
-              + " is shorter than "
-              + POINT_BYTES
-              + " bytes");
-    }
-    final PartitionRequest.SnapshotPoint point =
-        new PartitionRequest.SnapshotPoint(b.getLong(), b.getLong(), b.getLong(), b.getLong());
-    return new Loaded(point, b.slice());
+    return SnapshotFile.read(info.getFile().getPath());
   }
 
   /** The latest snapshot point, or the log's start when none exists yet. */
@@ -79,17 +66,17 @@ final class PartitionSnapshots {
   /** Saves a point with the producer state there ({@link ProducerStateTable}'s format). */
   void save(PartitionRequest.SnapshotPoint point, ByteBuffer producerState) throws IOException {
     final File file = storage.getSnapshotFile(point.term(), point.index());
-    final File tmp = new File(file.getPath() + ".tmp");
-    final ByteBuffer b =
-        ByteBuffer.allocate(POINT_BYTES + producerState.remaining())
-            .putLong(point.term())
-            .putLong(point.index())
-            .putLong(point.highWatermark())
-            .putLong(point.logStartOffset());
-    b.put(producerState.duplicate());
-    Files.write(tmp.toPath(), b.array());
-    Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+    final Path smDir = file.toPath().toAbsolutePath().getParent();
+    if (!directoriesSynced) {
+      // Ratis creates the group's directories without fsyncing their parents: once per group,
+      // before its first snapshot, make sure the directories naming the snapshots survive.
+      Fsync.directory(smDir.getParent()); // names sm/
+      Fsync.directory(smDir.getParent().getParent()); // names the group's directory
+      directoriesSynced = true;
+    }
+    SnapshotFile.write(file.toPath(), point, producerState);
     final var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    Fsync.directory(smDir); // the MD5 file's name
     storage.updateLatestSnapshot(
         new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), point.term(), point.index()));
   }

@@ -2,6 +2,7 @@ package io.skiff.raft;
 
 import io.skiff.log.FetchSlice;
 import io.skiff.log.InvalidBatchException;
+import io.skiff.log.LogStorageException;
 import io.skiff.log.OffsetOutOfRangeException;
 import io.skiff.log.RecordBatchSequence;
 import io.skiff.log.SegmentedLog;
@@ -65,7 +66,8 @@ public final class ReplicatedPartition {
    * @return completes with the offsets once {@code acks} is satisfied (for a retry of an idempotent
    *     producer's append, with the original's offsets once they are committed); fails with {@link
    *     NotLeaderException} when this node does not lead the partition and with {@link
-   *     ProducerStateException} when an idempotent producer's sequence or epoch is wrong
+   *     ProducerStateException} when an idempotent producer's sequence or epoch is wrong, and with
+   *     {@link LogStorageException} when the disk is too full to take the batches
    * @throws InvalidBatchException synchronously if a batch is invalid
    */
   public CompletableFuture<AppendResult> append(ByteBuffer batches, Acks acks) {
@@ -83,6 +85,12 @@ public final class ReplicatedPartition {
     }
     VALIDATOR.get().validate(batches, log.config().maxBatchBytes());
     ProducerRun.of(batches); // one producer per request, consecutive sequences
+    try {
+      // A replica's write that fails for want of space wedges its Raft log for good: refuse first.
+      log.checkSpaceFor(batches.remaining());
+    } catch (LogStorageException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     final long callId = node.nextCallId();
     final CompletableFuture<AppendResult> written =
         acks == Acks.LEADER ? machine.expectWrite(callId) : null;

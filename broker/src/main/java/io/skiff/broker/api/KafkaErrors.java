@@ -1,6 +1,7 @@
 package io.skiff.broker.api;
 
 import io.skiff.log.InvalidBatchException;
+import io.skiff.log.LogStorageException;
 import io.skiff.log.OffsetOutOfRangeException;
 import io.skiff.raft.NotLeaderException;
 import io.skiff.raft.ProducerStateException;
@@ -36,6 +37,9 @@ public final class KafkaErrors {
     }
     if (e instanceof NotLeaderException) {
       return Errors.NOT_LEADER_OR_FOLLOWER;
+    }
+    if (e instanceof LogStorageException) {
+      return Errors.KAFKA_STORAGE_ERROR;
     }
     if (e instanceof OffsetOutOfRangeException) {
       return Errors.OFFSET_OUT_OF_RANGE;

@@ -1,8 +1,8 @@
 package io.skiff.raft.metadata;
 
+import io.skiff.log.Fsync;
 import io.skiff.raft.LifecycleStateMachine;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -10,7 +10,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -166,13 +165,14 @@ public final class MetadataStateMachine extends LifecycleStateMachine {
       return -1;
     }
     final File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
-    final File tmp = new File(file.getPath() + ".tmp");
-    try (DataOutputStream out =
-        new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp.toPath())))) {
+    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
       state.writeTo(out);
     }
-    Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+    // Durable before Ratis purges the log entries it replaces: file, MD5 and directory entries.
+    Fsync.writeAtomically(file.toPath(), bytes.toByteArray());
     final var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    Fsync.directory(file.toPath().toAbsolutePath().getParent());
     storage.updateLatestSnapshot(
         new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
     return last.getIndex();
