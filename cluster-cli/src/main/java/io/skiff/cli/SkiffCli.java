@@ -38,6 +38,9 @@ import picocli.CommandLine.ScopeType;
       ClusterCommand.class,
       BrokerCommand.class,
       TopicCommand.class,
+      GroupCommand.class,
+      ProduceCommand.class,
+      ConsumeCommand.class,
       MemoryCommand.class,
       AutoComplete.GenerateCompletion.class,
       CommandLine.HelpCommand.class
