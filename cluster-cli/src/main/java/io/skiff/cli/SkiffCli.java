@@ -38,6 +38,8 @@ import picocli.CommandLine.ScopeType;
       ClusterCommand.class,
       BrokerCommand.class,
       TopicCommand.class,
+      PartitionCommand.class,
+      LeadersCommand.class,
       GroupCommand.class,
       ProduceCommand.class,
       ConsumeCommand.class,
