@@ -52,7 +52,6 @@ final class BrokerCommand {
       }
       broker.put("replicas", replicas.getOrDefault(b.id(), 0));
       broker.put("leaders", leaders.getOrDefault(b.id(), 0));
-      broker.put("metadata_leader", b.id() == snapshot.controller());
     }
     return array;
   }
@@ -60,15 +59,14 @@ final class BrokerCommand {
   static Table table(ClusterSnapshot snapshot) {
     final Map<Integer, Integer> replicas = snapshot.replicaCounts();
     final Map<Integer, Integer> leaders = snapshot.leaderCounts();
-    final Table table = new Table("ID", "ADDRESS", "RACK", "REPLICAS", "LEADERS", "ROLE");
+    final Table table = new Table("ID", "ADDRESS", "RACK", "REPLICAS", "LEADERS");
     for (Node b : snapshot.brokers()) {
       table.row(
           b.id(),
           ClusterCommand.address(b),
           b.hasRack() ? b.rack() : null,
           replicas.getOrDefault(b.id(), 0),
-          leaders.getOrDefault(b.id(), 0),
-          b.id() == snapshot.controller() ? "metadata leader" : null);
+          leaders.getOrDefault(b.id(), 0));
     }
     return table;
   }

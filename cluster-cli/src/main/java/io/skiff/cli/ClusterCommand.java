@@ -30,7 +30,7 @@ final class ClusterCommand {
       name = "status",
       mixinStandardHelpOptions = true,
       description =
-          "Brokers (rack, replicas, leaders), the metadata leader, partitions that are leaderless,"
+          "Brokers (rack, replicas, leaders), partitions that are leaderless,"
               + " under-replicated or under min.insync.replicas, and moves under way.",
       footer = {
         "",
@@ -46,7 +46,6 @@ final class ClusterCommand {
     }
     final ObjectNode data = Printer.object();
     data.put("cluster_id", snapshot.clusterId());
-    data.put("metadata_leader", snapshot.controller());
     data.set("brokers", BrokerCommand.brokers(snapshot));
     data.put("topics", snapshot.topics().size());
     data.put("partitions", snapshot.partitions().size());
@@ -59,11 +58,8 @@ final class ClusterCommand {
             data,
             out -> {
               out.printf(
-                  "cluster %s  metadata leader: broker %d  topics %d  partitions %d%n%n",
-                  snapshot.clusterId(),
-                  snapshot.controller(),
-                  snapshot.topics().size(),
-                  snapshot.partitions().size());
+                  "cluster %s  topics %d  partitions %d%n%n",
+                  snapshot.clusterId(), snapshot.topics().size(), snapshot.partitions().size());
               BrokerCommand.table(snapshot).print(out);
               out.println();
               out.println("leaderless partitions:       " + list(snapshot.leaderless()));
@@ -93,9 +89,6 @@ final class ClusterCommand {
       snapshot = ClusterSnapshot.read(admin, run);
     }
     final List<String> problems = new ArrayList<>();
-    if (snapshot.controller() < 0) {
-      problems.add("no metadata leader");
-    }
     snapshot.leaderless().forEach(p -> problems.add(p.name() + " has no leader"));
     snapshot
         .underReplicated()
@@ -109,7 +102,6 @@ final class ClusterCommand {
     final ObjectNode data = Printer.object();
     data.put("healthy", problems.isEmpty());
     data.put("brokers", snapshot.brokers().size());
-    data.put("metadata_leader", snapshot.controller());
     data.put("partitions", snapshot.partitions().size());
     final ArrayNode list = data.putArray("problems");
     problems.forEach(list::add);
@@ -118,11 +110,10 @@ final class ClusterCommand {
             data,
             out -> {
               out.printf(
-                  "%s: %d brokers, %d partitions, metadata leader broker %d%n",
+                  "%s: %d brokers, %d partitions%n",
                   problems.isEmpty() ? "healthy" : "UNHEALTHY",
                   snapshot.brokers().size(),
-                  snapshot.partitions().size(),
-                  snapshot.controller());
+                  snapshot.partitions().size());
               problems.forEach(p -> out.println("  - " + p));
             });
     return problems.isEmpty() ? 0 : 1;

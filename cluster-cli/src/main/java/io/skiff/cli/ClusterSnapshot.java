@@ -20,14 +20,13 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 
 /**
- * The cluster as the Kafka Admin API shows it at one moment: brokers, the controller (Skiff's
- * metadata leader), every topic's partitions with leader, replicas and in-sync replicas, each
- * topic's {@code min.insync.replicas}, and the reassignments under way. The source of {@code
- * cluster status|health}, {@code broker list} and the balancing commands. Immutable once read.
+ * The cluster as the Kafka Admin API shows it at one moment: brokers, every topic's partitions with
+ * leader, replicas and in-sync replicas, each topic's {@code min.insync.replicas}, and the
+ * reassignments under way. The source of {@code cluster status|health}, {@code broker list} and the
+ * balancing commands. Immutable once read.
  */
 record ClusterSnapshot(
     String clusterId,
-    int controller,
     List<Node> brokers,
     Map<String, TopicDescription> topics,
     Map<String, Integer> minInsync,
@@ -60,10 +59,8 @@ record ClusterSnapshot(
     }
     final List<Node> brokers = new ArrayList<>(run.await(cluster.nodes()));
     brokers.sort((a, b) -> Integer.compare(a.id(), b.id()));
-    final Node controller = run.await(cluster.controller());
     return new ClusterSnapshot(
         run.await(cluster.clusterId()),
-        controller == null ? -1 : controller.id(),
         List.copyOf(brokers),
         new TreeMap<>(topics),
         minInsync,

@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
       "Examples:",
       "  skiff consume demo",
       "  skiff consume demo --from end --follow",
-      "  skiff consume demo -n 10 --print-key -o json"
+      "  skiff consume demo -n 10 --print-key -o json",
+      "  skiff consume demo --group billing          # from the group's offsets, committing"
     })
 final class ConsumeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -58,6 +59,13 @@ final class ConsumeCommand implements Callable<Integer> {
       names = {"-n", "--max-messages"},
       description = "Stop after this many records.")
   Long maxMessages;
+
+  @Option(
+      names = {"-g", "--group"},
+      description =
+          "Read as a member of this consumer group: from its committed offsets (new groups from"
+              + " the beginning), committing what was read at the end.")
+  String group;
 
   @Option(names = "--follow", description = "Keep reading new records until interrupted.")
   boolean follow;
@@ -87,9 +95,13 @@ final class ConsumeCommand implements Callable<Integer> {
     long read = 0;
     try (KafkaConsumer<String, String> consumer =
         new KafkaConsumer<>(properties(run), new StringDeserializer(), new StringDeserializer())) {
-      consumer.assign(partitions);
       final Map<TopicPartition, Long> end = consumer.endOffsets(partitions, run.timeout());
-      seek(consumer, partitions, startOffset);
+      if (group == null) {
+        consumer.assign(partitions);
+        seek(consumer, partitions, startOffset);
+      } else {
+        joinGroup(consumer);
+      }
       final long deadline = System.nanoTime() + run.timeout().toNanos();
       while ((follow || !reachedEnd(consumer, end))
           && (maxMessages == null || read < maxMessages)) {
@@ -109,11 +121,30 @@ final class ConsumeCommand implements Callable<Integer> {
           read++;
         }
       }
+      if (group != null) {
+        consumer.commitSync(run.timeout());
+      }
     }
     if (run.printer().isText()) {
-      run.err().println("read " + read + " records from " + topic);
+      run.err()
+          .println(
+              "read "
+                  + read
+                  + " records from "
+                  + topic
+                  + (group == null ? "" : " as group " + group));
     }
     return 0;
+  }
+
+  /** Subscribes as a member of {@code group}; the polls that follow join it. */
+  private void joinGroup(KafkaConsumer<String, String> consumer) {
+    if (partition != null || !"beginning".equals(from)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--group reads from the group's offsets; drop --partition and --from");
+    }
+    consumer.subscribe(List.of(topic));
   }
 
   private long startOffset() {
@@ -147,6 +178,9 @@ final class ConsumeCommand implements Callable<Integer> {
   }
 
   private static boolean reachedEnd(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {
+    if (!consumer.assignment().containsAll(end.keySet())) {
+      return false; // a group member still joining
+    }
     for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
       if (consumer.position(e.getKey()) < e.getValue()) {
         return false;
@@ -170,12 +204,15 @@ final class ConsumeCommand implements Callable<Integer> {
     run.printer().printLine(record);
   }
 
-  private static Properties properties(Invocation run) {
+  private Properties properties(Invocation run) {
     final Properties p = run.clientProperties();
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(1 << 20));
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(256 << 10));
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    if (group != null) {
+      p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    }
     return p;
   }
 }

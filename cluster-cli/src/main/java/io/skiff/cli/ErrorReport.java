@@ -54,7 +54,14 @@ final class ErrorReport {
       return message;
     }
     final String name = cause.getClass().getSimpleName();
-    return message == null || message.isBlank() ? name : name + ": " + message;
+    final String said = message == null || message.isBlank() ? name : name + ": " + message;
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == cause || root.getMessage() == null
+        ? said
+        : said + " (" + root.getMessage() + ")";
   }
 
   private static String prefix(CommandLine command) {

@@ -308,8 +308,12 @@ final class GroupCommand {
 
   private static ConsumerGroupDescription describeGroup(Invocation run, Admin admin, String group)
       throws Exception {
-    final ConsumerGroupDescription d =
-        run.await(admin.describeConsumerGroups(List.of(group)).describedGroups().get(group));
+    final ConsumerGroupDescription d;
+    try {
+      d = run.await(admin.describeConsumerGroups(List.of(group)).describedGroups().get(group));
+    } catch (GroupIdNotFoundException e) {
+      throw new CliException("unknown group '" + group + "'; 'skiff group list' shows the groups");
+    }
     if (d.groupState() == org.apache.kafka.common.GroupState.DEAD) {
       throw new CliException("unknown group '" + group + "'; 'skiff group list' shows the groups");
     }

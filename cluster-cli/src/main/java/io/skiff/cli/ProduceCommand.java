@@ -77,7 +77,12 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(run.timeout().toMillis()));
     p.put(
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
-        Long.toString(Math.max(run.timeout().toMillis(), 30_000)));
+        // Kafka requires delivery.timeout.ms >= linger.ms + request.timeout.ms.
+        Long.toString(
+            Math.max(
+                    run.timeout().toMillis(),
+                    Long.parseLong(p.getProperty(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG)))
+                + 1_000));
     final List<Future<RecordMetadata>> sent = new ArrayList<>();
     try (KafkaProducer<String, String> producer =
         new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {

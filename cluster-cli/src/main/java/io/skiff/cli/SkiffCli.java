@@ -89,26 +89,20 @@ public final class SkiffCli {
   public static void main(String[] args) {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
-    System.exit(
-        run(
-            Profile.ofUser(System.getenv()),
-            new PrintWriter(System.out, true),
-            new PrintWriter(System.err, true),
-            args));
-  }
-
-  /** Runs the command line with the user's profile; returns the exit code. */
-  static int run(String... args) {
-    return run(
-        Profile.ofUser(System.getenv()),
-        new PrintWriter(System.out, true),
-        new PrintWriter(System.err, true),
-        args);
+    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 
   /** Runs the command line with its output going to {@code out} and {@code err}. */
   static int run(PrintWriter out, PrintWriter err, String... args) {
-    return run(Profile.ofUser(System.getenv()), out, err, args);
+    final Profile profile;
+    try {
+      profile = Profile.ofUser(System.getenv());
+    } catch (RuntimeException e) {
+      err.println("skiff: " + e.getMessage());
+      err.flush();
+      return 2;
+    }
+    return run(profile, out, err, args);
   }
 
   /**

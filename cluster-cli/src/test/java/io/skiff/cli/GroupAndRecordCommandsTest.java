@@ -97,6 +97,18 @@ class GroupAndRecordCommandsTest {
   }
 
   @Test
+  void producesWithTheDefaultAndAShortTimeout() {
+    ok("topic", "create", "timed", "-p", "1", "-r", "3");
+    final Cli defaults =
+        new Cli(Profile.load(Map.of(), dir.resolve("none")), "--bootstrap", cluster.bootstrap());
+    final Cli.Run run = defaults.run("produce", "timed", "--value", "x");
+    assertThat(run.exit()).as(run.toString()).isZero();
+    final Cli.Run shortRun = defaults.run("produce", "timed", "--value", "y", "--timeout", "5s");
+    assertThat(shortRun.exit()).as(shortRun.toString()).isZero();
+    assertThat(ok("consume", "timed").out().lines()).containsExactly("x", "y");
+  }
+
+  @Test
   void groupsAreListedDescribedWithLagResetAndDeleted() throws Exception {
     ok("topic", "create", "billing-in", "-p", "2", "-r", "3");
     ok("produce", "billing-in", "--value", "a", "--value", "b", "--value", "c", "--value", "d");
@@ -152,6 +164,25 @@ class GroupAndRecordCommandsTest {
     final Cli.Run gone = cli.run("group", "delete", "billing");
     assertThat(gone.exit()).isEqualTo(1);
     assertThat(gone.err()).contains("billing");
+    final Cli.Run unknown = cli.run("group", "describe", "nobody");
+    assertThat(unknown.exit()).isEqualTo(1);
+    assertThat(unknown.err().strip())
+        .isEqualTo(
+            "skiff group describe: unknown group 'nobody'; 'skiff group list' shows the groups");
+  }
+
+  @Test
+  void consumeAsAGroupMemberCommitsWhatItRead() {
+    ok("topic", "create", "member-in", "-p", "2", "-r", "3");
+    ok("produce", "member-in", "--value", "a", "--value", "b", "--value", "c");
+    assertThat(ok("consume", "member-in", "--group", "members").out().lines())
+        .containsExactlyInAnyOrder("a", "b", "c");
+    assertThat(ok("group", "describe", "members", "-o", "json").json().path("total_lag").asLong())
+        .isZero();
+    ok("produce", "member-in", "--value", "d");
+    assertThat(ok("group", "describe", "members", "-o", "json").json().path("total_lag").asLong())
+        .isEqualTo(1);
+    assertThat(ok("consume", "member-in", "--group", "members").out().lines()).containsExactly("d");
   }
 
   private void consumeAndCommit(String group, String topic, int records) {

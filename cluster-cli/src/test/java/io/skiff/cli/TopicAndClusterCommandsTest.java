@@ -122,7 +122,7 @@ class TopicAndClusterCommandsTest {
   void clusterStatusAndBrokerListShowEveryBrokerAndItsLoad() {
     ok("topic", "create", "load", "-p", "3", "-r", "3");
     final JsonNode status = ok("cluster", "status", "-o", "json").json();
-    assertThat(status.path("metadata_leader").asInt()).isBetween(1, 3);
+    assertThat(status.path("cluster_id").asText()).isNotEmpty();
     assertThat(status.path("brokers")).hasSize(3);
     status
         .path("brokers")
