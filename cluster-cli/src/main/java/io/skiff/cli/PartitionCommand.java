@@ -92,7 +92,7 @@ final class PartitionCommand {
       footer = {
         "",
         "Examples:",
-        "  skiff partition reassign --generate --topics orders,audit --brokers 1,2,4 > plan.json",
+        "  skiff partition reassign --generate --topics orders --brokers 1,2 > plan.json",
         "  skiff partition reassign --plan plan.json --execute --wait",
         "  skiff partition reassign --plan plan.json --verify",
         "  skiff partition reassign --plan plan.json --cancel"
