@@ -22,23 +22,20 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "memory",
     mixinStandardHelpOptions = true,
-    description = "Live memory report of brokers (GET /v1/memory).",
+    description = "Live memory report of brokers (GET /v1/memory on each --admin address).",
     footer = {
+      "",
+      "Examples:",
+      "  skiff memory --admin 127.0.0.1:9644,127.0.0.1:9744,127.0.0.1:9844",
+      "  skiff memory --json",
       "",
       "For each broker: every memory-profile category with what it uses against its budget,",
       "the pressure level, leak warnings and tier advice."
     })
 final class MemoryCommand implements Callable<Integer> {
   @Option(
-      names = {"-a", "--admin"},
-      split = ",",
-      paramLabel = "HOST:PORT",
-      defaultValue = "127.0.0.1:9644",
-      description =
-          "Admin HTTP addresses of the brokers to ask, comma-separated (default: ${DEFAULT-VALUE}).")
-  List<String> admins;
-
-  @Option(names = "--json", description = "Print each broker's JSON as it came.")
+      names = "--json",
+      description = "Print each broker's JSON as it came (as --output json does).")
   boolean json;
 
   @Option(
@@ -51,6 +48,9 @@ final class MemoryCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    final Invocation run = SkiffCli.invocation(spec);
+    final List<String> admins = run.admins();
+    final boolean json = this.json || run.output() != Printer.Format.TEXT;
     final PrintWriter out = spec.commandLine().getOut();
     final PrintWriter err = spec.commandLine().getErr();
     final HttpClient http =

@@ -10,10 +10,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -34,16 +32,13 @@ import picocli.CommandLine.Spec;
       "rebalance) and manually assigned consumers read them. After --duration every partition is",
       "read to its end and the history is checked for lost writes, duplicates, inconsistent",
       "offsets, nonmonotonic sends and polls, poll skips, unexpected values and commit regressions.",
-      "The report (history.jsonl, verdict.json, index.html with plots) goes to --report."
+      "The report (history.jsonl, verdict.json, index.html with plots) goes to --report.",
+      "",
+      "Examples:",
+      "  skiff verify --duration 60s",
+      "  skiff --bootstrap 10.0.0.1:9092 verify --duration 5m --partitions 8 --report /tmp/run1"
     })
 public final class VerifyCommand implements Callable<Integer> {
-  @Option(
-      names = {"-b", "--bootstrap"},
-      required = true,
-      paramLabel = "HOST:PORT,...",
-      description = "Kafka bootstrap servers of the cluster.")
-  String bootstrap;
-
   @Option(
       names = "--duration",
       defaultValue = "60s",
@@ -122,7 +117,7 @@ public final class VerifyCommand implements Callable<Integer> {
     try {
       config =
           new WorkloadConfig(
-              bootstrap,
+              SkiffCli.invocation(spec).bootstrap(),
               name,
               partitions,
               replicationFactor,
@@ -173,28 +168,5 @@ public final class VerifyCommand implements Callable<Integer> {
     out.println("skiff verify: workload stopped; reading every partition to its end");
     out.flush();
     return workload.drain(drainTimeout);
-  }
-
-  /** Durations as operators write them: {@code 500ms}, {@code 60s}, {@code 5m}, {@code 1h}. */
-  static final class DurationConverter implements ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      final String v = value.trim().toLowerCase(Locale.ROOT);
-      try {
-        if (v.endsWith("ms")) {
-          return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-        }
-        final long n = Long.parseLong(v.substring(0, v.length() - 1));
-        return switch (v.charAt(v.length() - 1)) {
-          case 's' -> Duration.ofSeconds(n);
-          case 'm' -> Duration.ofMinutes(n);
-          case 'h' -> Duration.ofHours(n);
-          default -> throw new IllegalArgumentException("unit");
-        };
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException(
-            "'" + value + "' is not a duration; write e.g. 500ms, 60s, 5m or 1h", e);
-      }
-    }
   }
 }

@@ -1,0 +1,154 @@
+package io.skiff.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code skiff cluster|broker|topic} against three real brokers. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(300)
+class TopicAndClusterCommandsTest {
+  @TempDir static Path dir;
+  private TestCluster cluster;
+  private Cli cli;
+
+  @BeforeAll
+  void start() throws Exception {
+    cluster = new TestCluster(dir, 3, Map.of());
+    cli = Cli.against(cluster.bootstrap());
+  }
+
+  @AfterAll
+  void stop() {
+    cluster.close();
+  }
+
+  private Cli.Run ok(String... args) {
+    final Cli.Run run = cli.run(args);
+    assertThat(run.exit()).as(run.toString()).isZero();
+    return run;
+  }
+
+  @Test
+  void createsDescribesAltersGrowsAndDeletesATopic() {
+    final JsonNode created =
+        ok(
+                "topic",
+                "create",
+                "orders",
+                "-p",
+                "3",
+                "-r",
+                "3",
+                "-c",
+                "retention.ms=3600000",
+                "-o",
+                "json")
+            .json();
+    assertThat(created.path("name").asText()).isEqualTo("orders");
+    assertThat(created.path("partitions")).hasSize(3);
+    created.path("partitions").forEach(p -> assertThat(p.path("replicas")).hasSize(3));
+
+    final Cli.Run again = cli.run("topic", "create", "orders", "-p", "3");
+    assertThat(again.exit()).isEqualTo(1);
+    assertThat(again.err().strip()).isEqualTo("skiff topic create: topic 'orders' already exists");
+    ok("topic", "create", "orders", "--if-not-exists");
+
+    final JsonNode listed = ok("topic", "list", "-o", "json").json();
+    assertThat(names(listed.path("topics")))
+        .contains("orders")
+        .doesNotContain("__consumer_offsets");
+    assertThat(ok("topic", "list").out()).containsPattern("orders\\s+3\\s+3");
+
+    ok(
+        "topic",
+        "alter-config",
+        "orders",
+        "--set",
+        "retention.ms=7200000",
+        "--set",
+        "segment.bytes=1048576");
+    final JsonNode described = ok("topic", "describe", "orders", "-o", "json").json();
+    final JsonNode topic = described.path("topics").get(0);
+    assertThat(topic.path("configs").path("retention.ms").asText()).isEqualTo("7200000");
+    assertThat(topic.path("configs").path("segment.bytes").asText()).isEqualTo("1048576");
+    topic.path("partitions").forEach(p -> assertThat(p.path("leader").asInt()).isBetween(1, 3));
+    ok("topic", "alter-config", "orders", "--delete", "segment.bytes");
+    assertThat(ok("topic", "describe", "orders", "-o", "yaml").out())
+        .contains("retention.ms: \"7200000\"")
+        .doesNotContain("segment.bytes");
+
+    final JsonNode grown =
+        ok("topic", "add-partitions", "orders", "--total", "5", "-o", "json").json();
+    assertThat(grown.path("partitions").asInt()).isEqualTo(5);
+    final Cli.Run shrink = cli.run("topic", "add-partitions", "orders", "--total", "2");
+    assertThat(shrink.exit()).isEqualTo(2);
+    assertThat(shrink.err()).contains("has 5 partitions already");
+
+    assertThat(ok("topic", "delete", "orders").out()).contains("deleted topic orders");
+    final Cli.Run gone = cli.run("topic", "describe", "orders");
+    assertThat(gone.exit()).isEqualTo(1);
+    assertThat(gone.err().strip())
+        .isEqualTo(
+            "skiff topic describe: unknown topic 'orders'; 'skiff topic list' shows the topics");
+    ok("topic", "delete", "orders", "--if-exists");
+  }
+
+  @Test
+  void describeTableIsAlignedForPeople() {
+    ok("topic", "create", "aligned", "-p", "2", "-r", "3");
+    final List<String> lines = ok("topic", "describe", "aligned").out().lines().toList();
+    final int header =
+        lines.indexOf(
+            lines.stream().filter(l -> l.startsWith("PARTITION")).findFirst().orElseThrow());
+    final int leaderColumn = lines.get(header).indexOf("LEADER");
+    assertThat(lines.get(header + 1).charAt(leaderColumn + "LEADER".length() - 1))
+        .isBetween('1', '3');
+    assertThat(lines.get(header + 2).charAt(leaderColumn + "LEADER".length() - 1))
+        .isBetween('1', '3');
+  }
+
+  @Test
+  void clusterStatusAndBrokerListShowEveryBrokerAndItsLoad() {
+    ok("topic", "create", "load", "-p", "3", "-r", "3");
+    final JsonNode status = ok("cluster", "status", "-o", "json").json();
+    assertThat(status.path("cluster_id").asText()).isNotEmpty();
+    assertThat(status.path("brokers")).hasSize(3);
+    status
+        .path("brokers")
+        .forEach(b -> assertThat(b.path("replicas").asInt()).isGreaterThanOrEqualTo(3));
+    assertThat(status.path("leaderless")).isEmpty();
+    assertThat(status.path("under_replicated")).isEmpty();
+    assertThat(status.path("reassignments")).isEmpty();
+
+    final JsonNode brokers = ok("broker", "list", "-o", "json").json().path("brokers");
+    assertThat(brokers).hasSize(3);
+    int leaders = 0;
+    for (JsonNode b : brokers) {
+      leaders += b.path("leaders").asInt();
+    }
+    assertThat(leaders).isEqualTo(status.path("partitions").asInt());
+    assertThat(ok("broker", "list").out())
+        .containsPattern("(?m)^ID\\s+ADDRESS\\s+RACK\\s+REPLICAS\\s+LEADERS");
+
+    final Cli.Run health = ok("cluster", "health", "-o", "json");
+    assertThat(health.json().path("healthy").asBoolean()).isTrue();
+    assertThat(health.json().path("problems")).isEmpty();
+  }
+
+  private static List<String> names(JsonNode topics) {
+    final List<String> names = new ArrayList<>();
+    topics.forEach(t -> names.add(t.path("name").asText()));
+    return names;
+  }
+}
