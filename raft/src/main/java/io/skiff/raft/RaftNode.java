@@ -66,6 +66,7 @@ public final class RaftNode implements AutoCloseable {
   private volatile MetadataService metadata;
 
   public RaftNode(RaftNodeConfig config) throws IOException {
+    DataDirectoryOwner.bind(config.dataDir(), config.nodeId());
     this.config = config;
     this.peerId = peerId(config.nodeId());
     this.budget = new IndexMemoryBudget(config.maxMappedIndexBytes(), config.indexHints());
@@ -235,6 +236,7 @@ public final class RaftNode implements AutoCloseable {
             .setRaftGroup(group)
             .setProperties(RatisProperties.client())
             .setParameters(new Parameters())
+            .setRetryPolicy(MetadataService.retryPolicy())
             .build();
     metadata = new MetadataService(metadataMachine, client);
     return metadata;
