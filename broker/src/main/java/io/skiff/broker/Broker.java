@@ -388,7 +388,7 @@ public final class Broker implements AutoCloseable {
             .ifPresent(
                 replica -> {
                   try {
-                    replica.log().applyRetention(replica.highWatermark());
+                    replica.applyRetention();
                   } catch (IOException | RuntimeException e) {
                     LOG.warn("Retention of {} failed: {}", replica.id(), e.toString());
                   }

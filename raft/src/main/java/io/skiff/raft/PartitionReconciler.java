@@ -6,7 +6,9 @@ import io.skiff.raft.metadata.TopicInfo;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,9 +26,11 @@ import org.slf4j.LoggerFactory;
  * non-voting listener the groups of partitions being reassigned onto this broker, and removes (with
  * their data) the replicas of deleted topics and of partitions moved away from here. A moved-away
  * replica goes only once the group's leader confirms its configuration no longer names this broker;
- * until then it is kept and checked again every few seconds. Work runs on one named thread, {@code
- * skiff-partition-reconciler}, never on the metadata apply thread; images that arrive while it is
- * busy collapse into the latest.
+ * until then it is kept and checked again every few seconds. Replicas found running after a restart
+ * count as hosted, so a topic deleted while this broker was down goes too; removals come before
+ * creations, so a new topic of a deleted one's name never meets the old replica's log directory.
+ * Work runs on one named thread, {@code skiff-partition-reconciler}, never on the metadata apply
+ * thread; images that arrive while it is busy collapse into the latest.
  *
  * <p>Membership changes themselves are not its job: {@link ReassignmentDriver} makes them through
  * {@link PartitionMembership}, which keeps the group's majority safe.
@@ -79,39 +83,51 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
   }
 
   /**
+   * Removes first, then creates: a deleted topic's replica must free its log directory before a new
+   * topic of the same name can have it.
+   *
    * @return false if some replica must be looked at again later
    */
   private boolean reconcile(MetadataImage image) {
-    final int self = node.config().nodeId();
-    final Set<PartitionId> wanted = new HashSet<>();
-    boolean done = true;
-    for (TopicInfo topic : image.topics().values()) {
-      for (int p = 0; p < topic.partitionCount(); p++) {
-        final PartitionId id = topic.partition(p);
-        final List<Integer> replicas = topic.replicasOf(p);
-        final boolean member = replicas.contains(self);
-        if (!member && !topic.addingOf(p).contains(self)) {
-          if (node.partition(id).isPresent()) {
-            hosted.add(id); // left over from before a move, or from before a restart
-          }
-          continue;
-        }
-        wanted.add(id);
-        if (!hosted.contains(id)
-            && node.partition(id).isEmpty()
-            && !create(id, peers(image, replicas), member)) {
-          done = false; // try again shortly: no later metadata change may come
-          continue;
-        }
-        hosted.add(id);
-      }
+    for (ReplicatedPartition replica : node.partitions()) {
+      hosted.add(replica.id()); // left over from before a restart, a move or a deletion
     }
+    final Map<PartitionId, List<Integer>> wanted = wanted(image);
+    boolean done = true;
     for (PartitionId id : new ArrayList<>(hosted)) {
-      if (!wanted.contains(id)) {
+      if (!wanted.containsKey(id)) {
         done &= removeIfGone(image, id);
       }
     }
+    for (Map.Entry<PartitionId, List<Integer>> e : wanted.entrySet()) {
+      final PartitionId id = e.getKey();
+      if (hosted.contains(id) || node.partition(id).isPresent()) {
+        hosted.add(id);
+        continue;
+      }
+      final List<Integer> replicas = e.getValue();
+      if (create(id, peers(image, replicas), replicas.contains(node.config().nodeId()))) {
+        hosted.add(id);
+      } else {
+        done = false; // try again shortly: no later metadata change may come
+      }
+    }
     return done;
+  }
+
+  /** The partitions this broker should host, each with its voters; joining ones included. */
+  private Map<PartitionId, List<Integer>> wanted(MetadataImage image) {
+    final int self = node.config().nodeId();
+    final Map<PartitionId, List<Integer>> wanted = new LinkedHashMap<>();
+    for (TopicInfo topic : image.topics().values()) {
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        final List<Integer> replicas = topic.replicasOf(p);
+        if (replicas.contains(self) || topic.addingOf(p).contains(self)) {
+          wanted.put(topic.partition(p), replicas);
+        }
+      }
+    }
+    return wanted;
   }
 
   /** Removes a replica no longer wanted here once it is safe; false to look again later. */
@@ -162,7 +178,7 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
     try {
       node.removePartition(id, true);
       hosted.remove(id);
-      LOG.info("Removed the replica of {}: {}", id, why);
+      LOG.info("Removed the replica of {} (topic id {}): {}", id, id.topicId(), why);
     } catch (Exception e) {
       LOG.error("Cannot remove the replica of {}; will retry on the next metadata change", id, e);
     }

@@ -551,8 +551,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       return switch (PartitionRequest.type(content)) {
         case PartitionRequest.FETCH -> CompletableFuture.completedFuture(fetch(content));
         case PartitionRequest.SNAPSHOT_POINT ->
-            CompletableFuture.completedFuture(
-                PartitionRequest.snapshotPointReply(snapshots.latestOrStart(log)));
+            CompletableFuture.completedFuture(PartitionRequest.snapshotPointReply(catchUpPoint()));
         default ->
             CompletableFuture.failedFuture(
                 new IOException(partition + ": unknown query type " + content.byteAt(0)));
@@ -560,6 +559,21 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /**
+   * The latest snapshot point, with its log start raised to where retention or DeleteRecords has
+   * moved this log's start since (never past the point): a follower catching up copies from what
+   * this log still holds.
+   */
+  private PartitionRequest.SnapshotPoint catchUpPoint() throws IOException {
+    final PartitionRequest.SnapshotPoint point = snapshots.latestOrStart(log);
+    final long start =
+        Math.min(Math.max(point.logStartOffset(), log.logStartOffset()), point.highWatermark());
+    return start == point.logStartOffset()
+        ? point
+        : new PartitionRequest.SnapshotPoint(
+            point.term(), point.index(), point.highWatermark(), start);
   }
 
   private Message fetch(ByteString content) throws IOException {

@@ -66,6 +66,7 @@ public final class RaftNode implements AutoCloseable {
   private volatile MetadataService metadata;
 
   public RaftNode(RaftNodeConfig config) throws IOException {
+    DataDirectoryOwner.bind(config.dataDir(), config.nodeId());
     this.config = config;
     this.peerId = peerId(config.nodeId());
     this.budget = new IndexMemoryBudget(config.maxMappedIndexBytes(), config.indexHints());
@@ -137,7 +138,7 @@ public final class RaftNode implements AutoCloseable {
    */
   public ReplicatedPartition createPartition(PartitionId id, Collection<RaftPeer> peers)
       throws IOException {
-    catalog.register(id);
+    catalog.register(id, other -> machines.containsKey(other.groupId()));
     final RaftGroup group = RaftGroup.valueOf(id.groupId(), peers);
     final boolean freshStorage = !Files.exists(raftStorageDir(id.groupId()));
     final RaftClientReply reply;
@@ -235,6 +236,7 @@ public final class RaftNode implements AutoCloseable {
             .setRaftGroup(group)
             .setProperties(RatisProperties.client())
             .setParameters(new Parameters())
+            .setRetryPolicy(MetadataService.retryPolicy())
             .build();
     metadata = new MetadataService(metadataMachine, client);
     return metadata;
@@ -254,7 +256,10 @@ public final class RaftNode implements AutoCloseable {
     return membership;
   }
 
-  /** Removes this broker's replica; with {@code deleteData} its Raft and partition logs go too. */
+  /**
+   * Removes this broker's replica; with {@code deleteData} its Raft log goes too, and its partition
+   * log directory is renamed aside ({@code -delete}) and deleted.
+   */
   public void removePartition(PartitionId id, boolean deleteData) throws IOException {
     final PartitionStateMachine machine = machines.get(id.groupId());
     final RaftClientReply reply =
@@ -267,10 +272,14 @@ public final class RaftNode implements AutoCloseable {
     }
     machines.remove(id.groupId());
     replicas.remove(id);
-    catalog.forget(id);
-    if (deleteData && machine != null) {
-      machine.log().delete();
+    if (!deleteData) {
+      catalog.forget(id);
+      return;
     }
+    if (machine != null && machine.log() != null) {
+      machine.log().close(); // Ratis closed the machine already; closing again is harmless
+    }
+    catalog.delete(id);
   }
 
   /** This broker's replica of {@code id}, if it hosts one. */

@@ -240,6 +240,25 @@ public final class ReplicatedPartition {
     return machine.highWatermark();
   }
 
+  /**
+   * Applies the log's retention (call it periodically), never past the high watermark nor past the
+   * oldest batch an entry still in this replica's Raft log refers to ({@link RaftLogFloor}):
+   * whichever replica leads next must be able to send every such entry to a lagging follower.
+   *
+   * @return the segments deleted
+   */
+  public int applyRetention() throws IOException {
+    final SegmentedLog log = machine.log();
+    final long highWatermark = machine.highWatermark();
+    final Optional<RaftServer.Division> division = division();
+    if (division.isEmpty()) {
+      return 0; // not started, or being removed
+    }
+    final long floor =
+        RaftLogFloor.of(division.get().getRaftLog(), highWatermark, log.logStartOffset());
+    return log.applyRetention(Math.min(highWatermark, floor));
+  }
+
   /** Producer retries this replica, as leader, answered with the original offsets (a counter). */
   public long duplicateAppends() {
     return machine.duplicateAppends();

@@ -10,10 +10,16 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.retry.ExponentialBackoffRetry;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.util.TimeDuration;
 
 /**
  * What the broker layer asks of the cluster metadata: read the current {@link MetadataImage}
@@ -22,9 +28,21 @@ import org.apache.ratis.protocol.RaftClientReply;
  *
  * <p>Each change completes once it is committed <em>and</em> visible in this broker's local image,
  * so a caller reads its own writes. Refusals fail the future with a {@link MetadataException}.
- * Thread-safe.
+ *
+ * <p>A change that the metadata group cannot commit, because no majority of its voters is up, fails
+ * after {@link #CHANGE_TIMEOUT_SECONDS} with a {@link TimeoutException} that says so (Kafka's
+ * REQUEST_TIMED_OUT, which clients retry). Its client is built with {@link #retryPolicy()}: retries
+ * back off exponentially and stop, where Ratis' default retries forever without a pause.
+ *
+ * <p>Thread-safe.
  */
 public final class MetadataService implements AutoCloseable {
+  /** How long a change may wait for the metadata group to commit it. */
+  public static final int CHANGE_TIMEOUT_SECONDS = 30;
+
+  /** Retries of one change: sleeps of 0.1, 0.2, ... 2 s (each ±50 %), about 35 s in all. */
+  private static final int MAX_ATTEMPTS = 20;
+
   private final MetadataStateMachine machine;
   private final RaftClient client;
 
@@ -156,10 +174,21 @@ public final class MetadataService implements AutoCloseable {
     return submit(MetadataCommand.allocateProducerIds(count));
   }
 
+  /** The retry policy for the metadata group's client: exponential backoff, bounded attempts. */
+  public static RetryPolicy retryPolicy() {
+    return ExponentialBackoffRetry.newBuilder()
+        .setBaseSleepTime(TimeDuration.valueOf(100, TimeUnit.MILLISECONDS))
+        .setMaxSleepTime(TimeDuration.valueOf(2, TimeUnit.SECONDS))
+        .setMaxAttempts(MAX_ATTEMPTS)
+        .build();
+  }
+
   private CompletableFuture<Long> submit(Message command) {
     return client
         .async()
         .send(command)
+        .orTimeout(CHANGE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        .exceptionally(MetadataService::quorumUnavailable)
         .thenCompose(
             reply -> {
               final long value = resultOf(reply);
@@ -168,6 +197,29 @@ public final class MetadataService implements AutoCloseable {
                   .orTimeout(30, TimeUnit.SECONDS)
                   .thenApply(image -> value);
             });
+  }
+
+  /** Rethrows a failure to reach the metadata group as a timeout that says what to check. */
+  private static RaftClientReply quorumUnavailable(Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof TimeoutException
+        || cause instanceof RaftRetryFailureException
+        || cause instanceof AlreadyClosedException) {
+      final TimeoutException timeout =
+          new TimeoutException(
+              "the metadata group did not commit the change within "
+                  + CHANGE_TIMEOUT_SECONDS
+                  + " s: a majority of metadata.voters must be up and reachable; retry once they"
+                  + " are (last error: "
+                  + cause
+                  + ")");
+      timeout.initCause(cause);
+      throw new CompletionException(timeout);
+    }
+    throw error instanceof CompletionException c ? c : new CompletionException(error);
   }
 
   private static long resultOf(RaftClientReply reply) {
