@@ -2,6 +2,7 @@ package io.skiff.raft;
 
 import io.skiff.log.FetchSlice;
 import io.skiff.log.IndexMemoryBudget;
+import io.skiff.log.InvalidBatchException;
 import io.skiff.log.LogConfig;
 import io.skiff.log.RecordBatchSequence;
 import io.skiff.log.SegmentedLog;
@@ -86,6 +87,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   private final IndexMemoryBudget budget;
   private final EpochClock clock;
   private final boolean fsync;
+  private final int entryMaxBatchBytes;
 
   /** Read when needed: Ratis builds the machines of recovered groups before the node's fetcher. */
   private final Supplier<ReplicaFetcher> fetcher;
@@ -123,6 +125,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       IndexMemoryBudget budget,
       EpochClock clock,
       boolean fsync,
+      int entryMaxBatchBytes,
       Supplier<ReplicaFetcher> fetcher) {
     this.partition = partition;
     this.logDir = logDir;
@@ -130,6 +133,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     this.budget = budget;
     this.clock = clock;
     this.fsync = fsync;
+    this.entryMaxBatchBytes = entryMaxBatchBytes;
     this.fetcher = fetcher;
   }
 
@@ -311,6 +315,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     if (!(trx.getStateMachineContext() instanceof PendingAppend pending)) {
       return trx;
     }
+    checkEntrySize(pending.batches().remaining());
     final long term = currentTerm();
     if (term != assignTerm) {
       startTerm(term);
@@ -322,6 +327,33 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     nextOffset = end;
     pending.header().assign(base, end, (int) term, now);
     return trx;
+  }
+
+  /**
+   * Refuses an append Ratis would refuse for its size, before it gets offsets: Ratis checks the
+   * entry's size only after this method returns, and an entry refused then would leave a gap in the
+   * offsets.
+   */
+  private void checkEntrySize(int batchBytes) throws StateMachineException {
+    if (batchBytes > entryMaxBatchBytes) {
+      throw new StateMachineException(
+          partition + ": append too large",
+          new InvalidBatchException(
+              InvalidBatchException.Reason.TOO_LARGE,
+              tooLargeForEntry(partition, batchBytes, entryMaxBatchBytes)),
+          false);
+    }
+  }
+
+  /** Why a request's batches do not fit one Raft entry, for the producer and the operator. */
+  static String tooLargeForEntry(PartitionId partition, int batchBytes, int entryMaxBatchBytes) {
+    return "one request's batches for "
+        + partition
+        + " total "
+        + batchBytes
+        + " bytes, above this broker's raft.entry.max.bytes "
+        + entryMaxBatchBytes
+        + " (one Raft entry); send smaller batches or raise raft.entry.max.bytes on every broker";
   }
 
   /**

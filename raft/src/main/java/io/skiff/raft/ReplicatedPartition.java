@@ -70,18 +70,25 @@ public final class ReplicatedPartition {
    */
   public CompletableFuture<AppendResult> append(ByteBuffer batches, Acks acks) {
     final SegmentedLog log = machine.log();
-    final int limit = Math.min(log.config().maxBatchBytes(), log.config().segmentBytes());
-    if (batches.remaining() > limit) {
+    // Each batch against the topic's max.message.bytes (as Kafka checks it); the request as a
+    // whole against what one Raft entry and one segment hold.
+    VALIDATOR.get().validate(batches, log.config().maxBatchBytes());
+    final int entryLimit = node.config().entryMaxBatchBytes();
+    if (batches.remaining() > entryLimit) {
+      throw new InvalidBatchException(
+          InvalidBatchException.Reason.TOO_LARGE,
+          PartitionStateMachine.tooLargeForEntry(id(), batches.remaining(), entryLimit));
+    }
+    if (batches.remaining() > log.config().segmentBytes()) {
       throw new InvalidBatchException(
           InvalidBatchException.Reason.TOO_LARGE,
           "one request's batches for "
               + id()
               + " total "
               + batches.remaining()
-              + " bytes, above message.max.bytes "
-              + limit);
+              + " bytes, above the topic's segment.bytes "
+              + log.config().segmentBytes());
     }
-    VALIDATOR.get().validate(batches, log.config().maxBatchBytes());
     ProducerRun.of(batches); // one producer per request, consecutive sequences
     final long callId = node.nextCallId();
     final CompletableFuture<AppendResult> written =
@@ -191,6 +198,9 @@ public final class ReplicatedPartition {
       }
       if (refused.getCause() instanceof ProducerStateException rejected) {
         return CompletableFuture.failedFuture(rejected);
+      }
+      if (refused.getCause() instanceof InvalidBatchException invalid) {
+        return CompletableFuture.failedFuture(invalid);
       }
     }
     final ByteBuffer b = toResult(reply, "append");
