@@ -53,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * partition-log bytes past it are an uncommitted tail from an old term and are truncated.
  *
  * <p><b>High watermark</b> = the offset after the last applied batch; it moves in {@link
- * #applyTransaction} and {@link HighWatermarkListener}s hear of it at once.
+ * #applyTransaction} and {@link HighWatermarkListener}s hear of it at once. A committed entry whose
+ * batches the partition log lacks is never applied: the replica takes itself out of the group
+ * instead ({@link #outOfService()}).
  *
  * <p><b>Idempotent producers.</b> The leader checks each append of an idempotent producer in {@link
  * #preAppendTransaction}, in log order, against the producer state ({@link PartitionProducers}):
@@ -114,6 +116,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   private volatile SegmentedLog log;
   private volatile long highWatermark;
+  private volatile String outOfService; // why this replica stopped applying, or null
   private long nextOffset; // leader only, under the Raft log lock
   private long assignTerm = -1; // leader only, under the Raft log lock
   private final RecordBatchSequence sequence = new RecordBatchSequence(); // under the log lock
@@ -148,6 +151,14 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   public long highWatermark() {
     return highWatermark;
+  }
+
+  /**
+   * Why this replica stopped applying the group's entries (its partition log lacks a committed
+   * entry's batches), or null while it is in service.
+   */
+  public String outOfService() {
+    return outOfService;
   }
 
   /** Producer retries this replica, as leader, answered without appending (a counter). */
@@ -528,8 +539,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     final LogEntryProto entry = trx.getLogEntry();
     final ByteString logData = entry.getStateMachineLogEntry().getLogData();
     final EntryHeader header = EntryHeader.read(logData);
-    updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     if (header == null) {
+      updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
       final DeleteRecordsEntry delete = DeleteRecordsEntry.read(logData);
       return delete == null
           ? CompletableFuture.completedFuture(Message.EMPTY)
@@ -537,16 +548,9 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
     unapplied.headMap(entry.getIndex(), true).clear();
     if (header.nextOffset() > log.logEndOffset()) {
-      return CompletableFuture.failedFuture(
-          new IllegalStateException(
-              partition
-                  + ": committed entry "
-                  + entry.getIndex()
-                  + " ("
-                  + header
-                  + ") is missing from the partition log, which ends at "
-                  + log.logEndOffset()));
+      throw outOfService(entry.getIndex(), header);
     }
+    updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     producers.applied(header);
     if (header.nextOffset() > highWatermark) {
       highWatermark = header.nextOffset();
@@ -557,6 +561,33 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
     return CompletableFuture.completedFuture(
         PartitionRequest.appendReply(header.baseOffset(), header.nextOffset()));
+  }
+
+  /**
+   * A committed entry whose batches this replica's partition log does not hold (lost or cut under
+   * it): applying past it would advance the applied index and the high watermark over data that is
+   * not here, and this replica, whose Raft log is complete, could then be elected and serve a log
+   * that diverges from the others'. So the entry is not applied and the exception, thrown to Ratis'
+   * apply thread, makes Ratis close this replica's division of the group: it stops serving and
+   * voting for the partition until an operator rebuilds it. Other partitions are not affected.
+   */
+  private IllegalStateException outOfService(long index, EntryHeader header) {
+    final String why =
+        partition
+            + ": committed entry "
+            + index
+            + " ("
+            + header
+            + ") is missing from the partition log "
+            + logDir
+            + ", which ends at "
+            + log.logEndOffset()
+            + "; this replica stops serving and voting for the partition. Rebuild it from the"
+            + " others: reassign the partition off this broker and back, or remove its Raft"
+            + " group and log directories while the broker is stopped";
+    outOfService = why;
+    LOG.error("{}", why);
+    return new IllegalStateException(why);
   }
 
   /**

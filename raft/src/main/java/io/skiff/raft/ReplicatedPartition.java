@@ -274,12 +274,21 @@ public final class ReplicatedPartition {
   }
 
   public boolean isLeader() {
-    return division().map(d -> d.getInfo().isLeader()).orElse(false);
+    return inService() && division().map(d -> d.getInfo().isLeader()).orElse(false);
   }
 
   /** Whether this node leads and its leadership is ready to take writes. */
   public boolean isLeaderReady() {
-    return division().map(d -> d.getInfo().isLeaderReady()).orElse(false);
+    return inService() && division().map(d -> d.getInfo().isLeaderReady()).orElse(false);
+  }
+
+  /**
+   * False once this replica found a committed entry missing from its partition log: it then serves
+   * nothing and Ratis has closed its division of the group ({@link
+   * PartitionStateMachine#outOfService}).
+   */
+  public boolean inService() {
+    return machine.outOfService() == null;
   }
 
   /** The leading node's id, if known. */
