@@ -334,7 +334,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     final long base = nextOffset;
     final long end = sequence.assignOffsets(pending.batches(), base, (int) term);
     final long now = clock.time();
-    checkProducer(pending.header().producer(), base, end, now);
+    checkProducer(pending.header().producer(), base, end, now, term);
     nextOffset = end;
     pending.header().assign(base, end, (int) term, now);
     return trx;
@@ -371,7 +371,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
    * Sequences an idempotent producer's append, or refuses it without appending: Ratis answers the
    * request with the exception, and the leader keeps leading.
    */
-  private void checkProducer(ProducerRun run, long base, long end, long now)
+  private void checkProducer(ProducerRun run, long base, long end, long now, long term)
       throws StateMachineException {
     if (!run.idempotent()) {
       return;
@@ -380,7 +380,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       producers.sequence(run, base, end, now);
     } catch (DuplicateAppendException e) {
       duplicateAppends.incrementAndGet();
-      throw new StateMachineException(partition + ": " + e.getMessage(), e, false);
+      throw new StateMachineException(partition + ": " + e.getMessage(), e.inTerm(term), false);
     } catch (ProducerStateException e) {
       throw new StateMachineException(partition + ": " + e.getMessage(), e, false);
     }
@@ -721,16 +721,41 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   // ---- duplicates waiting for their original ----
 
   /**
-   * Completes once the offsets before {@code nextOffset} are committed; fails if a new leader term
-   * starts first (the original append may have been dropped, so the producer must retry).
+   * Completes once the offsets before {@code nextOffset} are committed while this replica still
+   * leads in {@code term}, the term the duplicate was sequenced in; fails if it does not lead in
+   * that term when the waiter is added, or once a new term starts or leadership moves (the original
+   * append may have been dropped and its offsets given to other data, so the producer must retry).
+   * The caller adds the waiter after the Raft reply, so leadership may have moved in between: the
+   * term is checked after the waiter is in place, so every later change fails it.
    */
-  CompletableFuture<Void> whenCommitted(long nextOffset) {
+  CompletableFuture<Void> whenCommitted(long nextOffset, long term) {
     final CompletableFuture<Void> committed = new CompletableFuture<>();
-    awaitingCommit.computeIfAbsent(nextOffset, k -> new CopyOnWriteArrayList<>()).add(committed);
-    if (highWatermark >= nextOffset) {
+    final List<CompletableFuture<Void>> waiters =
+        awaitingCommit.computeIfAbsent(nextOffset, k -> new CopyOnWriteArrayList<>());
+    waiters.add(committed);
+    if (!leadsInTerm(term)) {
+      waiters.remove(committed);
+      committed.completeExceptionally(
+          new NotLeaderException(
+              partition,
+              -1,
+              "leadership changed after term "
+                  + term
+                  + ", in which the retry was matched to offsets before "
+                  + nextOffset));
+    } else if (highWatermark >= nextOffset) {
       committed.complete(null); // committed before, or while, the waiter was added
     }
     return committed;
+  }
+
+  private boolean leadsInTerm(long term) {
+    try {
+      final var info = getServer().join().getDivision(getGroupId()).getInfo();
+      return info.isLeader() && info.getCurrentTerm() == term;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private void completeCommitWaiters(long committedOffset) {

@@ -58,6 +58,11 @@ public final class ReplicatedPartition {
     return machine.partition();
   }
 
+  /** The partition's state machine, for this package's tests. */
+  PartitionStateMachine machine() {
+    return machine;
+  }
+
   /**
    * Appends producer batches: validates them here (length, magic 2, CRC32C, size limits), then
    * replicates them; offsets are assigned by the leader.
@@ -194,7 +199,9 @@ public final class ReplicatedPartition {
       if (refused.getCause() instanceof DuplicateAppendException duplicate) {
         final AppendResult original =
             new AppendResult(duplicate.baseOffset(), duplicate.nextOffset());
-        return machine.whenCommitted(duplicate.nextOffset()).thenApply(v -> original);
+        return machine
+            .whenCommitted(duplicate.nextOffset(), duplicate.term())
+            .thenApply(v -> original);
       }
       if (refused.getCause() instanceof ProducerStateException rejected) {
         return CompletableFuture.failedFuture(rejected);
