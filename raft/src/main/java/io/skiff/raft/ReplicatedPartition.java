@@ -5,6 +5,7 @@ import io.skiff.log.InvalidBatchException;
 import io.skiff.log.OffsetOutOfRangeException;
 import io.skiff.log.RecordBatchSequence;
 import io.skiff.log.SegmentedLog;
+import io.skiff.log.TimestampOffset;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Collection;
@@ -247,6 +248,28 @@ public final class ReplicatedPartition {
 
   public long highWatermark() {
     return machine.highWatermark();
+  }
+
+  /**
+   * ListOffsets over what consumers may read, as Kafka answers with its last fetchable offset:
+   * {@link SegmentedLog#LATEST_TIMESTAMP} is the high watermark, {@link
+   * SegmentedLog#EARLIEST_TIMESTAMP} the log start, and a timestamp (or {@link
+   * SegmentedLog#MAX_TIMESTAMP}) finds a record only below the high watermark: an uncommitted
+   * record may still be truncated, so it is never an answer.
+   *
+   * @return null when no committed record qualifies (Kafka answers offset -1)
+   * @throws IllegalArgumentException for a negative timestamp with no meaning
+   */
+  public TimestampOffset offsetForTimestamp(long timestamp) throws IOException {
+    final long committed = machine.highWatermark(); // first: the log may grow past it meanwhile
+    if (timestamp == SegmentedLog.LATEST_TIMESTAMP) {
+      return new TimestampOffset(-1, committed);
+    }
+    final TimestampOffset found = machine.log().offsetForTimestamp(timestamp);
+    if (timestamp == SegmentedLog.EARLIEST_TIMESTAMP || found == null) {
+      return found;
+    }
+    return found.offset() < committed ? found : null;
   }
 
   /** Producer retries this replica, as leader, answered with the original offsets (a counter). */
