@@ -161,6 +161,7 @@ public record BrokerConfig(
           NativeMemory.NATIVE_HINTS,
           NativeMemory.MLOCK_MAX_BYTES,
           "raft.snapshot.entries",
+          "raft.entry.max.bytes",
           "replica.fetch.max.bytes",
           "replica.fetch.response.max.bytes",
           "replica.fetch.buffer.max.bytes",
@@ -203,7 +204,8 @@ public record BrokerConfig(
                 k.intValue("replica.fetch.response.max.bytes", 10 << 20),
                 k.intValue("replica.fetch.buffer.max.bytes", 64 << 20),
                 k.intValue("num.replica.fetchers", 1)),
-            NativeMemory.fromProperties(values));
+            NativeMemory.fromProperties(values),
+            k.intValue("raft.entry.max.bytes", 0));
     return new BrokerConfig(
         nodeId,
         host,
@@ -260,6 +262,7 @@ public record BrokerConfig(
     p.put(NativeMemory.NATIVE_HINTS, Boolean.toString(raft.indexHints().adviseEnabled()));
     p.put(NativeMemory.MLOCK_MAX_BYTES, Long.toString(raft.indexHints().mlockMaxBytes()));
     p.put("raft.snapshot.entries", Long.toString(raft.snapshotEntries()));
+    p.put("raft.entry.max.bytes", Integer.toString(raft.entryMaxBatchBytes()));
     p.put("replica.fetch.max.bytes", Integer.toString(raft.replicaFetch().partitionMaxBytes()));
     p.put(
         "replica.fetch.response.max.bytes",

@@ -104,7 +104,7 @@ final class LogLoader {
     if (!last) {
       segment.activate(); // the rebuilt indexes may need more room than the old files had
     }
-    final int cut = segment.recover(config.maxBatchBytes());
+    final int cut = segment.recover();
     if (!last) {
       segment.deactivate();
     }

@@ -406,7 +406,7 @@ final class LogSegment implements AutoCloseable {
 
   private boolean headerLooksValid(RecordBatch batch, int available, long minBaseOffset) {
     try {
-      batch.validateHeader(available, Integer.MAX_VALUE);
+      batch.validateHeader(available, RecordBatch.ANY_SIZE);
     } catch (InvalidBatchException e) {
       return false;
     }
@@ -420,7 +420,7 @@ final class LogSegment implements AutoCloseable {
    *
    * @return bytes cut off
    */
-  int recover(int maxBatchBytes) throws IOException {
+  int recover() throws IOException {
     offsetIndex.reset();
     timeIndex.reset();
     maxTimestamp = -1;
@@ -441,7 +441,7 @@ final class LogSegment implements AutoCloseable {
       }
       final int available = (int) Math.min(Integer.MAX_VALUE, fileSize - position);
       try {
-        header.validateHeader(available, maxBatchBytes);
+        header.validateHeader(available, RecordBatch.ANY_SIZE); // integrity, never size policy
         final int length = header.sizeInBytes();
         if (header.baseOffset() < next || !canHoldOffset(header.lastOffset())) {
           throw new InvalidBatchException(
@@ -455,7 +455,7 @@ final class LogSegment implements AutoCloseable {
         while (buffer.hasRemaining()) {
           channel.read(buffer, position + buffer.position());
         }
-        batch.wrap(buffer, 0).validate(length, maxBatchBytes);
+        batch.wrap(buffer, 0).validate(length, RecordBatch.ANY_SIZE);
         indexBatch(batch, position);
         next = batch.nextOffset();
         position += length;
@@ -497,7 +497,7 @@ final class LogSegment implements AutoCloseable {
     timeIndex.truncateTo(newNext);
     channel.truncate(position);
     if (!loadTail()) {
-      recover(Integer.MAX_VALUE);
+      recover();
     }
     return nextOffset;
   }

@@ -188,6 +188,13 @@ public final class RecordBatch {
   }
 
   /**
+   * The {@code maxBatchBytes} of {@link #validate} and {@link #validateHeader} that checks
+   * integrity only: for batches already accepted by a leader (replication, catch-up, recovery),
+   * which no size policy may refuse afterwards.
+   */
+  public static final int ANY_SIZE = Integer.MAX_VALUE;
+
+  /**
    * Checks the header fields that can be checked without the body: the length fits within {@code
    * available} bytes and {@code maxBatchBytes}, the magic is 2 and the offset delta is sane.
    *

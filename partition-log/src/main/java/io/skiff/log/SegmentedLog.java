@@ -172,7 +172,10 @@ public final class SegmentedLog implements AutoCloseable {
   /**
    * Appends batches whose offsets are already assigned (a follower's path): the first batch must
    * start at {@link #logEndOffset()} and each next batch right after the previous one. All batches
-   * are validated (length, magic 2, CRC32C, size limit) before any byte is written.
+   * are checked for integrity (framing, magic 2, CRC32C) before any byte is written, never against
+   * size limits: they were committed, or will be, under the limits in force on the leader when it
+   * accepted them, and a replica with a lower limit (or a limit lowered since) must still hold
+   * them.
    *
    * @param batches one or more whole batches between position and limit; not modified
    * @throws InvalidBatchException if any batch is invalid or does not continue the log
@@ -181,7 +184,8 @@ public final class SegmentedLog implements AutoCloseable {
     lock.lock();
     try {
       ensureOpen();
-      final LogAppendInfo info = validate(batches);
+      sequence.validate(batches, RecordBatch.ANY_SIZE);
+      final LogAppendInfo info = sequence.summarize(batches);
       if (info.firstOffset() != logEndOffset) {
         throw new InvalidBatchException(
             InvalidBatchException.Reason.INVALID_OFFSETS,
@@ -247,12 +251,6 @@ public final class SegmentedLog implements AutoCloseable {
               + MIN_FREE_BYTES
               + " more; free space (retention, DeleteRecords, deleting topics) and it goes on");
     }
-  }
-
-  private LogAppendInfo validate(ByteBuffer batches) {
-    checkFitsASegment(batches);
-    sequence.validate(batches, config.maxBatchBytes());
-    return sequence.summarize(batches);
   }
 
   private void checkFitsASegment(ByteBuffer batches) {

@@ -130,4 +130,34 @@ class LogRecoveryTest {
         .isInstanceOf(IOException.class)
         .hasMessageContaining("20-digit base offset");
   }
+
+  @Test
+  void recoveryKeepsCommittedBatchesAboveALoweredSizeLimit() throws IOException {
+    final Path dir = crashedLog(40); // batches of 5 records of 100 bytes: about 600 bytes each
+    final LogConfig lowered =
+        LogConfig.builder()
+            .segmentBytes(8 * 1024)
+            .indexIntervalBytes(256)
+            .maxBatchBytes(200)
+            .build();
+    try (SegmentedLog log = SegmentedLog.open(dir, lowered)) {
+      assertThat(log.logEndOffset()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void followerAppendHoldsBatchesAboveItsOwnSizeLimits() throws IOException {
+    final LogConfig small =
+        LogConfig.builder().segmentBytes(1024).indexIntervalBytes(256).maxBatchBytes(200).build();
+    try (SegmentedLog log = SegmentedLog.open(tmp.resolve("follower"), small)) {
+      log.append(TestBatches.batch(0, 5, 100, 0)); // above max.message.bytes
+      log.append(TestBatches.batch(5, 20, 100, 0)); // above segment.bytes as well
+      assertThat(log.logEndOffset()).isEqualTo(25);
+      log.append(TestBatches.batch(25, 1, 10, 0));
+      assertThat(log.logEndOffset()).isEqualTo(26);
+    }
+    try (SegmentedLog reopened = SegmentedLog.open(tmp.resolve("follower"), small)) {
+      assertThat(reopened.logEndOffset()).isEqualTo(26);
+    }
+  }
 }

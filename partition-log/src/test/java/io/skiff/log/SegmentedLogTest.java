@@ -79,9 +79,9 @@ class SegmentedLogTest {
   }
 
   @Test
-  void rejectsAnAppendLargerThanASegment() throws IOException {
+  void rejectsALeaderAppendLargerThanASegment() throws IOException {
     final SegmentedLog log = open(small());
-    assertThatThrownBy(() -> log.append(TestBatches.batches(0, 50, 5, 100)))
+    assertThatThrownBy(() -> log.appendAsLeader(TestBatches.batches(0, 50, 5, 100), 0))
         .isInstanceOf(InvalidBatchException.class)
         .hasMessageContaining("log.segment.bytes");
     assertThat(log.logEndOffset()).isZero();

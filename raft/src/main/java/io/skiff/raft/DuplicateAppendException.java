@@ -3,15 +3,22 @@ package io.skiff.raft;
 /**
  * Thrown by the leader's sequencing step for a retry of an append it already sequenced: nothing is
  * appended, and the producer is answered with the offsets of the original once those are committed.
- * Carries no stack trace; it is a verdict, not a failure.
+ * The leader term it was sequenced in binds the wait: the original's offsets are this producer's
+ * data only while that term's leader holds them. Carries no stack trace; it is a verdict, not a
+ * failure.
  */
 final class DuplicateAppendException extends Exception {
   private static final long serialVersionUID = 1L;
 
   private final long baseOffset;
   private final long nextOffset;
+  private final long term;
 
   DuplicateAppendException(long baseOffset, long nextOffset) {
+    this(baseOffset, nextOffset, -1);
+  }
+
+  private DuplicateAppendException(long baseOffset, long nextOffset, long term) {
     super(
         "duplicate of the append at offsets [" + baseOffset + ", " + nextOffset + ")",
         null,
@@ -19,6 +26,12 @@ final class DuplicateAppendException extends Exception {
         false);
     this.baseOffset = baseOffset;
     this.nextOffset = nextOffset;
+    this.term = term;
+  }
+
+  /** This verdict, reached by the leader of {@code term}. */
+  DuplicateAppendException inTerm(long term) {
+    return new DuplicateAppendException(baseOffset, nextOffset, term);
   }
 
   long baseOffset() {
@@ -27,5 +40,10 @@ final class DuplicateAppendException extends Exception {
 
   long nextOffset() {
     return nextOffset;
+  }
+
+  /** The leader term the retry was sequenced in; -1 if not yet known. */
+  long term() {
+    return term;
   }
 }

@@ -2,6 +2,7 @@ package io.skiff.raft;
 
 import io.skiff.log.FetchSlice;
 import io.skiff.log.IndexMemoryBudget;
+import io.skiff.log.InvalidBatchException;
 import io.skiff.log.LogConfig;
 import io.skiff.log.RecordBatchSequence;
 import io.skiff.log.SegmentedLog;
@@ -52,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * partition-log bytes past it are an uncommitted tail from an old term and are truncated.
  *
  * <p><b>High watermark</b> = the offset after the last applied batch; it moves in {@link
- * #applyTransaction} and {@link HighWatermarkListener}s hear of it at once.
+ * #applyTransaction} and {@link HighWatermarkListener}s hear of it at once. A committed entry whose
+ * batches the partition log lacks is never applied: the replica takes itself out of the group
+ * instead ({@link #outOfService()}).
  *
  * <p><b>Idempotent producers.</b> The leader checks each append of an idempotent producer in {@link
  * #preAppendTransaction}, in log order, against the producer state ({@link PartitionProducers}):
@@ -86,6 +89,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   private final IndexMemoryBudget budget;
   private final EpochClock clock;
   private final boolean fsync;
+  private final int entryMaxBatchBytes;
 
   /** Read when needed: Ratis builds the machines of recovered groups before the node's fetcher. */
   private final Supplier<ReplicaFetcher> fetcher;
@@ -112,6 +116,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   private volatile SegmentedLog log;
   private volatile long highWatermark;
+  private volatile String outOfService; // why this replica stopped applying, or null
   private long nextOffset; // leader only, under the Raft log lock
   private long assignTerm = -1; // leader only, under the Raft log lock
   private final RecordBatchSequence sequence = new RecordBatchSequence(); // under the log lock
@@ -123,6 +128,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       IndexMemoryBudget budget,
       EpochClock clock,
       boolean fsync,
+      int entryMaxBatchBytes,
       Supplier<ReplicaFetcher> fetcher) {
     this.partition = partition;
     this.logDir = logDir;
@@ -130,6 +136,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     this.budget = budget;
     this.clock = clock;
     this.fsync = fsync;
+    this.entryMaxBatchBytes = entryMaxBatchBytes;
     this.fetcher = fetcher;
   }
 
@@ -144,6 +151,14 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   public long highWatermark() {
     return highWatermark;
+  }
+
+  /**
+   * Why this replica stopped applying the group's entries (its partition log lacks a committed
+   * entry's batches), or null while it is in service.
+   */
+  public String outOfService() {
+    return outOfService;
   }
 
   /** Producer retries this replica, as leader, answered without appending (a counter). */
@@ -311,6 +326,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     if (!(trx.getStateMachineContext() instanceof PendingAppend pending)) {
       return trx;
     }
+    checkEntrySize(pending.batches().remaining());
     final long term = currentTerm();
     if (term != assignTerm) {
       startTerm(term);
@@ -318,17 +334,44 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     final long base = nextOffset;
     final long end = sequence.assignOffsets(pending.batches(), base, (int) term);
     final long now = clock.time();
-    checkProducer(pending.header().producer(), base, end, now);
+    checkProducer(pending.header().producer(), base, end, now, term);
     nextOffset = end;
     pending.header().assign(base, end, (int) term, now);
     return trx;
   }
 
   /**
+   * Refuses an append Ratis would refuse for its size, before it gets offsets: Ratis checks the
+   * entry's size only after this method returns, and an entry refused then would leave a gap in the
+   * offsets.
+   */
+  private void checkEntrySize(int batchBytes) throws StateMachineException {
+    if (batchBytes > entryMaxBatchBytes) {
+      throw new StateMachineException(
+          partition + ": append too large",
+          new InvalidBatchException(
+              InvalidBatchException.Reason.TOO_LARGE,
+              tooLargeForEntry(partition, batchBytes, entryMaxBatchBytes)),
+          false);
+    }
+  }
+
+  /** Why a request's batches do not fit one Raft entry, for the producer and the operator. */
+  static String tooLargeForEntry(PartitionId partition, int batchBytes, int entryMaxBatchBytes) {
+    return "one request's batches for "
+        + partition
+        + " total "
+        + batchBytes
+        + " bytes, above this broker's raft.entry.max.bytes "
+        + entryMaxBatchBytes
+        + " (one Raft entry); send smaller batches or raise raft.entry.max.bytes on every broker";
+  }
+
+  /**
    * Sequences an idempotent producer's append, or refuses it without appending: Ratis answers the
    * request with the exception, and the leader keeps leading.
    */
-  private void checkProducer(ProducerRun run, long base, long end, long now)
+  private void checkProducer(ProducerRun run, long base, long end, long now, long term)
       throws StateMachineException {
     if (!run.idempotent()) {
       return;
@@ -337,7 +380,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       producers.sequence(run, base, end, now);
     } catch (DuplicateAppendException e) {
       duplicateAppends.incrementAndGet();
-      throw new StateMachineException(partition + ": " + e.getMessage(), e, false);
+      throw new StateMachineException(partition + ": " + e.getMessage(), e.inTerm(term), false);
     } catch (ProducerStateException e) {
       throw new StateMachineException(partition + ": " + e.getMessage(), e, false);
     }
@@ -496,8 +539,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     final LogEntryProto entry = trx.getLogEntry();
     final ByteString logData = entry.getStateMachineLogEntry().getLogData();
     final EntryHeader header = EntryHeader.read(logData);
-    updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     if (header == null) {
+      updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
       final DeleteRecordsEntry delete = DeleteRecordsEntry.read(logData);
       return delete == null
           ? CompletableFuture.completedFuture(Message.EMPTY)
@@ -505,16 +548,9 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
     unapplied.headMap(entry.getIndex(), true).clear();
     if (header.nextOffset() > log.logEndOffset()) {
-      return CompletableFuture.failedFuture(
-          new IllegalStateException(
-              partition
-                  + ": committed entry "
-                  + entry.getIndex()
-                  + " ("
-                  + header
-                  + ") is missing from the partition log, which ends at "
-                  + log.logEndOffset()));
+      throw outOfService(entry.getIndex(), header);
     }
+    updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     producers.applied(header);
     if (header.nextOffset() > highWatermark) {
       highWatermark = header.nextOffset();
@@ -525,6 +561,33 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
     return CompletableFuture.completedFuture(
         PartitionRequest.appendReply(header.baseOffset(), header.nextOffset()));
+  }
+
+  /**
+   * A committed entry whose batches this replica's partition log does not hold (lost or cut under
+   * it): applying past it would advance the applied index and the high watermark over data that is
+   * not here, and this replica, whose Raft log is complete, could then be elected and serve a log
+   * that diverges from the others'. So the entry is not applied and the exception, thrown to Ratis'
+   * apply thread, makes Ratis close this replica's division of the group: it stops serving and
+   * voting for the partition until an operator rebuilds it. Other partitions are not affected.
+   */
+  private IllegalStateException outOfService(long index, EntryHeader header) {
+    final String why =
+        partition
+            + ": committed entry "
+            + index
+            + " ("
+            + header
+            + ") is missing from the partition log "
+            + logDir
+            + ", which ends at "
+            + log.logEndOffset()
+            + "; this replica stops serving and voting for the partition. Rebuild it from the"
+            + " others: reassign the partition off this broker and back, or remove its Raft"
+            + " group and log directories while the broker is stopped";
+    outOfService = why;
+    LOG.error("{}", why);
+    return new IllegalStateException(why);
   }
 
   /**
@@ -672,16 +735,41 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   // ---- duplicates waiting for their original ----
 
   /**
-   * Completes once the offsets before {@code nextOffset} are committed; fails if a new leader term
-   * starts first (the original append may have been dropped, so the producer must retry).
+   * Completes once the offsets before {@code nextOffset} are committed while this replica still
+   * leads in {@code term}, the term the duplicate was sequenced in; fails if it does not lead in
+   * that term when the waiter is added, or once a new term starts or leadership moves (the original
+   * append may have been dropped and its offsets given to other data, so the producer must retry).
+   * The caller adds the waiter after the Raft reply, so leadership may have moved in between: the
+   * term is checked after the waiter is in place, so every later change fails it.
    */
-  CompletableFuture<Void> whenCommitted(long nextOffset) {
+  CompletableFuture<Void> whenCommitted(long nextOffset, long term) {
     final CompletableFuture<Void> committed = new CompletableFuture<>();
-    awaitingCommit.computeIfAbsent(nextOffset, k -> new CopyOnWriteArrayList<>()).add(committed);
-    if (highWatermark >= nextOffset) {
+    final List<CompletableFuture<Void>> waiters =
+        awaitingCommit.computeIfAbsent(nextOffset, k -> new CopyOnWriteArrayList<>());
+    waiters.add(committed);
+    if (!leadsInTerm(term)) {
+      waiters.remove(committed);
+      committed.completeExceptionally(
+          new NotLeaderException(
+              partition,
+              -1,
+              "leadership changed after term "
+                  + term
+                  + ", in which the retry was matched to offsets before "
+                  + nextOffset));
+    } else if (highWatermark >= nextOffset) {
       committed.complete(null); // committed before, or while, the waiter was added
     }
     return committed;
+  }
+
+  private boolean leadsInTerm(long term) {
+    try {
+      final var info = getServer().join().getDivision(getGroupId()).getInfo();
+      return info.isLeader() && info.getCurrentTerm() == term;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private void completeCommitWaiters(long committedOffset) {

@@ -321,6 +321,7 @@ public final class RaftNode implements AutoCloseable {
             budget,
             SystemEpochClock.INSTANCE,
             config.fsync(),
+            config.entryMaxBatchBytes(),
             this::replicaFetcher);
     machines.put(groupId, machine);
     replicas.put(id, new ReplicatedPartition(this, machine));

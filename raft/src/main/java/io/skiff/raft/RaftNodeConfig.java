@@ -24,6 +24,11 @@ import java.nio.file.Path;
  * @param replicaFetch replica fetcher buffer bounds
  * @param indexHints native hints for mapped indexes ({@code index.native.hints}, {@code
  *     index.mlock.max.bytes}); this node's counters of locked bytes and calls
+ * @param raftEntryMaxBytes {@code raft.entry.max.bytes}: the most batch bytes one Raft entry (one
+ *     produce request's batches for a partition) may carry on this node; 0 means {@code
+ *     message.max.bytes}. It is fixed while the node runs (Ratis sizes each group's direct write
+ *     buffer by it), so a topic's {@code max.message.bytes} above it is honoured only up to it: see
+ *     {@link #entryMaxBatchBytes()}
  */
 public record RaftNodeConfig(
     int nodeId,
@@ -38,7 +43,8 @@ public record RaftNodeConfig(
     int electionTimeoutMaxMs,
     int raftSegmentBytes,
     ReplicaFetchConfig replicaFetch,
-    NativeMemory indexHints) {
+    NativeMemory indexHints,
+    int raftEntryMaxBytes) {
 
   public RaftNodeConfig {
     if (nodeId < 0) {
@@ -57,6 +63,19 @@ public record RaftNodeConfig(
     if (snapshotEntries < 1) {
       throw new IllegalArgumentException("snapshot entries must be >= 1");
     }
+    if (raftEntryMaxBytes < 0) {
+      throw new IllegalArgumentException(
+          "raft.entry.max.bytes must be >= 0 (0: message.max.bytes) but was " + raftEntryMaxBytes);
+    }
+  }
+
+  /**
+   * The most batch bytes one Raft entry carries here: {@code raft.entry.max.bytes}, and never less
+   * than the broker's {@code message.max.bytes}. Every replica must use the same value; a leader
+   * refuses larger requests before it assigns them offsets.
+   */
+  public int entryMaxBatchBytes() {
+    return Math.max(raftEntryMaxBytes, logConfig.maxBatchBytes());
   }
 
   /** Defaults for a node: 9093, fsync on, snapshots every 10 000 entries, 1-2 s elections. */
@@ -74,7 +93,8 @@ public record RaftNodeConfig(
         2_000,
         4 << 20,
         ReplicaFetchConfig.defaults(),
-        NativeMemory.defaults());
+        NativeMemory.defaults(),
+        0);
   }
 
   public RaftNodeConfig withLogConfig(LogConfig logConfig) {
@@ -101,6 +121,10 @@ public record RaftNodeConfig(
     return toBuilder().raftSegmentBytes(bytes).build();
   }
 
+  public RaftNodeConfig withRaftEntryMaxBytes(int bytes) {
+    return toBuilder().raftEntryMaxBytes(bytes).build();
+  }
+
   /** A builder starting from this config's values. */
   public Builder toBuilder() {
     return new Builder(this);
@@ -121,6 +145,7 @@ public record RaftNodeConfig(
     private int raftSegmentBytes;
     private ReplicaFetchConfig replicaFetch;
     private NativeMemory indexHints;
+    private int raftEntryMaxBytes;
 
     private Builder(RaftNodeConfig c) {
       nodeId = c.nodeId;
@@ -136,6 +161,7 @@ public record RaftNodeConfig(
       raftSegmentBytes = c.raftSegmentBytes;
       replicaFetch = c.replicaFetch;
       indexHints = c.indexHints;
+      raftEntryMaxBytes = c.raftEntryMaxBytes;
     }
 
     public Builder logConfig(LogConfig v) {
@@ -174,6 +200,11 @@ public record RaftNodeConfig(
       return this;
     }
 
+    public Builder raftEntryMaxBytes(int v) {
+      raftEntryMaxBytes = v;
+      return this;
+    }
+
     public RaftNodeConfig build() {
       return new RaftNodeConfig(
           nodeId,
@@ -188,7 +219,8 @@ public record RaftNodeConfig(
           electionTimeoutMaxMs,
           raftSegmentBytes,
           replicaFetch,
-          indexHints);
+          indexHints,
+          raftEntryMaxBytes);
     }
   }
 

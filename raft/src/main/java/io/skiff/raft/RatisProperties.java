@@ -28,10 +28,15 @@ final class RatisProperties {
 
     // Ratis sizes each group's direct write buffer by the largest entry *with* its data, although
     // only the 72-byte header reaches its log: so the largest entry is one produce request's
-    // batches for a partition (message.max.bytes) and the buffer is that, per group.
+    // batches for a partition (raft.entry.max.bytes, at least message.max.bytes) and the buffer
+    // is that, per group. A topic's max.message.bytes cannot raise it: the leader refuses larger
+    // requests before it assigns offsets (PartitionStateMachine), never Ratis after.
     final int entryLimit = entryMaxBytes(config);
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(entryLimit));
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryLimit + 8));
+    // One AppendEntries carries up to the appender's buffer (one entry at least) over gRPC.
+    GrpcConfigKeys.setMessageSizeMax(
+        p, SizeInBytes.valueOf(Math.max(GRPC_MESSAGE_MIN_BYTES, entryLimit + (1 << 20))));
     // Small segments keep disk per group low; entries are tiny.
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.raftSegmentBytes()));
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(64 << 10));
@@ -63,9 +68,15 @@ final class RatisProperties {
     return p;
   }
 
+  /** gRPC's message cap is never set below Ratis' own default. */
+  private static final int GRPC_MESSAGE_MIN_BYTES = 32 << 20;
+
+  /** Room in a Raft entry for its header, client ids and protobuf framing around the batches. */
+  static final int ENTRY_OVERHEAD_BYTES = 4096;
+
   /** The largest Raft entry: one request's batches for a partition plus header and framing. */
   static int entryMaxBytes(RaftNodeConfig config) {
-    return config.logConfig().maxBatchBytes() + 4096;
+    return config.entryMaxBatchBytes() + ENTRY_OVERHEAD_BYTES;
   }
 
   /** Properties for clients a node uses to reach other nodes (replica fetcher queries). */

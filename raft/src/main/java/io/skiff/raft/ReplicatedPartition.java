@@ -6,6 +6,7 @@ import io.skiff.log.LogStorageException;
 import io.skiff.log.OffsetOutOfRangeException;
 import io.skiff.log.RecordBatchSequence;
 import io.skiff.log.SegmentedLog;
+import io.skiff.log.TimestampOffset;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Collection;
@@ -59,6 +60,11 @@ public final class ReplicatedPartition {
     return machine.partition();
   }
 
+  /** The partition's state machine, for this package's tests. */
+  PartitionStateMachine machine() {
+    return machine;
+  }
+
   /**
    * Appends producer batches: validates them here (length, magic 2, CRC32C, size limits), then
    * replicates them; offsets are assigned by the leader.
@@ -72,18 +78,25 @@ public final class ReplicatedPartition {
    */
   public CompletableFuture<AppendResult> append(ByteBuffer batches, Acks acks) {
     final SegmentedLog log = machine.log();
-    final int limit = Math.min(log.config().maxBatchBytes(), log.config().segmentBytes());
-    if (batches.remaining() > limit) {
+    // Each batch against the topic's max.message.bytes (as Kafka checks it); the request as a
+    // whole against what one Raft entry and one segment hold.
+    VALIDATOR.get().validate(batches, log.config().maxBatchBytes());
+    final int entryLimit = node.config().entryMaxBatchBytes();
+    if (batches.remaining() > entryLimit) {
+      throw new InvalidBatchException(
+          InvalidBatchException.Reason.TOO_LARGE,
+          PartitionStateMachine.tooLargeForEntry(id(), batches.remaining(), entryLimit));
+    }
+    if (batches.remaining() > log.config().segmentBytes()) {
       throw new InvalidBatchException(
           InvalidBatchException.Reason.TOO_LARGE,
           "one request's batches for "
               + id()
               + " total "
               + batches.remaining()
-              + " bytes, above message.max.bytes "
-              + limit);
+              + " bytes, above the topic's segment.bytes "
+              + log.config().segmentBytes());
     }
-    VALIDATOR.get().validate(batches, log.config().maxBatchBytes());
     ProducerRun.of(batches); // one producer per request, consecutive sequences
     try {
       // A replica's write that fails for want of space wedges its Raft log for good: refuse first.
@@ -195,10 +208,15 @@ public final class ReplicatedPartition {
       if (refused.getCause() instanceof DuplicateAppendException duplicate) {
         final AppendResult original =
             new AppendResult(duplicate.baseOffset(), duplicate.nextOffset());
-        return machine.whenCommitted(duplicate.nextOffset()).thenApply(v -> original);
+        return machine
+            .whenCommitted(duplicate.nextOffset(), duplicate.term())
+            .thenApply(v -> original);
       }
       if (refused.getCause() instanceof ProducerStateException rejected) {
         return CompletableFuture.failedFuture(rejected);
+      }
+      if (refused.getCause() instanceof InvalidBatchException invalid) {
+        return CompletableFuture.failedFuture(invalid);
       }
     }
     final ByteBuffer b = toResult(reply, "append");
@@ -259,6 +277,28 @@ public final class ReplicatedPartition {
     return log.applyRetention(Math.min(highWatermark, floor));
   }
 
+  /**
+   * ListOffsets over what consumers may read, as Kafka answers with its last fetchable offset:
+   * {@link SegmentedLog#LATEST_TIMESTAMP} is the high watermark, {@link
+   * SegmentedLog#EARLIEST_TIMESTAMP} the log start, and a timestamp (or {@link
+   * SegmentedLog#MAX_TIMESTAMP}) finds a record only below the high watermark: an uncommitted
+   * record may still be truncated, so it is never an answer.
+   *
+   * @return null when no committed record qualifies (Kafka answers offset -1)
+   * @throws IllegalArgumentException for a negative timestamp with no meaning
+   */
+  public TimestampOffset offsetForTimestamp(long timestamp) throws IOException {
+    final long committed = machine.highWatermark(); // first: the log may grow past it meanwhile
+    if (timestamp == SegmentedLog.LATEST_TIMESTAMP) {
+      return new TimestampOffset(-1, committed);
+    }
+    final TimestampOffset found = machine.log().offsetForTimestamp(timestamp);
+    if (timestamp == SegmentedLog.EARLIEST_TIMESTAMP || found == null) {
+      return found;
+    }
+    return found.offset() < committed ? found : null;
+  }
+
   /** Producer retries this replica, as leader, answered with the original offsets (a counter). */
   public long duplicateAppends() {
     return machine.duplicateAppends();
@@ -291,12 +331,21 @@ public final class ReplicatedPartition {
   }
 
   public boolean isLeader() {
-    return division().map(d -> d.getInfo().isLeader()).orElse(false);
+    return inService() && division().map(d -> d.getInfo().isLeader()).orElse(false);
   }
 
   /** Whether this node leads and its leadership is ready to take writes. */
   public boolean isLeaderReady() {
-    return division().map(d -> d.getInfo().isLeaderReady()).orElse(false);
+    return inService() && division().map(d -> d.getInfo().isLeaderReady()).orElse(false);
+  }
+
+  /**
+   * False once this replica found a committed entry missing from its partition log: it then serves
+   * nothing and Ratis has closed its division of the group ({@link
+   * PartitionStateMachine#outOfService}).
+   */
+  public boolean inService() {
+    return machine.outOfService() == null;
   }
 
   /** The leading node's id, if known. */

@@ -1,8 +1,10 @@
 package io.skiff.raft;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.skiff.log.TestBatches;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,6 +120,40 @@ class IdempotentProducerTest {
       assertThat(newLeader.leaderNodeId()).contains(wiped);
       assertThat(append(cluster, id, batch(396, 2))).isEqualTo(new AppendResult(396, 398));
       assertThat(append(cluster, id, batch(400, 2))).isEqualTo(new AppendResult(400, 402));
+    }
+  }
+
+  /**
+   * A leader answers a producer's retry with the original's offsets once they are committed, but it
+   * adds that wait only after the Raft reply: if leadership moved in between, the offsets may since
+   * hold another leader's data. The wait is bound to the term the retry was matched in.
+   */
+  @Test
+  void aRetryMatchedInAnEarlierTermIsNotAcknowledgedAgainstAnotherLeadersData() throws Exception {
+    try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c)) {
+      final PartitionId id = RaftCluster.newPartition("moved", 0);
+      cluster.createPartition(id, 1, 2, 3);
+      final ReplicatedPartition first = cluster.leader(id, WAIT);
+      assertThat(append(cluster, id, batch(0, 3))).isEqualTo(new AppendResult(0, 3));
+      final int firstId = first.leaderNodeId().orElseThrow();
+      final long firstTerm = first.leaderEpoch();
+
+      final int secondId = firstId % 3 + 1;
+      cluster.node(firstId).membership().transferLeadership(id, secondId, WAIT);
+      final ReplicatedPartition second = cluster.leader(id, WAIT);
+      assertThat(second.leaderNodeId()).contains(secondId);
+      // The new leader's data at [3, 8): not what the first leader matched a retry to.
+      second.append(TestBatches.batch(0, 5, 10, 0), Acks.ALL).get(30, TimeUnit.SECONDS);
+      cluster.awaitHighWatermark(id, 8, WAIT);
+
+      // The first leader's late wait for a retry it matched to [3, 8) in its own term.
+      assertThatThrownBy(() -> first.machine().whenCommitted(8, firstTerm).get(30, SECONDS))
+          .hasCauseInstanceOf(NotLeaderException.class);
+      // The second leader's own wait, in its term, completes; one from the old term does not.
+      assertThat(second.machine().whenCommitted(8, second.leaderEpoch()))
+          .succeedsWithin(Duration.ofSeconds(30));
+      assertThatThrownBy(() -> second.machine().whenCommitted(8, firstTerm).get(30, SECONDS))
+          .hasCauseInstanceOf(NotLeaderException.class);
     }
   }
 

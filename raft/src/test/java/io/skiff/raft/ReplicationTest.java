@@ -3,6 +3,7 @@ package io.skiff.raft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.skiff.log.SegmentedLog;
 import io.skiff.log.TestBatches;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,6 +83,34 @@ class ReplicationTest {
           .isInstanceOf(io.skiff.log.InvalidBatchException.class);
       assertThat(leader.read(0, 1 << 20).nextOffset()).isEqualTo(10);
       assertThat(leader.leaderEpoch()).isPositive();
+    }
+  }
+
+  @Test
+  void listOffsetsByTimestampNeverAnswersAnUncommittedOffset() throws Exception {
+    // Long election timeouts: the leader keeps leading a while after its followers stop.
+    try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c.withElectionTimeout(5_000, 10_000))) {
+      final PartitionId id = RaftCluster.newPartition("timestamps", 0);
+      cluster.createPartition(id, 1, 2, 3);
+      final ReplicatedPartition leader = cluster.leader(id, Duration.ofSeconds(60));
+      leader.append(TestBatches.batch(0, 5, 10, 1_000), Acks.ALL).get(30, TimeUnit.SECONDS);
+      final int leaderId = leader.leaderNodeId().orElseThrow();
+      for (int node : cluster.runningIds()) {
+        if (node != leaderId) {
+          cluster.stop(node);
+        }
+      }
+      // Written on the leader only: offsets [5, 10) with timestamps from 5000, uncommitted.
+      final AppendResult local =
+          leader.append(TestBatches.batch(0, 5, 10, 5_000), Acks.LEADER).get(30, TimeUnit.SECONDS);
+      assertThat(local.baseOffset()).isEqualTo(5);
+      assertThat(leader.highWatermark()).isEqualTo(5);
+
+      assertThat(leader.offsetForTimestamp(5_000)).isNull();
+      assertThat(leader.offsetForTimestamp(SegmentedLog.MAX_TIMESTAMP)).isNull();
+      assertThat(leader.offsetForTimestamp(1_002).offset()).isEqualTo(2);
+      assertThat(leader.offsetForTimestamp(SegmentedLog.LATEST_TIMESTAMP).offset()).isEqualTo(5);
+      assertThat(leader.offsetForTimestamp(SegmentedLog.EARLIEST_TIMESTAMP).offset()).isZero();
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.skiff.broker.api;
 
-import io.skiff.log.SegmentedLog;
 import io.skiff.log.TimestampOffset;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.TopicInfo;
@@ -16,7 +15,8 @@ import org.apache.kafka.common.protocol.Errors;
 /**
  * ListOffsets from the partition leader: latest (-1) is the high watermark, as Kafka answers
  * consumers; earliest (-2) the log start; max timestamp (-3) the batch with the largest timestamp;
- * a timestamp the first record at or after it, or -1 when there is none.
+ * a timestamp the first record at or after it, or -1 when there is none. Only committed records
+ * (below the high watermark) are answers ({@link ReplicatedPartition#offsetForTimestamp}).
  */
 public final class ListOffsetsHandler implements ApiHandler {
   private final ClusterView cluster;
@@ -60,11 +60,8 @@ public final class ListOffsetsHandler implements ApiHandler {
       answer.setLeaderEpoch((int) r.leaderEpoch());
     }
     try {
-      if (p.timestamp() == SegmentedLog.LATEST_TIMESTAMP) {
-        return answer.setOffset(r.highWatermark());
-      }
-      final TimestampOffset found = r.log().offsetForTimestamp(p.timestamp());
-      if (found != null && found.offset() <= r.highWatermark()) {
+      final TimestampOffset found = r.offsetForTimestamp(p.timestamp());
+      if (found != null) {
         answer.setOffset(found.offset()).setTimestamp(found.timestamp());
       }
       return answer;

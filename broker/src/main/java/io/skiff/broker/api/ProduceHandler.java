@@ -24,8 +24,9 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  * Produce: each partition's batches go to its Raft group through this broker's replica, which must
  * lead. The response waits for every partition's {@code acks} (bounded by the request's timeout),
  * and carries per-partition errors: NOT_LEADER_OR_FOLLOWER with the current leader and its endpoint
- * so clients re-route at once, CORRUPT_MESSAGE / MESSAGE_TOO_LARGE / UNSUPPORTED_FOR_MESSAGE_FORMAT
- * for bad batches, NOT_ENOUGH_REPLICAS when {@code acks=all} and fewer replicas than {@code
+ * so clients re-route at once, CORRUPT_MESSAGE / INVALID_RECORD / MESSAGE_TOO_LARGE /
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT for bad batches (records checked by {@link
+ * BatchContentValidator}), NOT_ENOUGH_REPLICAS when {@code acks=all} and fewer replicas than {@code
  * min.insync.replicas} are in sync, REQUEST_TIMED_OUT. {@code acks=0} gets no response.
  */
 public final class ProduceHandler implements ApiHandler {
@@ -120,6 +121,7 @@ public final class ProduceHandler implements ApiHandler {
       short version) {
     CompletableFuture<io.skiff.raft.AppendResult> appended;
     try {
+      BatchContentValidator.validate(batches);
       appended = replica.append(batches, acks);
     } catch (RuntimeException e) {
       appended = CompletableFuture.failedFuture(e);

@@ -1,0 +1,71 @@
+package io.skiff.broker.api;
+
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.skiff.log.InvalidBatchException;
+import io.skiff.log.RecordBatch;
+import io.skiff.log.TestBatches;
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
+
+/** The records inside a producer's batch are checked before the batch is stored. */
+class BatchContentValidatorTest {
+
+  @Test
+  void acceptsWellFormedPlainAndCompressedBatches() {
+    assertThatCode(() -> BatchContentValidator.validate(TestBatches.batch(0, 5, 100, 0)))
+        .doesNotThrowAnyException();
+    assertThatCode(() -> BatchContentValidator.validate(TestBatches.gzipBatch(0, 20, 0)))
+        .doesNotThrowAnyException();
+    assertThatCode(() -> BatchContentValidator.validate(TestBatches.batches(0, 4, 3, 10)))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void refusesARecordCountThatDisagreesWithLastOffsetDelta() {
+    final ByteBuffer batch = TestBatches.batch(0, 5, 100, 0);
+    batch.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, 7); // 5 records claim offsets 0..7
+    resign(batch);
+    assertRefused(batch, InvalidBatchException.Reason.INVALID_OFFSETS);
+  }
+
+  @Test
+  void refusesABatchDeclaringMoreRecordsThanItHolds() {
+    final ByteBuffer batch = TestBatches.batch(0, 5, 100, 0);
+    batch.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, 5);
+    batch.putInt(RecordBatch.RECORDS_COUNT_OFFSET, 6);
+    resign(batch);
+    assertRefused(batch, InvalidBatchException.Reason.INVALID_OFFSETS);
+  }
+
+  @Test
+  void refusesACompressedPayloadThatDoesNotDecompress() {
+    final ByteBuffer batch = TestBatches.gzipBatch(0, 20, 0);
+    for (int i = RecordBatch.RECORDS_OFFSET + 12; i < batch.limit() - 12; i++) {
+      batch.put(i, (byte) (batch.get(i) ^ 0x5a)); // garbage inside the gzip stream
+    }
+    resign(batch);
+    assertRefused(batch, InvalidBatchException.Reason.CORRUPT);
+  }
+
+  @Test
+  void leavesABatchWithABadCrcToThePartitionsOwnCheck() {
+    final ByteBuffer batch = TestBatches.batch(0, 5, 100, 0);
+    batch.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, 7); // not re-signed: a corrupt batch
+    assertThatCode(() -> BatchContentValidator.validate(batch)).doesNotThrowAnyException();
+  }
+
+  /** Recomputes the CRC32C after an edit, so only the edited field is wrong. */
+  private static void resign(ByteBuffer batch) {
+    final long crc = new RecordBatch().wrap(batch, 0).computeChecksum();
+    batch.putInt(RecordBatch.CRC_OFFSET, (int) crc);
+  }
+
+  private static void assertRefused(ByteBuffer batch, InvalidBatchException.Reason reason) {
+    assertThatThrownBy(() -> BatchContentValidator.validate(batch))
+        .isInstanceOf(InvalidBatchException.class)
+        .extracting(e -> ((InvalidBatchException) e).reason())
+        .isEqualTo(reason);
+  }
+}
