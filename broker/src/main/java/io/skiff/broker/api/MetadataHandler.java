@@ -119,7 +119,10 @@ public final class MetadataHandler implements ApiHandler {
               .setPartitionIndex(p)
               .setErrorCode(leader < 0 ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
               .setLeaderId(leader)
-              .setLeaderEpoch(Math.max(cluster.leaderEpoch(topic, p), 0))
+              // -1 where this broker does not host the partition and so does not know the
+              // epoch: clients take -1 as "unknown" and accept the leader, while a guessed 0
+              // below the epoch they learned from a replica would be ignored as stale.
+              .setLeaderEpoch(cluster.leaderEpoch(topic, p))
               .setReplicaNodes(new ArrayList<>(replicas))
               .setIsrNodes(new ArrayList<>(topic.replicasOf(p)))
               .setOfflineReplicas(new ArrayList<>()));
