@@ -29,6 +29,7 @@ import io.skiff.broker.api.ProducerIdBlock;
 import io.skiff.broker.api.RemoteLeaders;
 import io.skiff.broker.api.TopicConfigSchema;
 import io.skiff.broker.group.GroupCoordinator;
+import io.skiff.broker.group.OffsetCache;
 import io.skiff.broker.memory.MemoryCategory;
 import io.skiff.broker.memory.MemoryProfile;
 import io.skiff.broker.net.ConnectionLimits;
@@ -317,6 +318,13 @@ public final class Broker implements AutoCloseable {
             "index mlock",
             () -> raft.config().indexHints().lockedBytes(),
             () -> raft.config().indexHints().mlockMaxBytes()));
+    memory.addCategory(
+        // Estimated at OffsetCache.ENTRY_OVERHEAD_BYTES per entry, as the cap is set in entries.
+        MemoryCategory.bytes(
+            "offset cache",
+            () -> groups.cache().estimatedBytes(),
+            () -> (long) groups.cache().maxEntries() * OffsetCache.ENTRY_OVERHEAD_BYTES,
+            "raise offsets.cache.max.entries or delete unused consumer groups"));
     memory.addCategory(
         MemoryCategory.bytes(
             "replica fetch buffer",

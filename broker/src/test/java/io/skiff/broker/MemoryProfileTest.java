@@ -351,6 +351,7 @@ class MemoryProfileTest {
         .contains("\"node_id\":1")
         .contains("{\"name\":\"produce memory\",\"unit\":\"bytes\",\"used_bytes\":")
         .contains("{\"name\":\"index mmap\",\"unit\":\"bytes\"")
+        .contains("{\"name\":\"offset cache\",\"unit\":\"bytes\",\"used_bytes\":")
         .contains("{\"name\":\"partitions\",\"unit\":\"count\"")
         .contains("\"leak_warnings\":[]")
         .contains("\"advice\":[]")

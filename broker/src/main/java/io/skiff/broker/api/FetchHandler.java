@@ -5,11 +5,14 @@ import io.skiff.log.FetchSlice;
 import io.skiff.raft.HighWatermarkListener;
 import io.skiff.raft.PartitionId;
 import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.TopicInfo;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -54,6 +57,7 @@ public final class FetchHandler implements ApiHandler {
     final FetchResponseData response =
         new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);
     final List<Target> targets = new ArrayList<>();
+    final Set<Integer> redirects = new HashSet<>();
     boolean anyError = false;
     for (FetchRequestData.FetchTopic fetchTopic : request.topics()) {
       final Optional<TopicInfo> topic = cluster.topic(fetchTopic.topic(), fetchTopic.topicId());
@@ -77,11 +81,7 @@ public final class FetchHandler implements ApiHandler {
           answer.setErrorCode(error.code());
           anyError = true;
           if (error == Errors.NOT_LEADER_OR_FOLLOWER && context.version() >= 12) {
-            final int leader = cluster.leaderOf(topic.get(), p.partition());
-            answer
-                .currentLeader()
-                .setLeaderId(leader)
-                .setLeaderEpoch(cluster.leaderEpoch(topic.get(), p.partition()));
+            nameCurrentLeader(answer, topic.get(), p.partition(), redirects);
           }
           continue;
         }
@@ -91,6 +91,11 @@ public final class FetchHandler implements ApiHandler {
                 p.fetchOffset(),
                 p.partitionMaxBytes(),
                 answer));
+      }
+    }
+    if (context.version() >= 16) {
+      for (int leader : redirects) {
+        cluster.broker(leader).ifPresent(b -> response.nodeEndpoints().add(endpoint(b)));
       }
     }
     final DelayedFetch fetch = new DelayedFetch(request, response, targets, context.version() >= 5);
@@ -104,7 +109,33 @@ public final class FetchHandler implements ApiHandler {
     return fetch.await(request.maxWaitMs());
   }
 
-  /** Whether this broker leads the partition, as an error code. */
+  /**
+   * KIP-951: the leader a NOT_LEADER_OR_FOLLOWER answer names, only when another broker is known to
+   * lead. With no leader yet, or while this replica leads but is not ready, the tagged field stays
+   * out and the client refreshes its metadata (a named leader -1 is one librdkafka cannot use).
+   */
+  private void nameCurrentLeader(
+      PartitionData answer, TopicInfo topic, int partition, Set<Integer> redirects) {
+    final int leader = cluster.leaderOf(topic, partition);
+    if (leader < 0 || leader == cluster.selfId()) {
+      return;
+    }
+    answer
+        .currentLeader()
+        .setLeaderId(leader)
+        .setLeaderEpoch(cluster.leaderEpoch(topic, partition));
+    redirects.add(leader);
+  }
+
+  private static FetchResponseData.NodeEndpoint endpoint(BrokerInfo b) {
+    return new FetchResponseData.NodeEndpoint()
+        .setNodeId(b.nodeId())
+        .setHost(b.host())
+        .setPort(b.kafkaPort())
+        .setRack(b.rack().isEmpty() ? null : b.rack());
+  }
+
+  /** Whether this broker leads the partition and is ready to serve it, as an error code. */
   private record Location(Errors error) {}
 
   private Location locate(RequestContext context, Optional<TopicInfo> topic, int partition) {
@@ -116,7 +147,9 @@ public final class FetchHandler implements ApiHandler {
       return new Location(Errors.UNKNOWN_TOPIC_OR_PARTITION);
     }
     final Optional<ReplicatedPartition> replica = cluster.local(topic.get(), partition);
-    if (replica.isEmpty() || !replica.get().isLeader()) {
+    if (replica.isEmpty() || !replica.get().isLeaderReady()) {
+      // A leader that is not ready has not yet committed an entry of its term: its high watermark
+      // may still be behind what the previous leader acknowledged.
       return new Location(Errors.NOT_LEADER_OR_FOLLOWER);
     }
     return new Location(Errors.NONE);

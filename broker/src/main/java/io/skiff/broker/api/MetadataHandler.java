@@ -10,9 +10,9 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
@@ -29,10 +29,16 @@ import org.slf4j.LoggerFactory;
  * replicas. A missing topic is created when {@code auto.create.topics.enable} is on and the client
  * allows it; it is then answered LEADER_NOT_AVAILABLE until its groups have leaders, as Kafka does,
  * and clients retry. A topic that would take the brokers over the tier's partition limit is not
- * created (UNKNOWN_TOPIC_OR_PARTITION, and a warning at most every 10 s naming the limit).
+ * created: the topic is answered POLICY_VIOLATION, the code CreateTopics gives for the same refusal
+ * (MetadataResponse has no message field, so the reason is logged, once per topic name). Clients
+ * treat it as a permanent topic error: librdkafka fails the messages queued for the topic with
+ * "Broker: Policy violation" at once instead of waiting for a topic that never comes.
+ *
+ * <p>Thread-safe: the set of topics already warned about is concurrent and bounded.
  */
 public final class MetadataHandler implements ApiHandler {
   private static final Logger LOG = LoggerFactory.getLogger(MetadataHandler.class);
+  private static final int MAX_REFUSED_TOPICS = 10_000;
 
   private final ClusterView cluster;
   private final boolean autoCreate;
@@ -40,7 +46,7 @@ public final class MetadataHandler implements ApiHandler {
   private final short defaultReplicationFactor;
   private final String clusterId;
   private final PartitionLimit partitionLimit;
-  private final AtomicLong lastLimitWarning = new AtomicLong(System.nanoTime() - (1L << 40));
+  private final Set<String> refusedTopics = ConcurrentHashMap.newKeySet();
 
   public MetadataHandler(
       ClusterView cluster,
@@ -113,7 +119,10 @@ public final class MetadataHandler implements ApiHandler {
               .setPartitionIndex(p)
               .setErrorCode(leader < 0 ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
               .setLeaderId(leader)
-              .setLeaderEpoch(Math.max(cluster.leaderEpoch(topic, p), 0))
+              // -1 where this broker does not host the partition and so does not know the
+              // epoch: clients take -1 as "unknown" and accept the leader, while a guessed 0
+              // below the epoch they learned from a replica would be ignored as stale.
+              .setLeaderEpoch(cluster.leaderEpoch(topic, p))
               .setReplicaNodes(new ArrayList<>(replicas))
               .setIsrNodes(new ArrayList<>(topic.replicasOf(p)))
               .setOfflineReplicas(new ArrayList<>()));
@@ -132,34 +141,36 @@ public final class MetadataHandler implements ApiHandler {
     if (version >= 10) {
       answer.setTopicId(t.topicId() == null ? Uuid.ZERO_UUID : t.topicId());
     }
-    if (t.name() != null && autoCreate && clientAllows && withinPartitionLimit(t.name())) {
-      cluster
-          .metadata()
-          .createTopic(t.name(), defaultPartitions, defaultReplicationFactor, Map.of())
-          .whenComplete(
-              (created, error) -> {
-                if (error != null) {
-                  LOG.debug("Auto-creation of topic {} failed: {}", t.name(), error.getMessage());
-                } else {
-                  LOG.info("Auto-created topic {}", t.name());
-                }
-              });
-      return answer.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code());
+    if (t.name() == null || !autoCreate || !clientAllows) {
+      return answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
     }
-    return answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-  }
-
-  private boolean withinPartitionLimit(String topic) {
     final Optional<String> refusal =
         partitionLimit.refusal(cluster.image(), defaultPartitions, defaultReplicationFactor, 0);
-    if (refusal.isEmpty()) {
-      return true;
+    if (refusal.isPresent()) {
+      warnOnce(t.name(), refusal.get());
+      return answer.setErrorCode(Errors.POLICY_VIOLATION.code());
     }
-    final long last = lastLimitWarning.get();
-    final long now = System.nanoTime();
-    if (now - last >= TimeUnit.SECONDS.toNanos(10) && lastLimitWarning.compareAndSet(last, now)) {
-      LOG.warn("Not auto-creating topic {}: {}", topic, refusal.get());
+    cluster
+        .metadata()
+        .createTopic(t.name(), defaultPartitions, defaultReplicationFactor, Map.of())
+        .whenComplete(
+            (created, error) -> {
+              if (error != null) {
+                LOG.debug("Auto-creation of topic {} failed: {}", t.name(), error.getMessage());
+              } else {
+                LOG.info("Auto-created topic {}", t.name());
+              }
+            });
+    return answer.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code());
+  }
+
+  /** Logs a refused auto-creation once per topic name; clients ask again many times a second. */
+  private void warnOnce(String topic, String reason) {
+    if (refusedTopics.size() >= MAX_REFUSED_TOPICS) {
+      refusedTopics.clear(); // a client cycling through names must not grow this without bound
     }
-    return false;
+    if (refusedTopics.add(topic)) {
+      LOG.warn("Not auto-creating topic {} (clients get POLICY_VIOLATION): {}", topic, reason);
+    }
   }
 }

@@ -23,11 +23,13 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 /**
  * Produce: each partition's batches go to its Raft group through this broker's replica, which must
  * lead. The response waits for every partition's {@code acks} (bounded by the request's timeout),
- * and carries per-partition errors: NOT_LEADER_OR_FOLLOWER with the current leader and its endpoint
- * so clients re-route at once, CORRUPT_MESSAGE / INVALID_RECORD / MESSAGE_TOO_LARGE /
- * UNSUPPORTED_FOR_MESSAGE_FORMAT for bad batches (records checked by {@link
- * BatchContentValidator}), NOT_ENOUGH_REPLICAS when {@code acks=all} and fewer replicas than {@code
- * min.insync.replicas} are in sync, REQUEST_TIMED_OUT. {@code acks=0} gets no response.
+ * and carries per-partition errors: NOT_LEADER_OR_FOLLOWER (also from a leader not yet ready to
+ * take writes) with the current leader and its endpoint when another broker is known to lead, so
+ * clients re-route at once, and without them when none is, so clients refresh their metadata;
+ * CORRUPT_MESSAGE / INVALID_RECORD / MESSAGE_TOO_LARGE / UNSUPPORTED_FOR_MESSAGE_FORMAT for bad
+ * batches (records checked by {@link BatchContentValidator}), NOT_ENOUGH_REPLICAS when {@code
+ * acks=all} and fewer replicas than {@code min.insync.replicas} are in sync, REQUEST_TIMED_OUT.
+ * {@code acks=0} gets no response.
  */
 public final class ProduceHandler implements ApiHandler {
   private static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
@@ -83,7 +85,7 @@ public final class ProduceHandler implements ApiHandler {
           continue;
         }
         final Optional<ReplicatedPartition> replica = cluster.local(topic.get(), data.index());
-        if (replica.isEmpty() || !replica.get().isLeader()) {
+        if (replica.isEmpty() || !replica.get().isLeaderReady()) {
           notLeader(answer, topic.get(), data.index(), context.version() >= 10 ? redirects : null);
           continue;
         }
@@ -91,7 +93,7 @@ public final class ProduceHandler implements ApiHandler {
           answer.setErrorCode(Errors.CORRUPT_MESSAGE.code()).setErrorMessage("no record batches");
           continue;
         }
-        if (acks == Acks.ALL && notEnoughInSync(replica.get(), topic.get(), answer)) {
+        if (acks == Acks.ALL && notEnoughInSync(replica.get(), topic.get(), data.index(), answer)) {
           continue;
         }
         pending.add(
@@ -148,11 +150,16 @@ public final class ProduceHandler implements ApiHandler {
    * (the leader included), the write is refused at once with the retriable NOT_ENOUGH_REPLICAS
    * instead of waiting for a commit that may not come. Raft's majority rule still decides the
    * commit; this adds Kafka's floor, which matters when the setting asks for more than a majority
-   * or when the followers have been silent longer than the lag time.
+   * or when the followers have been silent longer than the lag time. As in Kafka, the floor is
+   * capped at the partition's replication factor: a topic of one replica on a cluster whose {@code
+   * min.insync.replicas} is 2 takes {@code acks=all} writes rather than refusing them forever.
    */
   private boolean notEnoughInSync(
-      ReplicatedPartition replica, TopicInfo topic, PartitionProduceResponse answer) {
-    final int required = minInsyncReplicas(topic);
+      ReplicatedPartition replica,
+      TopicInfo topic,
+      int partition,
+      PartitionProduceResponse answer) {
+    final int required = Math.min(minInsyncReplicas(topic), topic.replicasOf(partition).size());
     if (required <= 1) {
       return false; // the leader itself is always in sync
     }
@@ -188,18 +195,22 @@ public final class ProduceHandler implements ApiHandler {
       answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
       return;
     }
-    final int leader = cluster.leaderOf(topic, partition);
     answer.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
     if (redirects == null) {
       return; // before v10 the client learns the leader from a metadata refresh
+    }
+    final int leader = cluster.leaderOf(topic, partition);
+    if (leader < 0 || leader == cluster.selfId()) {
+      // No leader yet, or this replica leads but cannot take writes yet: the current-leader field
+      // stays out (it is tagged), so the client refreshes its metadata and retries. Naming leader
+      // -1 instead makes librdkafka drop the update ("new leader-1 not found in cache").
+      return;
     }
     answer.setCurrentLeader(
         new ProduceResponseData.LeaderIdAndEpoch()
             .setLeaderId(leader)
             .setLeaderEpoch(cluster.leaderEpoch(topic, partition)));
-    if (leader >= 0 && leader != cluster.selfId()) {
-      redirects.add(leader);
-    }
+    redirects.add(leader);
   }
 
   private static ProduceResponseData.NodeEndpoint endpoint(BrokerInfo b) {
