@@ -231,14 +231,16 @@ public final class RaftNode implements AutoCloseable {
         throw new IOException("cannot join the metadata group: " + reply.getException());
       }
     }
-    final RaftClient client =
-        RaftClient.newBuilder()
-            .setRaftGroup(group)
-            .setProperties(RatisProperties.client())
-            .setParameters(new Parameters())
-            .setRetryPolicy(MetadataService.retryPolicy())
-            .build();
-    metadata = new MetadataService(metadataMachine, client);
+    metadata =
+        new MetadataService(
+            metadataMachine,
+            () ->
+                RaftClient.newBuilder()
+                    .setRaftGroup(group)
+                    .setProperties(RatisProperties.client())
+                    .setParameters(new Parameters())
+                    .setRetryPolicy(MetadataService.retryPolicy())
+                    .build());
     return metadata;
   }
 

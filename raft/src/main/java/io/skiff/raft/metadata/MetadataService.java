@@ -12,14 +12,18 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.retry.ExponentialBackoffRetry;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the broker layer asks of the cluster metadata: read the current {@link MetadataImage}
@@ -32,11 +36,16 @@ import org.apache.ratis.util.TimeDuration;
  * <p>A change that the metadata group cannot commit, because no majority of its voters is up, fails
  * after {@link #CHANGE_TIMEOUT_SECONDS} with a {@link TimeoutException} that says so (Kafka's
  * REQUEST_TIMED_OUT, which clients retry). Its client is built with {@link #retryPolicy()}: retries
- * back off exponentially and stop, where Ratis' default retries forever without a pause.
+ * back off exponentially and stop, where Ratis' default retries forever without a pause. Ratis
+ * closes a client's request window for good on a failure it does not retry (a voter that has not
+ * added the group yet answers GroupMismatchException while the cluster starts), so a change that
+ * fails that way replaces the client: the next change goes through a new one.
  *
  * <p>Thread-safe.
  */
 public final class MetadataService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MetadataService.class);
+
   /** How long a change may wait for the metadata group to commit it. */
   public static final int CHANGE_TIMEOUT_SECONDS = 30;
 
@@ -44,11 +53,31 @@ public final class MetadataService implements AutoCloseable {
   private static final int MAX_ATTEMPTS = 20;
 
   private final MetadataStateMachine machine;
-  private final RaftClient client;
+  private final Supplier<RaftClient> clients;
+  private RaftClient client; // guarded by this
 
-  public MetadataService(MetadataStateMachine machine, RaftClient client) {
+  /** {@code clients} builds a client of the metadata group; one is built now, more on failures. */
+  public MetadataService(MetadataStateMachine machine, Supplier<RaftClient> clients) {
     this.machine = machine;
-    this.client = client;
+    this.clients = clients;
+    this.client = clients.get();
+  }
+
+  private synchronized RaftClient client() {
+    return client;
+  }
+
+  /** Replaces {@code failed} with a new client unless another change has already done so. */
+  private synchronized void renew(RaftClient failed) {
+    if (client != failed) {
+      return;
+    }
+    client = clients.get();
+    try {
+      failed.close();
+    } catch (IOException e) {
+      LOG.warn("Closing a failed metadata group client: {}", e.toString());
+    }
   }
 
   public MetadataImage image() {
@@ -184,10 +213,17 @@ public final class MetadataService implements AutoCloseable {
   }
 
   private CompletableFuture<Long> submit(Message command) {
-    return client
+    final RaftClient current = client();
+    return current
         .async()
         .send(command)
         .orTimeout(CHANGE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        .whenComplete(
+            (reply, error) -> {
+              if (closesTheClient(error)) {
+                renew(current);
+              }
+            })
         .exceptionally(MetadataService::quorumUnavailable)
         .thenCompose(
             reply -> {
@@ -197,6 +233,17 @@ public final class MetadataService implements AutoCloseable {
                   .orTimeout(30, TimeUnit.SECONDS)
                   .thenApply(image -> value);
             });
+  }
+
+  /** Whether Ratis has closed the client's request window after this failure. */
+  private static boolean closesTheClient(Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause instanceof AlreadyClosedException
+        || cause instanceof GroupMismatchException
+        || cause instanceof RaftRetryFailureException;
   }
 
   /** Rethrows a failure to reach the metadata group as a timeout that says what to check. */
@@ -259,6 +306,6 @@ public final class MetadataService implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    client.close();
+    client().close();
   }
 }
