@@ -64,8 +64,9 @@ import org.slf4j.LoggerFactory;
  * DuplicateAppendException} and is answered with the original offsets once they are committed
  * ({@link #whenCommitted}); a broken sequence or a stale epoch fails it with a {@link
  * ProducerStateException}. Every replica updates the applied state when it applies an entry, from
- * the producer fields of the entry header, so a new leader has it; it is saved with each snapshot
- * and rebuilt from batch headers when a replica catches up by fetching.
+ * the producer fields of the entry header, so a new leader has it; it is saved with each snapshot,
+ * and a replica that catches up by fetching adopts the one the leader saved at the point it fetched
+ * to.
  *
  * <p><b>DeleteRecords</b> is a Raft entry of its own ({@link DeleteRecordsEntry}, log data only):
  * applying it moves the log start of every replica, not only the leader's, to {@code min(offset,
@@ -169,6 +170,11 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   /** Idempotent producers this replica holds state for (a gauge). */
   public int producerCount() {
     return producers.size();
+  }
+
+  /** The applied producer state in its snapshot format, for comparing replicas. */
+  ByteBuffer producerState() {
+    return producers.snapshot();
   }
 
   public void addListener(HighWatermarkListener listener) {
@@ -613,8 +619,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     try {
       return switch (PartitionRequest.type(content)) {
         case PartitionRequest.FETCH -> CompletableFuture.completedFuture(fetch(content));
-        case PartitionRequest.SNAPSHOT_POINT ->
-            CompletableFuture.completedFuture(PartitionRequest.snapshotPointReply(catchUpPoint()));
+        case PartitionRequest.SNAPSHOT_POINT -> CompletableFuture.completedFuture(catchUpPoint());
         default ->
             CompletableFuture.failedFuture(
                 new IOException(partition + ": unknown query type " + content.byteAt(0)));
@@ -627,16 +632,24 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   /**
    * The latest snapshot point, with its log start raised to where retention or DeleteRecords has
    * moved this log's start since (never past the point): a follower catching up copies from what
-   * this log still holds.
+   * this log still holds. The reply carries the producer state saved with that snapshot, which the
+   * follower adopts: the batches alone cannot rebuild it (they lack the leader's append times,
+   * which producer expiry runs on, and the expiry clock).
    */
-  private PartitionRequest.SnapshotPoint catchUpPoint() throws IOException {
-    final PartitionRequest.SnapshotPoint point = snapshots.latestOrStart(log);
+  private Message catchUpPoint() throws IOException {
+    final PartitionSnapshots.Loaded loaded = snapshots.load();
+    final PartitionRequest.SnapshotPoint point =
+        loaded != null ? loaded.point() : snapshots.latestOrStart(log);
+    final ByteBuffer producerState =
+        loaded != null ? loaded.producerState() : ByteBuffer.allocate(0);
     final long start =
         Math.min(Math.max(point.logStartOffset(), log.logStartOffset()), point.highWatermark());
-    return start == point.logStartOffset()
-        ? point
-        : new PartitionRequest.SnapshotPoint(
-            point.term(), point.index(), point.highWatermark(), start);
+    final PartitionRequest.SnapshotPoint raised =
+        start == point.logStartOffset()
+            ? point
+            : new PartitionRequest.SnapshotPoint(
+                point.term(), point.index(), point.highWatermark(), start);
+    return PartitionRequest.snapshotPointReply(raised, producerState);
   }
 
   private Message fetch(ByteString content) throws IOException {
@@ -722,9 +735,14 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
   }
 
-  /** The replica fetcher appended {@code batches} (whole batches) from the leader's log. */
-  void fetchedFromLeader(ByteBuffer batches) {
-    producers.fetched(batches);
+  /**
+   * The replica fetcher copied the leader's log up to its snapshot point: the producer state is the
+   * leader's at that point, as its snapshot recorded it.
+   *
+   * @throws IllegalArgumentException if the bytes are not producer state this code reads
+   */
+  void adoptLeaderProducerState(ByteBuffer producerState) {
+    producers.restore(producerState);
   }
 
   /** The replica fetcher discarded this replica's log to restart it at the leader's log start. */

@@ -2,6 +2,7 @@ package io.skiff.raft;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
@@ -186,17 +187,28 @@ final class ProducerStateTable {
     return size;
   }
 
+  /**
+   * Writes the table, producers in ascending id order, so replicas holding the same state write the
+   * same bytes whatever order their hash maps hold it in.
+   */
   void writeTo(ByteBuffer out) {
     out.putShort(MAGIC).putShort(VERSION).putInt(producers.size());
-    producers.forEach(
-        (id, entry) -> {
-          out.putLong(id).putLong(entry.lastAppendMs).putShort(entry.epoch);
-          out.put((byte) entry.count);
-          for (int i = 0; i < entry.count; i++) {
-            out.putInt(entry.firstSeq(i)).putInt(entry.lastSeq(i));
-            out.putLong(entry.firstOffset(i)).putLong(entry.lastOffset(i));
-          }
-        });
+    final long[] ids = new long[producers.size()];
+    int n = 0;
+    for (Long2ObjectHashMap<ProducerEntry>.KeyIterator it = producers.keySet().iterator();
+        it.hasNext(); ) {
+      ids[n++] = it.nextLong();
+    }
+    Arrays.sort(ids);
+    for (long id : ids) {
+      final ProducerEntry entry = producers.get(id);
+      out.putLong(id).putLong(entry.lastAppendMs).putShort(entry.epoch);
+      out.put((byte) entry.count);
+      for (int i = 0; i < entry.count; i++) {
+        out.putInt(entry.firstSeq(i)).putInt(entry.lastSeq(i));
+        out.putLong(entry.firstOffset(i)).putLong(entry.lastOffset(i));
+      }
+    }
   }
 
   /**
