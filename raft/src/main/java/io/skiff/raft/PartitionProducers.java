@@ -37,20 +37,21 @@ final class PartitionProducers {
   }
 
   /**
-   * Checks a leader's append of {@code run} at offsets {@code [baseOffset, nextOffset)} and, if it
-   * is new, records it as in flight.
+   * Checks a leader's append of {@code run} at offsets {@code [baseOffset, nextOffset)} to a log
+   * that starts at {@code logStartOffset} and, if it is new, records it as in flight.
    *
    * @throws ProducerStateException if the append breaks the producer's sequence or epoch rules
    * @throws DuplicateAppendException if it repeats one of the producer's last appends
    */
-  synchronized void sequence(ProducerRun run, long baseOffset, long nextOffset, long appendTimeMs)
+  synchronized void sequence(
+      ProducerRun run, long baseOffset, long nextOffset, long appendTimeMs, long logStartOffset)
       throws DuplicateAppendException {
     final long id = run.producerId();
     if (inFlightEnd.get(id) < 0) {
       inFlight.copyFrom(applied, id);
     }
     final ProducerStateTable.Verdict verdict =
-        inFlight.check(id, run.epoch(), run.firstSeq(), run.lastSeq());
+        inFlight.check(id, run.epoch(), run.firstSeq(), run.lastSeq(), logStartOffset);
     if (verdict instanceof ProducerStateTable.Duplicate d) {
       throw new DuplicateAppendException(d.firstOffset(), d.lastOffset() + 1);
     }

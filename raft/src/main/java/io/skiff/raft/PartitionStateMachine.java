@@ -383,7 +383,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       return;
     }
     try {
-      producers.sequence(run, base, end, now);
+      producers.sequence(run, base, end, now, log.logStartOffset());
     } catch (DuplicateAppendException e) {
       duplicateAppends.incrementAndGet();
       throw new StateMachineException(partition + ": " + e.getMessage(), e.inTerm(term), false);
