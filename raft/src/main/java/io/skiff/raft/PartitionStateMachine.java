@@ -70,7 +70,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>DeleteRecords</b> is a Raft entry of its own ({@link DeleteRecordsEntry}, log data only):
  * applying it moves the log start of every replica, not only the leader's, to {@code min(offset,
- * high watermark)}.
+ * high watermark)}; segments its Raft log still refers to stay until retention passes them.
  *
  * <p><b>Snapshots</b> are "the log up to the high watermark": taking one fsyncs the partition log
  * and records the point, after which Ratis may purge its log. A follower behind the purge point is
@@ -520,7 +520,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       return CompletableFuture.completedFuture(ByteString.EMPTY);
     }
     try {
-      final FetchSlice slice = log.read(header.baseOffset(), header.batchBytes(), Long.MAX_VALUE);
+      // Below the log start too: DeleteRecords keeps what entries still in the Raft log refer to.
+      final FetchSlice slice = log.readRetained(header.baseOffset(), header.batchBytes());
       if (slice.firstOffset() != header.baseOffset()
           || slice.nextOffset() != header.nextOffset()
           || slice.length() != header.batchBytes()) {
@@ -598,11 +599,18 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   /**
    * Moves this replica's log start, bounded by the high watermark at this point of the Raft log
-   * (the same on every replica); answers the new log start.
+   * (the same on every replica); answers the new log start. Consumers see the new start at once, as
+   * in Kafka, but segments that entries still in this replica's Raft log refer to stay (see {@link
+   * RaftLogFloor}): a lagging follower may still be sent those entries, whose batches the leader
+   * reads back from here. Retention deletes them once snapshots let Ratis purge the entries.
    */
   private CompletableFuture<Message> applyDeleteRecords(long index, DeleteRecordsEntry delete) {
     try {
-      log.deleteRecordsBefore(Math.min(delete.offset(), highWatermark));
+      final long start = log.logStartOffset();
+      final long floor =
+          RaftLogFloor.of(
+              getServer().join().getDivision(getGroupId()).getRaftLog(), highWatermark, start);
+      log.deleteRecordsBefore(Math.min(delete.offset(), highWatermark), floor);
       return CompletableFuture.completedFuture(
           PartitionRequest.deleteRecordsReply(log.logStartOffset()));
     } catch (IOException | RuntimeException e) {
