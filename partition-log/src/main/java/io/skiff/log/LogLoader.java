@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * the recovery point on) is CRC-checked from its start; a torn or corrupt batch and everything
  * after it are cut, with a warning, and segments after a cut are deleted because their offsets no
  * longer follow on. Nothing before the first bad batch is ever removed. Segments lying wholly below
- * the checkpointed log start offset (left by a crash during DeleteRecords) are deleted.
+ * the checkpointed log start offset are kept: DeleteRecords may have left them for replication
+ * ({@link SegmentedLog#deleteRecordsBefore(long, long)}), and retention deletes them.
  *
  * <p>Runs once, single-threaded, before the log is published.
  */
@@ -77,12 +78,6 @@ final class LogLoader {
       // A crash lost batches the checkpoint had already moved past: the log starts at its end
       // now, and must keep starting there once batches are appended again.
       files.writeCheckpoint(LogDirectory.LOG_START_OFFSET_FILE, start);
-    }
-    while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= start) {
-      final LogSegment below = segments.pollFirstEntry().getValue();
-      below.deleteFiles();
-      below.channel().close();
-      files.entriesChanged();
     }
     LOG.debug(
         "Loaded log {}: offsets [{}, {}), {} segments, clean={}",

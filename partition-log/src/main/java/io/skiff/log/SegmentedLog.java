@@ -311,11 +311,28 @@ public final class SegmentedLog implements AutoCloseable {
    * @throws OffsetOutOfRangeException if {@code offset} is below the log start or above the log end
    */
   public FetchSlice read(long offset, int maxBytes, long maxOffset) throws IOException {
+    return read(offset, maxBytes, maxOffset, logStartOffset);
+  }
+
+  /**
+   * Like {@link #read(long, int)}, but also below the log start, from segments DeleteRecords hid
+   * and has not deleted yet ({@link #deleteRecordsBefore(long, long)}): replication reads back
+   * batches that entries still in the Raft log refer to.
+   *
+   * @throws OffsetOutOfRangeException if no retained segment holds {@code offset}
+   */
+  public FetchSlice readRetained(long offset, int maxBytes) throws IOException {
+    final Long first = segments.isEmpty() ? null : segments.firstKey();
+    return read(offset, maxBytes, Long.MAX_VALUE, first == null ? logStartOffset : first);
+  }
+
+  private FetchSlice read(long offset, int maxBytes, long maxOffset, long lowest)
+      throws IOException {
     if (maxBytes < 0) {
       throw new IllegalArgumentException("maxBytes must be >= 0 but was " + maxBytes);
     }
     final long end = logEndOffset;
-    if (offset < logStartOffset || offset > end) {
+    if (offset < lowest || offset > end) {
       throw outOfRange(offset);
     }
     if (offset == end || offset >= maxOffset || maxBytes == 0) {
@@ -379,7 +396,8 @@ public final class SegmentedLog implements AutoCloseable {
   private TimestampOffset maxTimestampOffset() {
     TimestampOffset best = null;
     for (LogSegment segment : segments.values()) {
-      if (segment.maxTimestamp() >= 0
+      if (segment.nextOffset() > logStartOffset
+          && segment.maxTimestamp() >= 0
           && (best == null || segment.maxTimestamp() > best.timestamp())) {
         best = new TimestampOffset(segment.maxTimestamp(), segment.offsetOfMaxTimestamp());
       }
@@ -477,6 +495,19 @@ public final class SegmentedLog implements AutoCloseable {
    * @throws OffsetOutOfRangeException if {@code offset} is above the log end offset
    */
   public void deleteRecordsBefore(long offset) throws IOException {
+    deleteRecordsBefore(offset, offset);
+  }
+
+  /**
+   * Moves the log start offset up to {@code offset} (DeleteRecords) at once, but deletes only the
+   * segments wholly below {@code min(offset, keepFrom)}: the ones from {@code keepFrom} on stay,
+   * hidden from {@link #read} but readable through {@link #readRetained}, until {@link
+   * #applyRetention} is called with a bound past them (a replicated log keeps what its Raft log
+   * still refers to).
+   *
+   * @throws OffsetOutOfRangeException if {@code offset} is above the log end offset
+   */
+  public void deleteRecordsBefore(long offset, long keepFrom) throws IOException {
     lock.lock();
     try {
       ensureOpen();
@@ -491,23 +522,31 @@ public final class SegmentedLog implements AutoCloseable {
       if (offset == logEndOffset) {
         roll();
       }
+      final long deleteBelow = Math.min(offset, keepFrom);
       int deleted = 0;
-      while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= offset) {
+      while (segments.size() > 1 && segments.higherKey(segments.firstKey()) <= deleteBelow) {
         retire(segments.pollFirstEntry().getValue());
         deleted++;
       }
       LOG.info(
-          "Log {} starts at offset {} now; {} segments deleted", files.name(), offset, deleted);
+          "Log {} starts at offset {} now; {} segments deleted{}",
+          files.name(),
+          offset,
+          deleted,
+          deleteBelow < offset
+              ? ", those from offset " + segments.firstKey() + " kept until replication passes them"
+              : "");
     } finally {
       lock.unlock();
     }
   }
 
   /**
-   * Deletes old segments by {@code log.retention.ms} and {@code log.retention.bytes}, oldest first,
-   * only ever whole segments wholly below {@code highWatermark}. An expired active segment is
-   * rolled first so that idle partitions expire too. Also closes files of segments deleted longer
-   * than {@code log.segment.delete.delay.ms} ago. Call it periodically.
+   * Deletes old segments by {@code log.retention.ms} and {@code log.retention.bytes}, and the
+   * segments wholly below the log start that {@link #deleteRecordsBefore(long, long)} kept, oldest
+   * first, only ever whole segments wholly below {@code highWatermark}. An expired active segment
+   * is rolled first so that idle partitions expire too. Also closes files of segments deleted
+   * longer than {@code log.segment.delete.delay.ms} ago. Call it periodically.
    *
    * @return number of segments deleted
    */
@@ -533,7 +572,8 @@ public final class SegmentedLog implements AutoCloseable {
         }
         final boolean bySize =
             config.retentionBytes() >= 0 && total - oldest.size() >= config.retentionBytes();
-        if (!bySize && !expired(oldest, now)) {
+        final boolean hidden = nextBase <= logStartOffset;
+        if (!hidden && !bySize && !expired(oldest, now)) {
           break;
         }
         total -= oldest.size();

@@ -122,6 +122,37 @@ class LogLifecycleTest {
     }
   }
 
+  /**
+   * DeleteRecords behind a replicated log's Raft floor: the start moves at once, but segments from
+   * the floor on stay readable for replication, across a reopen, until retention passes them.
+   */
+  @Test
+  void deleteRecordsKeepsSegmentsFromTheFloorForReplicationUntilRetentionPassesThem()
+      throws IOException {
+    try (SegmentedLog log = open(small().retentionMs(-1).build())) {
+      fill(log, 100, 0);
+      final int before = log.segmentCount();
+      log.deleteRecordsBefore(333, 100);
+      assertThat(log.logStartOffset()).isEqualTo(333);
+      assertThat(log.segmentBaseOffsets().get(0)).isLessThanOrEqualTo(100);
+      assertThat(log.segmentCount()).isLessThan(before);
+      assertThatThrownBy(() -> log.read(120, 10)).isInstanceOf(OffsetOutOfRangeException.class);
+      assertThat(log.readRetained(120, 1).firstOffset()).isEqualTo(120);
+      assertThat(log.offsetForTimestamp(0).offset()).isEqualTo(333);
+    }
+    try (SegmentedLog log = open(small().retentionMs(-1).build())) {
+      assertThat(log.logStartOffset()).isEqualTo(333);
+      assertThat(log.readRetained(120, 1).firstOffset()).isEqualTo(120);
+      assertThat(log.applyRetention(200)).as("the floor has not passed them all").isPositive();
+      assertThat(log.segmentBaseOffsets().get(0)).isLessThanOrEqualTo(200);
+      assertThatThrownBy(() -> log.readRetained(log.segmentBaseOffsets().get(0) - 1, 1))
+          .isInstanceOf(OffsetOutOfRangeException.class);
+      log.applyRetention(500);
+      assertThat(log.segmentBaseOffsets().get(0)).isGreaterThan(200).isLessThanOrEqualTo(333);
+      assertThat(log.logStartOffset()).isEqualTo(333);
+    }
+  }
+
   @Test
   void retentionByBytesDeletesOldestSegmentsBelowTheHighWatermark() throws IOException {
     try (SegmentedLog log = open(small().retentionBytes(20 * 1024).retentionMs(-1).build())) {

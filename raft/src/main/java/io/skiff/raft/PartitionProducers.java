@@ -1,6 +1,5 @@
 package io.skiff.raft;
 
-import io.skiff.log.RecordBatch;
 import java.nio.ByteBuffer;
 import org.agrona.collections.Long2LongHashMap;
 
@@ -9,7 +8,8 @@ import org.agrona.collections.Long2LongHashMap;
  *
  * <p><b>Applied</b>: every replica updates it when it applies an append entry, from the producer
  * fields of the entry header, so all replicas hold the same state at the same log position; it is
- * saved with each snapshot and rebuilt from batch headers when a replica catches up by fetching.
+ * saved with each snapshot, and a replica that catches up by fetching adopts the state the leader
+ * saved with the snapshot it fetched to (batch headers lack the leader's append times).
  *
  * <p><b>In flight</b> (leader only): appends sequenced in this term but not yet applied. The leader
  * checks a new append against the applied state plus these, in log order. A producer's in-flight
@@ -37,20 +37,21 @@ final class PartitionProducers {
   }
 
   /**
-   * Checks a leader's append of {@code run} at offsets {@code [baseOffset, nextOffset)} and, if it
-   * is new, records it as in flight.
+   * Checks a leader's append of {@code run} at offsets {@code [baseOffset, nextOffset)} to a log
+   * that starts at {@code logStartOffset} and, if it is new, records it as in flight.
    *
    * @throws ProducerStateException if the append breaks the producer's sequence or epoch rules
    * @throws DuplicateAppendException if it repeats one of the producer's last appends
    */
-  synchronized void sequence(ProducerRun run, long baseOffset, long nextOffset, long appendTimeMs)
+  synchronized void sequence(
+      ProducerRun run, long baseOffset, long nextOffset, long appendTimeMs, long logStartOffset)
       throws DuplicateAppendException {
     final long id = run.producerId();
     if (inFlightEnd.get(id) < 0) {
       inFlight.copyFrom(applied, id);
     }
     final ProducerStateTable.Verdict verdict =
-        inFlight.check(id, run.epoch(), run.firstSeq(), run.lastSeq());
+        inFlight.check(id, run.epoch(), run.firstSeq(), run.lastSeq(), logStartOffset);
     if (verdict instanceof ProducerStateTable.Duplicate d) {
       throw new DuplicateAppendException(d.firstOffset(), d.lastOffset() + 1);
     }
@@ -100,29 +101,10 @@ final class PartitionProducers {
     inFlightEnd.clear();
   }
 
-  /** Records the idempotent batches among fetched ones (catch-up from the leader's log). */
-  synchronized void fetched(ByteBuffer batches) {
-    final RecordBatch batch = new RecordBatch();
-    for (int position = batches.position(); position < batches.limit(); ) {
-      batch.wrap(batches, position);
-      final ProducerRun run = ProducerRun.ofBatch(batch);
-      if (run.idempotent()) {
-        applied.update(
-            run.producerId(),
-            run.epoch(),
-            run.firstSeq(),
-            run.lastSeq(),
-            batch.baseOffset(),
-            batch.lastOffset(),
-            batch.maxTimestamp());
-      }
-      position += batch.sizeInBytes();
-    }
-  }
-
   /** Drops all state: the log it described was discarded. */
   synchronized void clear() {
     applied.clear();
+    clockMs = Long.MIN_VALUE;
     resetInFlight();
   }
 

@@ -83,13 +83,18 @@ final class PartitionRequest {
     return Message.valueOf(UnsafeByteOperations.unsafeWrap(reply));
   }
 
-  static Message snapshotPointReply(SnapshotPoint point) {
+  /**
+   * The leader's catch-up point: the 32-byte point, then the producer state at that point (in
+   * {@link PartitionProducers#snapshot}'s format; empty when there is no snapshot).
+   */
+  static Message snapshotPointReply(SnapshotPoint point, ByteBuffer producerState) {
     final ByteBuffer reply =
-        ByteBuffer.allocate(32)
+        ByteBuffer.allocate(32 + producerState.remaining())
             .putLong(point.term())
             .putLong(point.index())
             .putLong(point.highWatermark())
             .putLong(point.logStartOffset())
+            .put(producerState.duplicate())
             .flip();
     return Message.valueOf(UnsafeByteOperations.unsafeWrap(reply));
   }
@@ -97,6 +102,11 @@ final class PartitionRequest {
   static SnapshotPoint parseSnapshotPoint(ByteString reply) {
     final ByteBuffer b = reply.asReadOnlyByteBuffer();
     return new SnapshotPoint(b.getLong(), b.getLong(), b.getLong(), b.getLong());
+  }
+
+  /** The producer state after the point in a {@link #snapshotPointReply}, as a read-only view. */
+  static ByteBuffer parseSnapshotProducerState(ByteString reply) {
+    return reply.substring(32).asReadOnlyByteBuffer();
   }
 
   /**

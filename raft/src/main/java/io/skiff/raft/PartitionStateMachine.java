@@ -64,12 +64,13 @@ import org.slf4j.LoggerFactory;
  * DuplicateAppendException} and is answered with the original offsets once they are committed
  * ({@link #whenCommitted}); a broken sequence or a stale epoch fails it with a {@link
  * ProducerStateException}. Every replica updates the applied state when it applies an entry, from
- * the producer fields of the entry header, so a new leader has it; it is saved with each snapshot
- * and rebuilt from batch headers when a replica catches up by fetching.
+ * the producer fields of the entry header, so a new leader has it; it is saved with each snapshot,
+ * and a replica that catches up by fetching adopts the one the leader saved at the point it fetched
+ * to.
  *
  * <p><b>DeleteRecords</b> is a Raft entry of its own ({@link DeleteRecordsEntry}, log data only):
  * applying it moves the log start of every replica, not only the leader's, to {@code min(offset,
- * high watermark)}.
+ * high watermark)}; segments its Raft log still refers to stay until retention passes them.
  *
  * <p><b>Snapshots</b> are "the log up to the high watermark": taking one fsyncs the partition log
  * and records the point, after which Ratis may purge its log. A follower behind the purge point is
@@ -169,6 +170,11 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   /** Idempotent producers this replica holds state for (a gauge). */
   public int producerCount() {
     return producers.size();
+  }
+
+  /** The applied producer state in its snapshot format, for comparing replicas. */
+  ByteBuffer producerState() {
+    return producers.snapshot();
   }
 
   public void addListener(HighWatermarkListener listener) {
@@ -377,7 +383,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       return;
     }
     try {
-      producers.sequence(run, base, end, now);
+      producers.sequence(run, base, end, now, log.logStartOffset());
     } catch (DuplicateAppendException e) {
       duplicateAppends.incrementAndGet();
       throw new StateMachineException(partition + ": " + e.getMessage(), e.inTerm(term), false);
@@ -514,7 +520,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       return CompletableFuture.completedFuture(ByteString.EMPTY);
     }
     try {
-      final FetchSlice slice = log.read(header.baseOffset(), header.batchBytes(), Long.MAX_VALUE);
+      // Below the log start too: DeleteRecords keeps what entries still in the Raft log refer to.
+      final FetchSlice slice = log.readRetained(header.baseOffset(), header.batchBytes());
       if (slice.firstOffset() != header.baseOffset()
           || slice.nextOffset() != header.nextOffset()
           || slice.length() != header.batchBytes()) {
@@ -592,11 +599,18 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   /**
    * Moves this replica's log start, bounded by the high watermark at this point of the Raft log
-   * (the same on every replica); answers the new log start.
+   * (the same on every replica); answers the new log start. Consumers see the new start at once, as
+   * in Kafka, but segments that entries still in this replica's Raft log refer to stay (see {@link
+   * RaftLogFloor}): a lagging follower may still be sent those entries, whose batches the leader
+   * reads back from here. Retention deletes them once snapshots let Ratis purge the entries.
    */
   private CompletableFuture<Message> applyDeleteRecords(long index, DeleteRecordsEntry delete) {
     try {
-      log.deleteRecordsBefore(Math.min(delete.offset(), highWatermark));
+      final long start = log.logStartOffset();
+      final long floor =
+          RaftLogFloor.of(
+              getServer().join().getDivision(getGroupId()).getRaftLog(), highWatermark, start);
+      log.deleteRecordsBefore(Math.min(delete.offset(), highWatermark), floor);
       return CompletableFuture.completedFuture(
           PartitionRequest.deleteRecordsReply(log.logStartOffset()));
     } catch (IOException | RuntimeException e) {
@@ -613,8 +627,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     try {
       return switch (PartitionRequest.type(content)) {
         case PartitionRequest.FETCH -> CompletableFuture.completedFuture(fetch(content));
-        case PartitionRequest.SNAPSHOT_POINT ->
-            CompletableFuture.completedFuture(PartitionRequest.snapshotPointReply(catchUpPoint()));
+        case PartitionRequest.SNAPSHOT_POINT -> CompletableFuture.completedFuture(catchUpPoint());
         default ->
             CompletableFuture.failedFuture(
                 new IOException(partition + ": unknown query type " + content.byteAt(0)));
@@ -627,16 +640,24 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   /**
    * The latest snapshot point, with its log start raised to where retention or DeleteRecords has
    * moved this log's start since (never past the point): a follower catching up copies from what
-   * this log still holds.
+   * this log still holds. The reply carries the producer state saved with that snapshot, which the
+   * follower adopts: the batches alone cannot rebuild it (they lack the leader's append times,
+   * which producer expiry runs on, and the expiry clock).
    */
-  private PartitionRequest.SnapshotPoint catchUpPoint() throws IOException {
-    final PartitionRequest.SnapshotPoint point = snapshots.latestOrStart(log);
+  private Message catchUpPoint() throws IOException {
+    final PartitionSnapshots.Loaded loaded = snapshots.load();
+    final PartitionRequest.SnapshotPoint point =
+        loaded != null ? loaded.point() : snapshots.latestOrStart(log);
+    final ByteBuffer producerState =
+        loaded != null ? loaded.producerState() : ByteBuffer.allocate(0);
     final long start =
         Math.min(Math.max(point.logStartOffset(), log.logStartOffset()), point.highWatermark());
-    return start == point.logStartOffset()
-        ? point
-        : new PartitionRequest.SnapshotPoint(
-            point.term(), point.index(), point.highWatermark(), start);
+    final PartitionRequest.SnapshotPoint raised =
+        start == point.logStartOffset()
+            ? point
+            : new PartitionRequest.SnapshotPoint(
+                point.term(), point.index(), point.highWatermark(), start);
+    return PartitionRequest.snapshotPointReply(raised, producerState);
   }
 
   private Message fetch(ByteString content) throws IOException {
@@ -722,9 +743,14 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
   }
 
-  /** The replica fetcher appended {@code batches} (whole batches) from the leader's log. */
-  void fetchedFromLeader(ByteBuffer batches) {
-    producers.fetched(batches);
+  /**
+   * The replica fetcher copied the leader's log up to its snapshot point: the producer state is the
+   * leader's at that point, as its snapshot recorded it.
+   *
+   * @throws IllegalArgumentException if the bytes are not producer state this code reads
+   */
+  void adoptLeaderProducerState(ByteBuffer producerState) {
+    producers.restore(producerState);
   }
 
   /** The replica fetcher discarded this replica's log to restart it at the leader's log start. */

@@ -2,6 +2,7 @@ package io.skiff.raft;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
@@ -10,11 +11,14 @@ import org.agrona.collections.Long2ObjectHashMap;
  * Kafka's rules for a new append ({@link #check}):
  *
  * <ul>
- *   <li>a producer this partition has no state for must start at sequence 0, else {@code
- *       OUT_OF_ORDER_SEQUENCE} (Kafka's rule for transactions v2 producers; older Kafka accepted
- *       any sequence, which lets a pipelined batch overtake an earlier one that failed). The Java
- *       producer retries a batch that is not its next one, and answers a real gap (state expired)
- *       by bumping its epoch, which restarts its sequences at 0;
+ *   <li>a producer this partition has no state for starts at sequence 0. Another first sequence is
+ *       accepted once records were removed from the log's head (its start offset is past 0), as
+ *       Kafka 4.x accepts any sequence from a producer it holds no state for "possibly because all
+ *       producer records have been deleted due to retention or the DeleteRecords API"; while the
+ *       log still starts at 0 it is {@code OUT_OF_ORDER_SEQUENCE}, which keeps a pipelined batch
+ *       from overtaking an earlier one that failed (Kafka's rule for transactions v2 producers).
+ *       The Java producer retries a batch that is not its next one, and answers a real gap (state
+ *       expired) by bumping its epoch, which restarts its sequences at 0;
  *   <li>an epoch older than the producer's → {@link ProducerStateException.Reason#INVALID_EPOCH};
  *   <li>a newer epoch must start at sequence 0, else {@code OUT_OF_ORDER_SEQUENCE};
  *   <li>same epoch: a sequence range equal to one of the last five is a duplicate, answered with
@@ -78,19 +82,21 @@ final class ProducerStateTable {
   private static final Accept ACCEPT = new Accept();
 
   /**
-   * Applies Kafka's rules to an append of sequences {@code [firstSeq, lastSeq]} at {@code epoch}.
+   * Applies Kafka's rules to an append of sequences {@code [firstSeq, lastSeq]} at {@code epoch} to
+   * a log that starts at {@code logStartOffset}.
    *
    * @throws ProducerStateException if the append breaks a rule
    */
-  Verdict check(long producerId, short epoch, int firstSeq, int lastSeq) {
+  Verdict check(long producerId, short epoch, int firstSeq, int lastSeq, long logStartOffset) {
     final ProducerEntry entry = producers.get(producerId);
     if (entry == null || entry.count == 0) {
-      if (firstSeq != 0) {
+      if (firstSeq != 0 && logStartOffset <= 0) {
         throw outOfOrder(
             producerId,
             epoch,
             firstSeq,
-            "the partition has no state for it, so expected sequence 0");
+            "the partition has no state for it and no records were removed from its log, so"
+                + " expected sequence 0");
       }
       return ACCEPT;
     }
@@ -186,17 +192,28 @@ final class ProducerStateTable {
     return size;
   }
 
+  /**
+   * Writes the table, producers in ascending id order, so replicas holding the same state write the
+   * same bytes whatever order their hash maps hold it in.
+   */
   void writeTo(ByteBuffer out) {
     out.putShort(MAGIC).putShort(VERSION).putInt(producers.size());
-    producers.forEach(
-        (id, entry) -> {
-          out.putLong(id).putLong(entry.lastAppendMs).putShort(entry.epoch);
-          out.put((byte) entry.count);
-          for (int i = 0; i < entry.count; i++) {
-            out.putInt(entry.firstSeq(i)).putInt(entry.lastSeq(i));
-            out.putLong(entry.firstOffset(i)).putLong(entry.lastOffset(i));
-          }
-        });
+    final long[] ids = new long[producers.size()];
+    int n = 0;
+    for (Long2ObjectHashMap<ProducerEntry>.KeyIterator it = producers.keySet().iterator();
+        it.hasNext(); ) {
+      ids[n++] = it.nextLong();
+    }
+    Arrays.sort(ids);
+    for (long id : ids) {
+      final ProducerEntry entry = producers.get(id);
+      out.putLong(id).putLong(entry.lastAppendMs).putShort(entry.epoch);
+      out.put((byte) entry.count);
+      for (int i = 0; i < entry.count; i++) {
+        out.putInt(entry.firstSeq(i)).putInt(entry.lastSeq(i));
+        out.putLong(entry.firstOffset(i)).putLong(entry.lastOffset(i));
+      }
+    }
   }
 
   /**

@@ -171,10 +171,10 @@ public final class ReplicaFetcher implements AutoCloseable {
   private void fetchFromLeader(CatchUp catchUp, RaftGroupId groupId) {
     final PartitionId id = catchUp.machine.partition();
     try (RaftClient leader = clientFor(groupId)) {
-      final PartitionRequest.SnapshotPoint point =
-          PartitionRequest.parseSnapshotPoint(ask(leader, PartitionRequest.snapshotPoint()));
+      final ByteString reply = ask(leader, PartitionRequest.snapshotPoint());
+      final PartitionRequest.SnapshotPoint point = PartitionRequest.parseSnapshotPoint(reply);
       long offset = startOffset(catchUp.machine, catchUp.machine.log(), point);
-      catchUp.start(point, offset);
+      catchUp.start(point, PartitionRequest.parseSnapshotProducerState(reply), offset);
       if (offset >= point.highWatermark()) {
         finish(catchUp);
         return;
@@ -223,7 +223,6 @@ public final class ReplicaFetcher implements AutoCloseable {
       try {
         if (catchUp != null && !catchUp.done.isDone()) {
           final long next = catchUp.machine.log().append(chunk.batches().duplicate()).nextOffset();
-          catchUp.machine.fetchedFromLeader(chunk.batches().duplicate());
           fetchedBytes.addAndGet(chunk.bytes());
           if (next >= catchUp.point.highWatermark()) {
             finish(catchUp);
@@ -243,6 +242,9 @@ public final class ReplicaFetcher implements AutoCloseable {
     if (log.logStartOffset() < point.logStartOffset()) {
       // DeleteRecords entries behind the leader's purge point never reach this replica.
       log.deleteRecordsBefore(point.logStartOffset());
+    }
+    if (point.index() >= 0) {
+      catchUp.machine.adoptLeaderProducerState(catchUp.producerState);
     }
     LOG.info(
         "{}: caught up from offset {} to {} (snapshot index {})",
@@ -323,14 +325,16 @@ public final class ReplicaFetcher implements AutoCloseable {
     final PartitionStateMachine machine;
     final CompletableFuture<PartitionRequest.SnapshotPoint> done = new CompletableFuture<>();
     volatile PartitionRequest.SnapshotPoint point;
+    volatile ByteBuffer producerState;
     volatile long startOffset;
 
     CatchUp(PartitionStateMachine machine) {
       this.machine = machine;
     }
 
-    void start(PartitionRequest.SnapshotPoint target, long from) {
+    void start(PartitionRequest.SnapshotPoint target, ByteBuffer targetProducerState, long from) {
       this.point = target;
+      this.producerState = targetProducerState;
       this.startOffset = from;
     }
   }

@@ -157,6 +157,36 @@ class IdempotentProducerTest {
     }
   }
 
+  /**
+   * Kafka 4.x accepts any first sequence from a producer it holds no state for, since its earlier
+   * records may have been deleted; Skiff does once records were removed from the log's head, and
+   * until then asks for sequence 0 (a pipelined batch must not overtake an earlier failed one).
+   */
+  @Test
+  void aProducerWithNoStateMayStartMidSequenceOnlyOnceRecordsWereDeleted() throws Exception {
+    try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c)) {
+      final PartitionId id = RaftCluster.newPartition("resumed", 0);
+      cluster.createPartition(id, 1, 2, 3);
+      assertThat(append(cluster, id, batch(0, 3))).isEqualTo(new AppendResult(0, 3));
+      final ByteBuffer resumed =
+          MemoryRecords.withIdempotentRecords(
+                  Compression.NONE,
+                  PID + 1,
+                  (short) 0,
+                  7,
+                  new SimpleRecord(1_000L, null, "late".getBytes()))
+              .buffer();
+      assertThatThrownBy(() -> append(cluster, id, resumed))
+          .hasCauseInstanceOf(ProducerStateException.class)
+          .hasMessageContaining("expected sequence 0");
+
+      assertThat(cluster.leader(id, WAIT).deleteRecordsBefore(3).get(30, SECONDS)).isEqualTo(3);
+      assertThat(append(cluster, id, resumed)).isEqualTo(new AppendResult(3, 4));
+      assertThat(append(cluster, id, resumed)).isEqualTo(new AppendResult(3, 4)); // a retry
+      cluster.awaitHighWatermark(id, 4, WAIT);
+    }
+  }
+
   /** An idempotent batch of {@code count} records from sequence {@code firstSeq}. */
   private static ByteBuffer batch(int firstSeq, int count) {
     final SimpleRecord[] records = new SimpleRecord[count];

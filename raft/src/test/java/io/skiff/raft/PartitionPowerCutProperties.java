@@ -170,8 +170,14 @@ class PartitionPowerCutProperties {
     if (op instanceof Append a) {
       final int sequence = r.nextSequence.getOrDefault(a.producer(), 0);
       final ByteBuffer batch = idempotentBatch(r.log.logEndOffset(), a, sequence, r.clock.time());
+      final long base = r.log.logEndOffset();
       r.log.appendAsLeader(batch.duplicate(), 1);
-      r.producers.fetched(batch.duplicate());
+      // Applied as a replica applies its entry: from the entry header the leader filled in.
+      final EntryHeader header =
+          EntryHeader.forAppend(
+              batch.remaining(), a.records(), r.clock.time(), ProducerRun.of(batch));
+      header.assign(base, r.log.logEndOffset(), 1, r.clock.time());
+      r.producers.applied(header);
       r.model.appended(batch);
       r.nextSequence.put(a.producer(), sequence + a.records());
       r.raftIndex++;

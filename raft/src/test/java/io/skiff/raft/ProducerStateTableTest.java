@@ -25,7 +25,7 @@ class ProducerStateTableTest {
   /** Checks and, if new, records an append of {@code count} records at the next offsets. */
   private ProducerStateTable.Verdict append(short epoch, int firstSeq, int count) {
     final int lastSeq = ProducerStateTable.nextSequence(firstSeq, count - 1);
-    final ProducerStateTable.Verdict verdict = table.check(PID, epoch, firstSeq, lastSeq);
+    final ProducerStateTable.Verdict verdict = table.check(PID, epoch, firstSeq, lastSeq, 0);
     if (verdict instanceof ProducerStateTable.Accept) {
       table.update(PID, epoch, firstSeq, lastSeq, nextOffset, nextOffset + count - 1, 1_000);
       nextOffset += count;
@@ -34,12 +34,26 @@ class ProducerStateTableTest {
   }
 
   @Test
-  void anUnknownProducerMustStartAtSequenceZero() {
-    assertThatThrownBy(() -> table.check(7, (short) 3, 1234, 1240))
+  void anUnknownProducerMustStartAtSequenceZeroWhileTheLogIsWhole() {
+    assertThatThrownBy(() -> table.check(7, (short) 3, 1234, 1240, 0))
         .isInstanceOf(ProducerStateException.class)
         .hasMessageContaining("expected sequence 0");
     assertThat(append((short) 0, 0, 3)).isInstanceOf(ProducerStateTable.Accept.class);
-    assertThat(table.check(7, (short) 3, 0, 9)).isInstanceOf(ProducerStateTable.Accept.class);
+    assertThat(table.check(7, (short) 3, 0, 9, 0)).isInstanceOf(ProducerStateTable.Accept.class);
+  }
+
+  /** Kafka 4.x: its earlier records may have been deleted, so any sequence is accepted. */
+  @Test
+  void anUnknownProducerMayStartAtAnySequenceOnceRecordsWereRemoved() {
+    assertThat(table.check(7, (short) 3, 1234, 1240, 500))
+        .isInstanceOf(ProducerStateTable.Accept.class);
+    table.update(7, (short) 3, 1234, 1240, 500, 506, 1_000);
+    // Known from then on: the next append must follow it, even with records removed.
+    assertThatThrownBy(() -> table.check(7, (short) 3, 1250, 1250, 500))
+        .isInstanceOf(ProducerStateException.class)
+        .hasMessageContaining("expected sequence 1241");
+    assertThat(table.check(7, (short) 3, 1241, 1241, 500))
+        .isInstanceOf(ProducerStateTable.Accept.class);
   }
 
   @Test
@@ -128,13 +142,13 @@ class ProducerStateTableTest {
     final ProducerStateTable restored = new ProducerStateTable(DAY);
     restored.readFrom(bytes.flip());
     assertThat(restored.size()).isEqualTo(2);
-    assertThat(restored.check(PID, (short) 4, 18, 20))
+    assertThat(restored.check(PID, (short) 4, 18, 20, 0))
         .isEqualTo(new ProducerStateTable.Duplicate(18, 20));
-    assertThat(restored.check(PID, (short) 4, 21, 21))
+    assertThat(restored.check(PID, (short) 4, 21, 21, 0))
         .isInstanceOf(ProducerStateTable.Accept.class);
-    assertThatThrownBy(() -> restored.check(PID, (short) 4, 3, 5))
+    assertThatThrownBy(() -> restored.check(PID, (short) 4, 3, 5, 0))
         .isInstanceOf(ProducerStateException.class); // outside the window of five
-    assertThat(restored.check(99, (short) 1, 10, 19))
+    assertThat(restored.check(99, (short) 1, 10, 19, 0))
         .isEqualTo(new ProducerStateTable.Duplicate(500, 509));
   }
 
@@ -169,7 +183,7 @@ class ProducerStateTableTest {
     int retryIndex = 0;
     for (int size : sizes) {
       final int last = ProducerStateTable.nextSequence(sequence, size - 1);
-      assertThat(model.check(PID, (short) 0, sequence, last))
+      assertThat(model.check(PID, (short) 0, sequence, last, 0))
           .isInstanceOf(ProducerStateTable.Accept.class);
       model.update(PID, (short) 0, sequence, last, offset, offset + size - 1, 0);
       sent.add(new long[] {sequence, last, offset, offset + size - 1});
@@ -179,15 +193,15 @@ class ProducerStateTableTest {
       final int back = retries.isEmpty() ? 0 : retries.get(retryIndex++ % retries.size());
       if (back > 0 && back <= sent.size()) {
         final long[] original = sent.get(sent.size() - back);
-        assertThat(model.check(PID, (short) 0, (int) original[0], (int) original[1]))
+        assertThat(model.check(PID, (short) 0, (int) original[0], (int) original[1], 0))
             .isEqualTo(new ProducerStateTable.Duplicate(original[2], original[3]));
       }
     }
     // The next batch is in sequence; one past it is out of order.
-    assertThat(model.check(PID, (short) 0, sequence, sequence))
+    assertThat(model.check(PID, (short) 0, sequence, sequence, 0))
         .isInstanceOf(ProducerStateTable.Accept.class);
     final int skipped = ProducerStateTable.nextSequence(sequence, 1);
-    assertThatThrownBy(() -> model.check(PID, (short) 0, skipped, skipped))
+    assertThatThrownBy(() -> model.check(PID, (short) 0, skipped, skipped, 0))
         .isInstanceOf(ProducerStateException.class);
   }
 
