@@ -388,9 +388,6 @@ public final class Broker implements AutoCloseable {
 
   private void applyRetention() {
     for (var topic : metadata.image().topics().values()) {
-      if (topic.name().equals(GroupCoordinator.OFFSETS_TOPIC)) {
-        continue; // offsets are removed by tombstones and expiry, not by age
-      }
       for (int p = 0; p < topic.partitionCount(); p++) {
         raft.partition(topic.partition(p))
             .ifPresent(

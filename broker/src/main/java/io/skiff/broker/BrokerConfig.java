@@ -161,6 +161,7 @@ public record BrokerConfig(
           NativeMemory.NATIVE_HINTS,
           NativeMemory.MLOCK_MAX_BYTES,
           "raft.snapshot.entries",
+          "raft.segment.bytes",
           "raft.entry.max.bytes",
           "replica.fetch.max.bytes",
           "replica.fetch.response.max.bytes",
@@ -170,7 +171,10 @@ public record BrokerConfig(
           LogConfig.RETENTION_MS,
           LogConfig.RETENTION_BYTES,
           LogConfig.RETENTION_HOURS,
-          LogConfig.MESSAGE_MAX_BYTES);
+          LogConfig.MESSAGE_MAX_BYTES,
+          LogConfig.CLEANUP_POLICY,
+          LogConfig.DELETE_RETENTION_MS,
+          LogConfig.MIN_CLEANABLE_RATIO);
 
   /** Builds a config from key/value pairs; unknown keys are ignored (logged by the caller). */
   public static BrokerConfig fromMap(Map<String, String> values) {
@@ -198,7 +202,7 @@ public record BrokerConfig(
             k.longValue("raft.snapshot.entries", 10_000L),
             1_000,
             2_000,
-            4 << 20,
+            k.intValue("raft.segment.bytes", 4 << 20),
             new ReplicaFetchConfig(
                 k.intValue("replica.fetch.max.bytes", 1 << 20),
                 k.intValue("replica.fetch.response.max.bytes", 10 << 20),
@@ -262,6 +266,7 @@ public record BrokerConfig(
     p.put(NativeMemory.NATIVE_HINTS, Boolean.toString(raft.indexHints().adviseEnabled()));
     p.put(NativeMemory.MLOCK_MAX_BYTES, Long.toString(raft.indexHints().mlockMaxBytes()));
     p.put("raft.snapshot.entries", Long.toString(raft.snapshotEntries()));
+    p.put("raft.segment.bytes", Integer.toString(raft.raftSegmentBytes()));
     p.put("raft.entry.max.bytes", Integer.toString(raft.entryMaxBatchBytes()));
     p.put("replica.fetch.max.bytes", Integer.toString(raft.replicaFetch().partitionMaxBytes()));
     p.put(
@@ -279,6 +284,9 @@ public record BrokerConfig(
     p.put(LogConfig.FLUSH_INTERVAL_MS, Long.toString(logConfig.flushIntervalMs()));
     p.put(LogConfig.SEGMENT_DELETE_DELAY_MS, Long.toString(logConfig.fileDeleteDelayMs()));
     p.put(LogConfig.MESSAGE_MAX_BYTES, Integer.toString(logConfig.maxBatchBytes()));
+    p.put(LogConfig.CLEANUP_POLICY, logConfig.policyName());
+    p.put(LogConfig.DELETE_RETENTION_MS, Long.toString(logConfig.deleteRetentionMs()));
+    p.put(LogConfig.MIN_CLEANABLE_RATIO, Double.toString(logConfig.minCleanableDirtyRatio()));
     p.putAll(memory.properties());
     p.putAll(groups.properties());
     return p;

@@ -214,8 +214,7 @@ class AdminApisTest {
         InvalidRequestException.class);
     assertAlterRefused(
         topic,
-        new AlterConfigOp(
-            new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.APPEND),
+        new AlterConfigOp(new ConfigEntry("cleanup.policy", "shred"), AlterConfigOp.OpType.APPEND),
         InvalidConfigurationException.class);
     assertAlterRefused(
         new ConfigResource(ConfigResource.Type.BROKER, "1"),

@@ -20,6 +20,13 @@ import java.util.concurrent.TimeUnit;
  * @param fileDeleteDelayMs {@code log.segment.delete.delay.ms}: how long a deleted segment's file
  *     stays open for reads already under way
  * @param maxBatchBytes {@code message.max.bytes}: the largest batch accepted
+ * @param compact {@code cleanup.policy} holds {@code compact}: the {@link LogCleaner} keeps the
+ *     latest record per key
+ * @param delete {@code cleanup.policy} holds {@code delete}: retention by age and size applies
+ * @param deleteRetentionMs {@code delete.retention.ms}: how long a tombstone (a null value) is kept
+ *     in a compacted log, measured from its segment's largest timestamp
+ * @param minCleanableDirtyRatio {@code min.cleanable.dirty.ratio}: the share of not yet cleaned
+ *     bytes among the cleanable ones at which a compacted log is cleaned
  */
 public record LogConfig(
     int segmentBytes,
@@ -31,7 +38,11 @@ public record LogConfig(
     long flushIntervalMessages,
     long flushIntervalMs,
     long fileDeleteDelayMs,
-    int maxBatchBytes) {
+    int maxBatchBytes,
+    boolean compact,
+    boolean delete,
+    long deleteRetentionMs,
+    double minCleanableDirtyRatio) {
 
   public static final String SEGMENT_BYTES = "log.segment.bytes";
   public static final String ROLL_MS = "log.roll.ms";
@@ -46,6 +57,9 @@ public record LogConfig(
   public static final String FLUSH_INTERVAL_MS = "log.flush.interval.ms";
   public static final String SEGMENT_DELETE_DELAY_MS = "log.segment.delete.delay.ms";
   public static final String MESSAGE_MAX_BYTES = "message.max.bytes";
+  public static final String CLEANUP_POLICY = "log.cleanup.policy";
+  public static final String DELETE_RETENTION_MS = "log.cleaner.delete.retention.ms";
+  public static final String MIN_CLEANABLE_RATIO = "log.cleaner.min.cleanable.ratio";
 
   /** Smallest segment that still holds one maximal batch header plus a record. */
   public static final int MIN_SEGMENT_BYTES = 1024;
@@ -66,6 +80,16 @@ public record LogConfig(
         MESSAGE_MAX_BYTES,
         maxBatchBytes,
         ">= " + RecordBatch.HEADER_SIZE);
+    if (!compact && !delete) {
+      throw new IllegalArgumentException(
+          "cleanup.policy must be delete, compact or compact,delete; fix the topic or broker"
+              + " config");
+    }
+    require(deleteRetentionMs >= 0, DELETE_RETENTION_MS, deleteRetentionMs, ">= 0");
+    if (!(minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1)) {
+      throw new IllegalArgumentException(
+          "min.cleanable.dirty.ratio must be between 0 and 1 but was " + minCleanableDirtyRatio);
+    }
   }
 
   /** Kafka's defaults: 1 GiB segments, 7-day roll and retention, 4 KiB index interval, 10 MiB. */
@@ -97,6 +121,9 @@ public record LogConfig(
     b.flushIntervalMs(r.longValue(FLUSH_INTERVAL_MS, b.flushIntervalMs));
     b.fileDeleteDelayMs(r.longValue(SEGMENT_DELETE_DELAY_MS, b.fileDeleteDelayMs));
     b.maxBatchBytes(r.intValue(MESSAGE_MAX_BYTES, b.maxBatchBytes));
+    b.cleanupPolicy(properties.getOrDefault(CLEANUP_POLICY, "delete"));
+    b.deleteRetentionMs(r.longValue(DELETE_RETENTION_MS, b.deleteRetentionMs));
+    b.minCleanableDirtyRatio(r.doubleValue(MIN_CLEANABLE_RATIO, b.minCleanableDirtyRatio));
     return b.build();
   }
 
@@ -104,8 +131,9 @@ public record LogConfig(
    * This config with a topic's overrides applied, under Kafka's topic-level key names ({@code
    * retention.ms}, {@code retention.bytes}, {@code segment.bytes}, {@code segment.ms}, {@code
    * segment.index.bytes}, {@code index.interval.bytes}, {@code max.message.bytes}, {@code
-   * flush.messages}, {@code flush.ms}, {@code file.delete.delay.ms}); other keys (such as {@code
-   * cleanup.policy} or {@code min.insync.replicas}) are not the log's and are ignored.
+   * flush.messages}, {@code flush.ms}, {@code file.delete.delay.ms}, {@code cleanup.policy}, {@code
+   * delete.retention.ms}, {@code min.cleanable.dirty.ratio}); other keys (such as {@code
+   * min.insync.replicas}) are not the log's and are ignored.
    *
    * @throws IllegalArgumentException naming the key whose value is not a number or out of range
    */
@@ -125,7 +153,15 @@ public record LogConfig(
         .flushIntervalMs(r.longValue("flush.ms", flushIntervalMs))
         .fileDeleteDelayMs(r.longValue("file.delete.delay.ms", fileDeleteDelayMs))
         .maxBatchBytes(r.intValue("max.message.bytes", maxBatchBytes))
+        .cleanupPolicy(topicConfigs.getOrDefault("cleanup.policy", policyName()))
+        .deleteRetentionMs(r.longValue("delete.retention.ms", deleteRetentionMs))
+        .minCleanableDirtyRatio(r.doubleValue("min.cleanable.dirty.ratio", minCleanableDirtyRatio))
         .build();
+  }
+
+  /** The {@code cleanup.policy} value this config stands for. */
+  public String policyName() {
+    return compact && delete ? "compact,delete" : compact ? "compact" : "delete";
   }
 
   private static void require(boolean ok, String key, long value, String rule) {
@@ -147,6 +183,10 @@ public record LogConfig(
     private long flushIntervalMs = Long.MAX_VALUE;
     private long fileDeleteDelayMs = 60_000;
     private int maxBatchBytes = 1024 * 1024 + 12;
+    private boolean compact;
+    private boolean delete = true;
+    private long deleteRetentionMs = TimeUnit.DAYS.toMillis(1);
+    private double minCleanableDirtyRatio = 0.5;
 
     public Builder segmentBytes(int v) {
       segmentBytes = v;
@@ -198,6 +238,34 @@ public record LogConfig(
       return this;
     }
 
+    /**
+     * Kafka's {@code cleanup.policy}: a comma-separated list of {@code delete} and {@code compact}.
+     */
+    public Builder cleanupPolicy(String v) {
+      compact = false;
+      delete = false;
+      for (String policy : v.split(",")) {
+        switch (policy.trim()) {
+          case "compact" -> compact = true;
+          case "delete" -> delete = true;
+          default ->
+              throw new IllegalArgumentException(
+                  "cleanup.policy must be a list of delete and compact but was '" + v + "'");
+        }
+      }
+      return this;
+    }
+
+    public Builder deleteRetentionMs(long v) {
+      deleteRetentionMs = v;
+      return this;
+    }
+
+    public Builder minCleanableDirtyRatio(double v) {
+      minCleanableDirtyRatio = v;
+      return this;
+    }
+
     public LogConfig build() {
       return new LogConfig(
           segmentBytes,
@@ -209,7 +277,11 @@ public record LogConfig(
           flushIntervalMessages,
           flushIntervalMs,
           fileDeleteDelayMs,
-          maxBatchBytes);
+          maxBatchBytes,
+          compact,
+          delete,
+          deleteRetentionMs,
+          minCleanableDirtyRatio);
     }
   }
 
@@ -233,6 +305,18 @@ public record LogConfig(
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException(
             key + " must be a whole number but was '" + raw + "'", e);
+      }
+    }
+
+    double doubleValue(String key, double fallback) {
+      final String raw = properties.get(key);
+      if (raw == null || raw.isBlank()) {
+        return fallback;
+      }
+      try {
+        return Double.parseDouble(raw.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(key + " must be a number but was '" + raw + "'", e);
       }
     }
 

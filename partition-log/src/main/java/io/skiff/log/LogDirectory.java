@@ -27,6 +27,7 @@ final class LogDirectory {
   static final String CLEAN_SHUTDOWN_FILE = ".clean-shutdown";
   static final String RECOVERY_POINT_FILE = "recovery-point";
   static final String LOG_START_OFFSET_FILE = "log-start-offset";
+  static final String CLEANER_CHECKPOINT_FILE = "cleaner-offset-checkpoint";
 
   private static final Logger LOG = LoggerFactory.getLogger(LogDirectory.class);
   private static final String TMP_SUFFIX = Fsync.TMP_SUFFIX;

@@ -42,6 +42,7 @@ final class LogLoader {
   /** Fills {@code segments} (empty on entry) and tells the offsets the log starts from. */
   Loaded load(NavigableMap<Long, LogSegment> segments) throws IOException {
     final boolean clean = files.consumeCleanShutdownMarker();
+    final List<Long> swapped = LogCleaner.completeInterruptedSwaps(files.path());
     final List<Long> bases = files.scanSegments();
     final long recoveryPoint = files.readCheckpoint(LogDirectory.RECOVERY_POINT_FILE, 0);
     final long checkpointedStart =
@@ -57,7 +58,7 @@ final class LogLoader {
       final boolean mayHoldUnflushed = last || bases.get(i + 1) > recoveryPoint;
       boolean recovered = false;
       int cut = 0;
-      if ((!clean && mayHoldUnflushed) || !segment.loadTail()) {
+      if ((!clean && mayHoldUnflushed) || swapped.contains(bases.get(i)) || !segment.loadTail()) {
         cut = recover(segment, last);
         recovered = true;
       }

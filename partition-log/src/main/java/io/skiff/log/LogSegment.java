@@ -530,6 +530,15 @@ final class LogSegment implements AutoCloseable {
     Files.deleteIfExists(logFile);
   }
 
+  /**
+   * Deletes the index files only: the cleaner is about to replace the {@code .log} file by a
+   * rename.
+   */
+  void deleteIndexFiles() throws IOException {
+    offsetIndex.delete();
+    timeIndex.delete();
+  }
+
   @Override
   public void close() throws IOException {
     try {

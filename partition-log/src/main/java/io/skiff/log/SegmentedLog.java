@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
  *   00000000000000004711.log        the active segment: appends go here
  *   ...
  *   log-start-offset                checkpoint of the first readable offset
+ *   cleaner-offset-checkpoint       compacted logs: where the not yet cleaned section starts
  *   recovery-point                  every batch below this offset has been fsynced
  *   .clean-shutdown                 present only between a clean close and the next open
  * </pre>
@@ -542,11 +543,13 @@ public final class SegmentedLog implements AutoCloseable {
   }
 
   /**
-   * Deletes old segments by {@code log.retention.ms} and {@code log.retention.bytes}, and the
-   * segments wholly below the log start that {@link #deleteRecordsBefore(long, long)} kept, oldest
-   * first, only ever whole segments wholly below {@code highWatermark}. An expired active segment
-   * is rolled first so that idle partitions expire too. Also closes files of segments deleted
-   * longer than {@code log.segment.delete.delay.ms} ago. Call it periodically.
+   * Deletes old segments by {@code log.retention.ms} and {@code log.retention.bytes} when {@code
+   * cleanup.policy} holds {@code delete}, and the segments wholly below the log start that {@link
+   * #deleteRecordsBefore(long, long)} kept, oldest first, only ever whole segments wholly below
+   * {@code highWatermark}; compacts the log first ({@link LogCleaner}) when the policy holds {@code
+   * compact}. An expired active segment is rolled first so that idle partitions expire too. Also
+   * closes files of segments deleted longer than {@code log.segment.delete.delay.ms} ago. Call it
+   * periodically.
    *
    * @return number of segments deleted
    */
@@ -556,8 +559,13 @@ public final class SegmentedLog implements AutoCloseable {
       ensureOpen();
       final long now = clock.time();
       closeRetired(now);
+      if (config.compact()) {
+        compactLocked(highWatermark);
+      }
+      // Without the delete policy only the segments DeleteRecords hid below the start go.
+      final boolean delete = config.delete();
       final LogSegment active = segments.lastEntry().getValue();
-      if (!active.isEmpty() && logEndOffset <= highWatermark && expired(active, now)) {
+      if (delete && !active.isEmpty() && logEndOffset <= highWatermark && expired(active, now)) {
         roll();
       }
       long total = sizeInBytes();
@@ -571,9 +579,11 @@ public final class SegmentedLog implements AutoCloseable {
           break;
         }
         final boolean bySize =
-            config.retentionBytes() >= 0 && total - oldest.size() >= config.retentionBytes();
+            delete
+                && config.retentionBytes() >= 0
+                && total - oldest.size() >= config.retentionBytes();
         final boolean hidden = nextBase <= logStartOffset;
-        if (!hidden && !bySize && !expired(oldest, now)) {
+        if (!hidden && !bySize && !(delete && expired(oldest, now))) {
           break;
         }
         total -= oldest.size();
@@ -594,6 +604,58 @@ public final class SegmentedLog implements AutoCloseable {
           files.name(),
           newStart);
       return deleted;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Cleans the inactive segments wholly below {@code bound} once the share of bytes not cleaned yet
+   * reaches {@code min.cleanable.dirty.ratio}.
+   *
+   * @return what the pass did, or null when the log was not dirty enough
+   */
+  private LogCleaner.Result compactLocked(long bound) throws IOException {
+    long cleanableEnd = logStartOffset;
+    for (Long base : segments.headMap(segments.lastKey(), false).keySet()) {
+      final long next = segments.higherKey(base);
+      if (next > bound) {
+        break;
+      }
+      cleanableEnd = next;
+    }
+    final long checkpoint = files.readCheckpoint(LogDirectory.CLEANER_CHECKPOINT_FILE, 0);
+    // A checkpoint past the log end belongs to a log since replaced (snapshot install): start over.
+    final long firstDirty =
+        checkpoint > logEndOffset ? logStartOffset : Math.max(logStartOffset, checkpoint);
+    if (cleanableEnd <= firstDirty
+        || LogCleaner.dirtyRatio(segments, firstDirty, cleanableEnd)
+            < config.minCleanableDirtyRatio()) {
+      return null;
+    }
+    final LogCleaner.Result result =
+        new LogCleaner(files, config, budget, clock)
+            .clean(
+                segments,
+                firstDirty,
+                cleanableEnd,
+                old -> retired.add(new Retired(old, clock.time() + config.fileDeleteDelayMs())));
+    files.writeCheckpoint(LogDirectory.CLEANER_CHECKPOINT_FILE, cleanableEnd);
+    return result;
+  }
+
+  /**
+   * Runs the compaction step of {@link #applyRetention} alone, for a log whose {@code
+   * cleanup.policy} holds {@code compact}, with the same bound and dirty-ratio rule.
+   *
+   * @return records removed, or -1 when the log was not dirty enough to be cleaned
+   */
+  public long compact(long bound) throws IOException {
+    lock.lock();
+    try {
+      ensureOpen();
+      final LogCleaner.Result result = compactLocked(bound);
+      return result == null ? -1 : result.recordsRemoved();
     } finally {
       lock.unlock();
     }

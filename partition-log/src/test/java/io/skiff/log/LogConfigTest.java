@@ -80,4 +80,34 @@ class LogConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("retention.bytes");
   }
+
+  @Test
+  void readsTheCleanupPolicyAndTheCleanerSettingsWithKafkasDefaults() {
+    final LogConfig defaults = LogConfig.defaults();
+    assertThat(defaults.delete()).isTrue();
+    assertThat(defaults.compact()).isFalse();
+    assertThat(defaults.deleteRetentionMs()).isEqualTo(86_400_000L);
+    assertThat(defaults.minCleanableDirtyRatio()).isEqualTo(0.5);
+
+    final LogConfig topic =
+        defaults.withTopicOverrides(
+            Map.of(
+                "cleanup.policy", "compact, delete",
+                "delete.retention.ms", "1000",
+                "min.cleanable.dirty.ratio", "0.1"));
+    assertThat(topic.compact()).isTrue();
+    assertThat(topic.delete()).isTrue();
+    assertThat(topic.policyName()).isEqualTo("compact,delete");
+    assertThat(topic.deleteRetentionMs()).isEqualTo(1000);
+    assertThat(topic.minCleanableDirtyRatio()).isEqualTo(0.1);
+    assertThat(topic.withTopicOverrides(Map.of("segment.bytes", "2048")).compact()).isTrue();
+
+    final LogConfig broker = LogConfig.fromProperties(Map.of("log.cleanup.policy", "compact"));
+    assertThat(broker.compact()).isTrue();
+    assertThat(broker.delete()).isFalse();
+    assertThatThrownBy(() -> defaults.withTopicOverrides(Map.of("cleanup.policy", "shred")))
+        .hasMessageContaining("cleanup.policy");
+    assertThatThrownBy(() -> defaults.withTopicOverrides(Map.of("min.cleanable.dirty.ratio", "2")))
+        .hasMessageContaining("min.cleanable.dirty.ratio");
+  }
 }

@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.broker.memory.PartitionLimit;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.TopicInfo;
@@ -101,6 +102,13 @@ public final class CreatePartitionsHandler implements ApiHandler {
     if (topic.isEmpty()) {
       return new Refusal(
           Errors.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + t.name() + "' does not exist");
+    }
+    if (t.name().equals(GroupCoordinator.OFFSETS_TOPIC)) {
+      return new Refusal(
+          Errors.INVALID_TOPIC_EXCEPTION,
+          "Cannot add partitions to internal topic "
+              + t.name()
+              + ": groups would move to other coordinators and lose their committed offsets");
     }
     final int current = topic.get().partitionCount();
     if (t.count() <= current) {

@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.TopicInfo;
 import java.util.ArrayList;
@@ -68,6 +69,10 @@ public final class DeleteRecordsHandler implements ApiHandler {
         || p.partitionIndex() < 0
         || p.partitionIndex() >= topic.get().partitionCount()) {
       result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+      return CompletableFuture.completedFuture(null);
+    }
+    if (topic.get().name().equals(GroupCoordinator.OFFSETS_TOPIC)) {
+      result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()); // Kafka: internal topic
       return CompletableFuture.completedFuture(null);
     }
     final Optional<ReplicatedPartition> replica = cluster.local(topic.get(), p.partitionIndex());

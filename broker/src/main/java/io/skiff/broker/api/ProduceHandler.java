@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.raft.Acks;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.BrokerInfo;
@@ -82,6 +83,12 @@ public final class ProduceHandler implements ApiHandler {
               context.version() >= 13
                   ? Errors.UNKNOWN_TOPIC_ID.code()
                   : Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+          continue;
+        }
+        if (topic.get().name().equals(GroupCoordinator.OFFSETS_TOPIC)) {
+          answer
+              .setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())
+              .setErrorMessage("Cannot append to internal topic " + topic.get().name());
           continue;
         }
         final Optional<ReplicatedPartition> replica = cluster.local(topic.get(), data.index());

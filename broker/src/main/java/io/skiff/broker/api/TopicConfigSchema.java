@@ -20,8 +20,8 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
  * built-in default. Checks values for IncrementalAlterConfigs with the bounds {@link LogConfig}
  * enforces, so an accepted override is one the log layer can take.
  *
- * <p>Only what Skiff does is offered: {@code cleanup.policy} is {@code delete} (no compaction),
- * {@code compression.type} is {@code producer} (batches are stored as produced), {@code
+ * <p>Only what Skiff does is offered: {@code cleanup.policy} is a list of {@code delete} and {@code
+ * compact}, {@code compression.type} is {@code producer} (batches are stored as produced), {@code
  * message.timestamp.type} is {@code CreateTime}. Immutable; thread-safe.
  */
 public final class TopicConfigSchema {
@@ -41,7 +41,8 @@ public final class TopicConfigSchema {
       String brokerKey,
       String defaultValue,
       String builtInValue,
-      Bound bound) {
+      Bound bound,
+      List<String> choices) {
 
     /** Where the fallback value comes from: the broker's properties, or the built-in default. */
     public ConfigSource defaultSource() {
@@ -60,22 +61,36 @@ public final class TopicConfigSchema {
      * @return null if it is acceptable, else a message that says what is expected
      */
     public String check(String value) {
-      if (value != null && (bound == null ? isAllowed(value.trim()) : isInRange(value.trim()))) {
+      if (value != null && type == ConfigType.DOUBLE) {
+        try {
+          final double v = Double.parseDouble(value.trim());
+          if (v >= 0 && v <= 1) {
+            return null;
+          }
+        } catch (NumberFormatException e) {
+          // refused below, with the rule
+        }
+      } else if (value != null
+          && (bound == null ? isAllowed(value.trim()) : isInRange(value.trim()))) {
         return null;
       }
       final String rule =
-          bound == null
-              ? builtInValue + " (the only value Skiff supports)"
-              : (type == ConfigType.INT ? "an int " : "a long ") + bound.rule();
+          bound != null
+              ? (type == ConfigType.INT ? "an int " : "a long ") + bound.rule()
+              : type == ConfigType.DOUBLE
+                  ? "a number from 0 to 1"
+                  : choices.size() == 1
+                      ? builtInValue + " (the only value Skiff supports)"
+                      : (isList() ? "a list of " : "one of ") + String.join(", ", choices);
       return name + " must be " + rule + " but was '" + value + "'";
     }
 
     private boolean isAllowed(String value) {
       if (!isList()) {
-        return value.equals(builtInValue);
+        return choices.contains(value);
       }
       final List<String> items = ListValue.parse(value).items();
-      return !items.isEmpty() && items.stream().allMatch(builtInValue::equals);
+      return !items.isEmpty() && choices.containsAll(items);
     }
 
     private boolean isInRange(String value) {
@@ -121,7 +136,24 @@ public final class TopicConfigSchema {
    * @param minInsyncReplicas the broker's {@code min.insync.replicas}
    */
   public TopicConfigSchema(LogConfig brokerLog, int minInsyncReplicas) {
-    fixed("cleanup.policy", ConfigType.LIST, "log.cleanup.policy", "delete");
+    add(
+        new Key(
+            "cleanup.policy",
+            ConfigType.LIST,
+            LogConfig.CLEANUP_POLICY,
+            brokerLog.policyName(),
+            "delete",
+            null,
+            List.of("delete", "compact")));
+    add(
+        new Key(
+            "min.cleanable.dirty.ratio",
+            ConfigType.DOUBLE,
+            LogConfig.MIN_CLEANABLE_RATIO,
+            Double.toString(brokerLog.minCleanableDirtyRatio()),
+            "0.5",
+            null,
+            null));
     fixed("compression.type", ConfigType.STRING, "compression.type", "producer");
     fixed("message.timestamp.type", ConfigType.STRING, "log.message.timestamp.type", "CreateTime");
     addLogKeys(new Logs(brokerLog));
@@ -132,7 +164,8 @@ public final class TopicConfigSchema {
             "min.insync.replicas",
             Integer.toString(minInsyncReplicas),
             "1",
-            Bound.POSITIVE));
+            Bound.POSITIVE,
+            null));
   }
 
   private void addLogKeys(Logs logs) {
@@ -172,6 +205,11 @@ public final class TopicConfigSchema {
         LogConfig.SEGMENT_DELETE_DELAY_MS,
         LogConfig::fileDeleteDelayMs,
         Bound.NON_NEGATIVE);
+    logs.longKey(
+        "delete.retention.ms",
+        LogConfig.DELETE_RETENTION_MS,
+        LogConfig::deleteRetentionMs,
+        Bound.NON_NEGATIVE);
   }
 
   public Optional<Key> key(String name) {
@@ -190,7 +228,7 @@ public final class TopicConfigSchema {
 
   /** A string (or list) key with one supported value. */
   private void fixed(String name, ConfigType type, String brokerKey, String value) {
-    add(new Key(name, type, brokerKey, value, value, null));
+    add(new Key(name, type, brokerKey, value, value, null, List.of(value)));
   }
 
   private void add(Key key) {
@@ -222,7 +260,7 @@ public final class TopicConfigSchema {
         Bound bound) {
       final String value = Long.toString(setting.applyAsLong(broker));
       final String builtInValue = Long.toString(setting.applyAsLong(builtIn));
-      add(new Key(name, type, brokerKey, value, builtInValue, bound));
+      add(new Key(name, type, brokerKey, value, builtInValue, bound, null));
     }
   }
 }

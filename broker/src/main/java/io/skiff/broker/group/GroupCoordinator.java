@@ -38,6 +38,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class GroupCoordinator implements AutoCloseable {
   public static final String OFFSETS_TOPIC = "__consumer_offsets";
+
+  /**
+   * Kafka's {@code offsets.topic.segment.bytes}: small, so that the cleaner reaches old commits.
+   */
+  static final int OFFSETS_SEGMENT_BYTES = 100 * 1024 * 1024;
+
   static final long TICK_MS = 100;
   private static final long EXPIRY_CHECK_MS = TimeUnit.MINUTES.toMillis(1);
   private static final int MAX_METADATA_CHARS = 4096;
@@ -123,7 +129,15 @@ public final class GroupCoordinator implements AutoCloseable {
             OFFSETS_TOPIC,
             config.offsetsTopicPartitions(),
             rf,
-            Map.of("retention.ms", "-1", "retention.bytes", "-1"))
+            Map.of(
+                "cleanup.policy",
+                "compact",
+                "retention.ms",
+                "-1",
+                "retention.bytes",
+                "-1",
+                "segment.bytes",
+                Integer.toString(OFFSETS_SEGMENT_BYTES)))
         .whenComplete(
             (topic, error) -> {
               creatingTopic.set(false);
