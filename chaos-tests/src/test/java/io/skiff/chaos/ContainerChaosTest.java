@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The durability claim under network faults, against three broker containers (one cluster for the
  * class: starting it is the expensive part): the queue workload runs while the leader is cut off
- * the other brokers with iptables, the network turns slow and lossy with tc netem, and the leader's
- * container is killed and restarted; after the heal and the drain the history must be valid.
- * Skipped, saying why, where Docker or the images are missing.
+ * the other brokers with iptables, the network turns slow and lossy with tc netem, the leader's
+ * container is killed and restarted, and a random minority is cut off; after the heal and the drain
+ * the history must be valid. Skipped, saying why, where Docker or the images are missing.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -95,8 +95,8 @@ class ContainerChaosTest {
         ChaosRun.run(
             "acknowledgedWritesSurvivePartitionsBadNetworksAndContainerKills",
             config,
-            ChaosRun.length(Duration.ofSeconds(45)),
-            3,
+            ChaosRun.length(Duration.ofSeconds(65)),
+            4,
             Duration.ofSeconds(4),
             Duration.ofSeconds(10),
             leader ->
@@ -108,10 +108,11 @@ class ContainerChaosTest {
                         Duration.ofMillis(100),
                         Duration.ofMillis(50),
                         5),
+                    PartitionNemesis.majorityMinority(cluster, 22),
                     new KillNemesis(cluster, leader)),
             cluster.ids());
 
-    assertThat(run.faults()).isGreaterThanOrEqualTo(3);
+    assertThat(run.faults()).isGreaterThanOrEqualTo(4);
     assertThat(run.drained()).isTrue();
     assertThat(run.verdict().valid()).as(run.verdict().summary()).isTrue();
     assertThat(run.verdict().anomalies().values()).allMatch(n -> n == 0);
@@ -120,6 +121,7 @@ class ContainerChaosTest {
         .extracting(Verdict.FaultWindow::fault)
         .anyMatch(f -> f.startsWith("partition: isolated leader"))
         .anyMatch(f -> f.startsWith("netem") || f.startsWith("lossy network"))
+        .anyMatch(f -> f.startsWith("partition: minority"))
         .anyMatch(f -> f.startsWith("kill -9 broker"));
   }
 }
