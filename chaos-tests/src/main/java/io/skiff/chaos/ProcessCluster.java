@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: nemeses and tests call it from several threads.
  */
-public final class ProcessCluster implements AutoCloseable {
+public final class ProcessCluster implements BrokerControl, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessCluster.class);
   private static final String MAIN = "io.skiff.broker.BrokerMain";
   private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
@@ -173,6 +173,7 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   /** {@code kill -9}: the broker dies at once, with no shutdown. */
+  @Override
   public void kill(int id) throws InterruptedException {
     final Process process = process(id);
     if (process != null && process.isAlive()) {
@@ -183,6 +184,7 @@ public final class ProcessCluster implements AutoCloseable {
   }
 
   /** Starts a broker that is not running again, on its old data; returns once it is ready. */
+  @Override
   public void restart(int id) throws IOException, InterruptedException {
     final Process process = process(id);
     if (process != null && process.isAlive()) {

@@ -1,6 +1,9 @@
 package io.skiff.chaos;
 
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.ContainerNetwork;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +13,8 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.Container.ExecResult;
+import org.testcontainers.containers.ExecConfig;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.output.Slf4jLogConsumer;
@@ -25,13 +30,19 @@ import org.testcontainers.lifecycle.Startables;
  * in the test JVM use {@link #bootstrap} as they would on a real network. Container output goes to
  * the test log under the logger {@code skiff-N}.
  *
- * <p>Faults are Docker operations on a broker's container: {@link #kill} (SIGKILL), {@link #stop}
- * (SIGTERM, the broker's graceful shutdown), {@link #start} again with the same data volume.
+ * <p>Faults: {@link #kill} (SIGKILL of the container) and {@link #restart} (the same container
+ * again, on its data volume); and, as a {@link BrokerShell}, commands run as root in a broker's
+ * container, which has {@code NET_ADMIN} so that nemeses can use {@code iptables} and {@code tc}
+ * there (its network interface is {@link #DEVICE}).
  *
- * <p>Not thread-safe: one test thread drives it. {@link #close} removes the containers and the
- * network (Ryuk is off where no registry is reachable, so nothing else would).
+ * <p>Thread-safe once started (nemeses and the test thread call it; Docker serialises). {@link
+ * #close} removes the containers and the network (Ryuk is off where no registry is reachable, so
+ * nothing else would).
  */
-final class SkiffContainerCluster implements AutoCloseable {
+final class SkiffContainerCluster implements BrokerControl, BrokerShell, AutoCloseable {
+  /** The brokers' network interface: the cluster network is a container's only one. */
+  static final String DEVICE = "eth0";
+
   private static final Duration STARTUP = Duration.ofMinutes(4);
 
   private final Network network = Network.newNetwork();
@@ -53,7 +64,11 @@ final class SkiffContainerCluster implements AutoCloseable {
           new GenericContainer<>(image)
               .withNetwork(network)
               .withNetworkAliases(alias(id))
-              .withCreateContainerCmdModifier(cmd -> cmd.withHostName(host))
+              .withCreateContainerCmdModifier(
+                  cmd -> {
+                    cmd.withHostName(host);
+                    cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN);
+                  })
               .withEnv("SKIFF_NODE_ID", Integer.toString(id))
               .withEnv("SKIFF_TIER", "dev")
               .withEnv("SKIFF_METADATA_VOTERS", voters)
@@ -89,23 +104,79 @@ final class SkiffContainerCluster implements AutoCloseable {
     return String.join(",", addresses);
   }
 
-  /** The container's address on the cluster network. */
+  @Override
+  public List<Integer> ids() {
+    return List.copyOf(brokers.keySet());
+  }
+
+  @Override
+  public String address(int id) {
+    return ip(id);
+  }
+
+  /** The container's address on the cluster network (Docker may change it on a restart). */
   String ip(int id) {
-    final Map<String, ContainerNetwork> networks =
-        brokers.get(id).getContainerInfo().getNetworkSettings().getNetworks();
+    final Map<String, ContainerNetwork> networks = inspect(id).getNetworkSettings().getNetworks();
     return networks.values().stream()
         .filter(n -> network.getId().equals(n.getNetworkID()))
         .findFirst()
-        .orElseThrow()
+        .orElseThrow(() -> new IllegalStateException("broker " + id + " has no address"))
         .getIpAddress();
   }
 
-  /** SIGKILL: the broker gets no chance to shut down. */
-  void kill(int id) {
-    DockerClientFactory.instance()
+  @Override
+  public String exec(int id, String... command) throws IOException, InterruptedException {
+    final ExecResult result =
+        brokers.get(id).execInContainer(ExecConfig.builder().user("root").command(command).build());
+    if (result.getExitCode() != 0) {
+      throw new IOException(
+          String.join(" ", command)
+              + " on broker "
+              + id
+              + " exited "
+              + result.getExitCode()
+              + ": "
+              + result.getStderr().strip());
+    }
+    return result.getStdout();
+  }
+
+  /** SIGKILL: the broker gets no chance to shut down; nothing when it is not running. */
+  @Override
+  public void kill(int id) {
+    if (Boolean.TRUE.equals(inspect(id).getState().getRunning())) {
+      DockerClientFactory.instance()
+          .client()
+          .killContainerCmd(brokers.get(id).getContainerId())
+          .withSignal("KILL")
+          .exec();
+    }
+  }
+
+  /** Starts a killed broker's container again and waits until its health check passes. */
+  @Override
+  public void restart(int id) throws InterruptedException {
+    if (!Boolean.TRUE.equals(inspect(id).getState().getRunning())) {
+      DockerClientFactory.instance()
+          .client()
+          .startContainerCmd(brokers.get(id).getContainerId())
+          .exec();
+    }
+    final long deadline = System.nanoTime() + STARTUP.toNanos();
+    while (System.nanoTime() < deadline) {
+      final InspectContainerResponse.ContainerState state = inspect(id).getState();
+      if (state.getHealth() != null && "healthy".equals(state.getHealth().getStatus())) {
+        return;
+      }
+      Thread.sleep(1_000);
+    }
+    throw new IllegalStateException("broker " + id + " not healthy " + STARTUP + " after restart");
+  }
+
+  private InspectContainerResponse inspect(int id) {
+    return DockerClientFactory.instance()
         .client()
-        .killContainerCmd(brokers.get(id).getContainerId())
-        .withSignal("KILL")
+        .inspectContainerCmd(brokers.get(id).getContainerId())
         .exec();
   }
 

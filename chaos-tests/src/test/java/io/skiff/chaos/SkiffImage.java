@@ -3,6 +3,7 @@ package io.skiff.chaos;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
+import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 
@@ -27,21 +28,35 @@ final class SkiffImage {
     return Path.of(System.getProperty("skiff.repo.root", "..")).toAbsolutePath().normalize();
   }
 
-  /** Skips the calling test, with the reason, unless an image can be built and run here. */
+  /**
+   * Skips the calling test, with the reason, unless an image can be built and run here. The reason
+   * is logged too: Surefire shows a class skipped in {@code @BeforeAll} as "Tests run: 0" and
+   * nothing more.
+   */
   static void requireDocker() {
-    Assumptions.assumeTrue(
-        DockerClientFactory.instance().isDockerAvailable(),
-        "Docker is not available: start dockerd (see .ci/run) to run the container tests");
-    Assumptions.assumeTrue(
-        baseImagePresent(),
-        "base image "
-            + BASE_IMAGE
-            + " is missing: build it with `mmdebstrap --variant=apt"
-            + " --include=openjdk-17-jre-headless,iproute2,iptables,procps bookworm - | docker"
-            + " import - skiff-base` (.ci/run does)");
-    Assumptions.assumeTrue(
-        Files.isRegularFile(brokerJar()),
-        brokerJar() + " is missing: package the broker first (./mvnw package -pl broker -am)");
+    final String missing = missing();
+    if (missing != null) {
+      LoggerFactory.getLogger(SkiffImage.class).warn("container tests skipped: {}", missing);
+      Assumptions.assumeTrue(false, missing);
+    }
+  }
+
+  /** What is missing to run the container tests, or null. */
+  private static String missing() {
+    if (!DockerClientFactory.instance().isDockerAvailable()) {
+      return "Docker is not available: start dockerd (see .ci/run) to run the container tests";
+    }
+    if (!baseImagePresent()) {
+      return "base image "
+          + BASE_IMAGE
+          + " is missing: build it with `mmdebstrap --variant=apt"
+          + " --include=openjdk-17-jre-headless,iproute2,iptables,procps bookworm - | docker"
+          + " import - skiff-base` (.ci/run does)";
+    }
+    if (!Files.isRegularFile(brokerJar())) {
+      return brokerJar() + " is missing: package the broker first (./mvnw package -pl broker -am)";
+    }
+    return null;
   }
 
   private static boolean baseImagePresent() {

@@ -1,0 +1,17 @@
+package io.skiff.chaos;
+
+/**
+ * Kills and restarts brokers, whatever runs them: processes on this machine ({@link
+ * ProcessCluster}) or containers. {@link KillNemesis} needs nothing else.
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface BrokerControl {
+  /**
+   * Kills broker {@code id} at once ({@code SIGKILL}), with no shutdown; no-op when not running.
+   */
+  void kill(int id) throws Exception;
+
+  /** Starts broker {@code id} again on its old data; returns once it is ready. */
+  void restart(int id) throws Exception;
+}
