@@ -154,6 +154,24 @@ class LogLifecycleTest {
   }
 
   @Test
+  void aCompactedLogStillDropsTheSegmentsDeleteRecordsKeptOnceTheFloorPassesThem()
+      throws IOException {
+    try (SegmentedLog log = open(small().retentionMs(-1).cleanupPolicy("compact").build())) {
+      fill(log, 100, 0);
+      log.deleteRecordsBefore(333, 100);
+      assertThat(log.segmentBaseOffsets().get(0)).isLessThanOrEqualTo(100);
+
+      log.applyRetention(500);
+
+      assertThat(log.segmentBaseOffsets().get(0))
+          .as("kept only while the floor needed them, whatever the cleanup policy")
+          .isGreaterThan(100)
+          .isLessThanOrEqualTo(333);
+      assertThat(log.logStartOffset()).isEqualTo(333);
+    }
+  }
+
+  @Test
   void retentionByBytesDeletesOldestSegmentsBelowTheHighWatermark() throws IOException {
     try (SegmentedLog log = open(small().retentionBytes(20 * 1024).retentionMs(-1).build())) {
       fill(log, 200, 0);
