@@ -87,6 +87,9 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     final ApiKeys key;
     int throttleMs;
     final long readNanos = System.nanoTime();
+    // Set on the request thread, read on the event loop after the handler's future completes.
+    volatile long handlerStartNanos; // 0: the handler never ran
+    volatile long handlerReturnNanos;
     boolean done;
     boolean uncounted; // no longer in NetworkMetrics' in-flight count (the connection closed)
     ApiMessage response; // null with done = no response
@@ -281,6 +284,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
   private void handle(IncomingRequest in, long reservedBytes) {
     CompletableFuture<ApiMessage> future;
+    in.pending().handlerStartNanos = System.nanoTime();
     try {
       future =
           registry.get(in.context().apiKey()).handler().handle(in.context(), in.request().data());
@@ -289,6 +293,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
       future = CompletableFuture.failedFuture(e);
     } finally {
       in.frame().release();
+      in.pending().handlerReturnNanos = System.nanoTime();
     }
     future.whenComplete(
         (response, error) -> {
@@ -312,7 +317,12 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
   private void complete(Pending pending, ApiMessage response) {
     if (!pending.done && !pending.uncounted) {
-      metrics.requestAnswered(pending.key, System.nanoTime() - pending.readNanos);
+      metrics.requestAnswered(
+          pending.key,
+          pending.readNanos,
+          pending.handlerStartNanos,
+          pending.handlerReturnNanos,
+          System.nanoTime());
     }
     pending.done = true;
     pending.response = response;

@@ -37,15 +37,38 @@ class PrometheusFormatTest {
   }
 
   @Test
-  void rendersCountersAsGaugesBecauseTheyCanGoDown() {
-    registry.counter("connections.open").inc(3);
+  void rendersCountersAsCountersWithTotalSuffix() {
+    registry.counter("requests.malformed").inc(3);
 
     assertThat(PrometheusFormat.render(registry))
         .isEqualTo(
             """
-            # TYPE skiff_connections_open gauge
-            skiff_connections_open 3
+            # TYPE skiff_requests_malformed_total counter
+            skiff_requests_malformed_total 3
             """);
+  }
+
+  @Test
+  void rendersLatencyHistogramWithCumulativeBucketsSumAndCount() {
+    LatencyHistogram histogram =
+        registry.register("request.time[api=Produce]", new LatencyHistogram());
+    histogram.record(700_000); // 0.7 ms: in le=0.001 and above
+    histogram.record(2_000_000_000L); // 2 s: in le=2.5 and above
+    histogram.record(90_000_000_000L); // 90 s: only in +Inf
+
+    String text = PrometheusFormat.render(registry);
+
+    assertThat(text)
+        .startsWith("# TYPE skiff_request_time_seconds histogram\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"0.0005\"} 0\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"0.001\"} 1\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"1\"} 1\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"2.5\"} 2\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"60\"} 2\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"+Inf\"} 3\n")
+        .contains("skiff_request_time_seconds_sum{api=\"Produce\"} 92.0007\n")
+        .contains("skiff_request_time_seconds_count{api=\"Produce\"} 3\n");
+    assertThat(text.lines().filter(line -> line.contains("_bucket{"))).hasSize(17);
   }
 
   @Test
@@ -142,10 +165,10 @@ class PrometheusFormatTest {
     assertThat(PrometheusFormat.render(registry))
         .isEqualTo(
             """
-            # TYPE skiff_9lives_total gauge
+            # TYPE skiff_9lives_total counter
             skiff_9lives_total 0
-            # TYPE skiff_jvm_gc_collections gauge
-            skiff_jvm_gc_collections{collector="G1 \\"Young\\"\\\\Gen"} 0
+            # TYPE skiff_jvm_gc_collections_total counter
+            skiff_jvm_gc_collections_total{collector="G1 \\"Young\\"\\\\Gen"} 0
             """);
   }
 
