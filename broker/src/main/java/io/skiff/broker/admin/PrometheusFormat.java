@@ -59,11 +59,12 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Order and conflicts</h2>
  *
- * Families are written in order of family name, series within a family in order of Dropwizard name,
- * so two renderings of the same registry are identical. When two Dropwizard metrics map to the same
- * family with different types, or to the same series, the one whose Dropwizard name sorts first is
- * kept and the other is left out and logged once: Prometheus would reject the whole scrape
- * otherwise.
+ * Every family starts with a {@code # HELP} line naming the Dropwizard metric it comes from, then
+ * its {@code # TYPE} line. Families are written in order of family name, series within a family in
+ * order of Dropwizard name, so two renderings of the same registry are identical. When two
+ * Dropwizard metrics map to the same family with different types, or to the same series, the one
+ * whose Dropwizard name sorts first is kept and the other is left out and logged once: Prometheus
+ * would reject the whole scrape otherwise.
  *
  * <p>Stateless and thread-safe; the metrics are read while other threads update them, so a
  * rendering is not an atomic snapshot of the registry.
@@ -111,7 +112,12 @@ public final class PrometheusFormat {
     StringBuilder out = new StringBuilder();
     families.forEach(
         (family, samples) ->
-            out.append("# TYPE ")
+            out.append("# HELP ")
+                .append(family)
+                .append(' ')
+                .append(samples.help)
+                .append('\n')
+                .append("# TYPE ")
                 .append(family)
                 .append(' ')
                 .append(samples.type)
@@ -217,7 +223,8 @@ public final class PrometheusFormat {
       String family,
       PrometheusName name,
       String type) {
-    Family target = families.computeIfAbsent(family, ignored -> new Family(type));
+    Family target =
+        families.computeIfAbsent(family, ignored -> new Family(type, help(dropwizardName)));
     if (!target.type.equals(type)) {
       warnOnce(dropwizardName, family + " is already a " + target.type + ", not a " + type);
       return null;
@@ -227,6 +234,13 @@ public final class PrometheusFormat {
       return null;
     }
     return target;
+  }
+
+  /** The help text of a family: the Dropwizard name it comes from, without its labels. */
+  private static String help(String dropwizardName) {
+    int open = dropwizardName.indexOf('[');
+    String base = open > 0 ? dropwizardName.substring(0, open) : dropwizardName;
+    return "Skiff metric " + base.replace("\\", "\\\\").replace("\n", "\\n");
   }
 
   private static void warnOnce(String dropwizardName, String reason) {
@@ -266,11 +280,13 @@ public final class PrometheusFormat {
   /** The samples of one family, in the order they are written; used by one rendering only. */
   private static final class Family {
     final String type;
+    final String help;
     final StringBuilder lines = new StringBuilder();
     final Set<String> series = new HashSet<>();
 
-    Family(String type) {
+    Family(String type, String help) {
       this.type = type;
+      this.help = help;
     }
 
     void sample(String sampleName, String labels, String value) {

@@ -64,60 +64,104 @@ public final class StandardJvmMetrics {
   private void renderProcess(StringBuilder out) {
     double cpu = proc.cpuSeconds();
     if (cpu >= 0) {
-      family(out, "process_cpu_seconds_total", "counter").sample(out, "", cpu);
+      family(
+              out,
+              "process_cpu_seconds_total",
+              "counter",
+              "Total user and system CPU time spent in seconds.")
+          .sample(out, "", cpu);
     }
     double start = ManagementFactory.getRuntimeMXBean().getStartTime() / MILLIS_PER_SECOND;
-    family(out, "process_start_time_seconds", "gauge").sample(out, "", start);
+    family(
+            out,
+            "process_start_time_seconds",
+            "gauge",
+            "Start time of the process since unix epoch in seconds.")
+        .sample(out, "", start);
     long openFds = proc.openFileDescriptors();
     if (openFds >= 0) {
-      family(out, "process_open_fds", "gauge").sample(out, "", openFds);
+      family(out, "process_open_fds", "gauge", "Number of open file descriptors.")
+          .sample(out, "", openFds);
     }
     OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
     if (os instanceof UnixOperatingSystemMXBean unix) {
-      family(out, "process_max_fds", "gauge").sample(out, "", unix.getMaxFileDescriptorCount());
+      family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.")
+          .sample(out, "", unix.getMaxFileDescriptorCount());
     }
     long rss = proc.statusBytes("VmRSS");
     if (rss >= 0) {
-      family(out, "process_resident_memory_bytes", "gauge").sample(out, "", rss);
+      family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
+          .sample(out, "", rss);
     }
     long virtual = proc.statusBytes("VmSize");
     if (virtual >= 0) {
-      family(out, "process_virtual_memory_bytes", "gauge").sample(out, "", virtual);
+      family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.")
+          .sample(out, "", virtual);
     }
   }
 
   private static void renderMemory(StringBuilder out) {
     MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
     MemoryUsage nonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage();
-    Family used = family(out, "jvm_memory_used_bytes", "gauge");
+    Family used =
+        family(out, "jvm_memory_used_bytes", "gauge", "Used bytes of a given JVM memory area.");
     used.sample(out, "{area=\"heap\"}", heap.getUsed());
     used.sample(out, "{area=\"nonheap\"}", nonHeap.getUsed());
-    Family committed = family(out, "jvm_memory_committed_bytes", "gauge");
+    Family committed =
+        family(
+            out,
+            "jvm_memory_committed_bytes",
+            "gauge",
+            "Committed (bytes) of a given JVM memory area.");
     committed.sample(out, "{area=\"heap\"}", heap.getCommitted());
     committed.sample(out, "{area=\"nonheap\"}", nonHeap.getCommitted());
-    Family max = family(out, "jvm_memory_max_bytes", "gauge");
+    Family max =
+        family(out, "jvm_memory_max_bytes", "gauge", "Max (bytes) of a given JVM memory area.");
     max.sample(out, "{area=\"heap\"}", heap.getMax());
     max.sample(out, "{area=\"nonheap\"}", nonHeap.getMax());
     var pools = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class);
-    Family poolUsed = family(out, "jvm_buffer_pool_used_bytes", "gauge");
+    Family poolUsed =
+        family(
+            out, "jvm_buffer_pool_used_bytes", "gauge", "Used bytes of a given JVM buffer pool.");
     pools.forEach(p -> poolUsed.sample(out, poolLabel(p), p.getMemoryUsed()));
-    Family poolCapacity = family(out, "jvm_buffer_pool_capacity_bytes", "gauge");
+    Family poolCapacity =
+        family(
+            out,
+            "jvm_buffer_pool_capacity_bytes",
+            "gauge",
+            "Bytes capacity of a given JVM buffer pool.");
     pools.forEach(p -> poolCapacity.sample(out, poolLabel(p), p.getTotalCapacity()));
-    Family poolBuffers = family(out, "jvm_buffer_pool_used_buffers", "gauge");
+    Family poolBuffers =
+        family(
+            out,
+            "jvm_buffer_pool_used_buffers",
+            "gauge",
+            "Used buffers of a given JVM buffer pool.");
     pools.forEach(p -> poolBuffers.sample(out, poolLabel(p), p.getCount()));
   }
 
   private static void renderThreadsAndClasses(StringBuilder out) {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-    family(out, "jvm_threads_current", "gauge").sample(out, "", threads.getThreadCount());
-    family(out, "jvm_threads_daemon", "gauge").sample(out, "", threads.getDaemonThreadCount());
-    family(out, "jvm_threads_peak", "gauge").sample(out, "", threads.getPeakThreadCount());
-    family(out, "jvm_classes_currently_loaded", "gauge")
+    family(out, "jvm_threads_current", "gauge", "Current thread count of a JVM.")
+        .sample(out, "", threads.getThreadCount());
+    family(out, "jvm_threads_daemon", "gauge", "Daemon thread count of a JVM.")
+        .sample(out, "", threads.getDaemonThreadCount());
+    family(out, "jvm_threads_peak", "gauge", "Peak thread count of a JVM.")
+        .sample(out, "", threads.getPeakThreadCount());
+    family(
+            out,
+            "jvm_classes_currently_loaded",
+            "gauge",
+            "The number of classes that are currently loaded in the JVM.")
         .sample(out, "", ManagementFactory.getClassLoadingMXBean().getLoadedClassCount());
   }
 
   private static void renderGc(StringBuilder out) {
-    family(out, "jvm_gc_collection_seconds", "summary");
+    family(
+        out,
+        "jvm_gc_collection_seconds",
+        "summary",
+        "Time spent in a given JVM garbage collector in seconds.");
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
       String label = "{gc=\"" + escape(gc.getName()) + "\"}";
       long count = Math.max(0, gc.getCollectionCount());
@@ -137,7 +181,8 @@ public final class StandardJvmMetrics {
     return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
   }
 
-  private static Family family(StringBuilder out, String name, String type) {
+  private static Family family(StringBuilder out, String name, String type, String help) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
     out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
     return new Family(name);
   }

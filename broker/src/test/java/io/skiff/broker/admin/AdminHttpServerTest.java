@@ -69,7 +69,12 @@ class AdminHttpServerTest {
     assertThat(response.body())
         .contains("\n# TYPE jvm_memory_used_bytes gauge\njvm_memory_used_bytes{area=\"heap\"} ")
         .contains("\n# TYPE jvm_gc_collection_seconds summary\n");
-    assertThat(response.body().lines().takeWhile(line -> line.contains("skiff_")))
+    assertThat(
+            response
+                .body()
+                .lines()
+                .takeWhile(line -> line.contains("skiff_"))
+                .filter(line -> !line.startsWith("# HELP ")))
         .containsExactly(
             "# TYPE skiff_broker_partitions gauge",
             "skiff_broker_partitions 12",
