@@ -6,6 +6,7 @@ import io.skiff.broker.admin.AdminHttpServer;
 import io.skiff.broker.admin.HealthStatus;
 import io.skiff.broker.admin.PageCacheHitRatio;
 import io.skiff.broker.admin.ProcessMetrics;
+import io.skiff.broker.admin.SourcedCounter;
 import io.skiff.broker.api.AlterPartitionReassignmentsHandler;
 import io.skiff.broker.api.ApiRegistry;
 import io.skiff.broker.api.ApiVersionsHandler;
@@ -35,6 +36,7 @@ import io.skiff.broker.memory.MemoryProfile;
 import io.skiff.broker.net.ConnectionLimits;
 import io.skiff.broker.net.KafkaServer;
 import io.skiff.broker.net.NetworkMetrics;
+import io.skiff.raft.ElectionCounters;
 import io.skiff.raft.PartitionReconciler;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.ReassignmentDriver;
@@ -266,6 +268,11 @@ public final class Broker implements AutoCloseable {
     processMetrics = new ProcessMetrics(metrics);
     metrics.gauge("raft.partitions", () -> raft::partitionCount);
     PartitionGauges.register(metrics, raft, metadata::image, config.replicaLagTimeMs());
+    final ElectionCounters elections = new ElectionCounters(raft.self().getId());
+    metrics.register("raft.elections", new SourcedCounter(elections::elections));
+    metrics.register("raft.election.timeouts", new SourcedCounter(elections::electionTimeouts));
+    metrics.register(
+        "raft.leadership.transfers", new SourcedCounter(elections::leadershipTransfers));
     metrics.gauge("index.mapped.bytes", () -> () -> raft.indexBudget().mappedBytes());
     metrics.gauge("index.mapped.max.bytes", () -> () -> raft.indexBudget().maxMappedBytes());
     metrics.gauge("index.evictions", () -> () -> raft.indexBudget().evictions());
