@@ -43,6 +43,7 @@ import io.skiff.raft.ReassignmentDriver;
 import io.skiff.raft.TopicConfigApplier;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataService;
+import io.skiff.raft.metadata.TopicInfo;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -136,6 +137,7 @@ public final class Broker implements AutoCloseable {
     metadata = raft.startMetadata(voters, List.of());
     remoteLeaders = new RemoteLeaders(raft.membership(), metadata::image);
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata, remoteLeaders);
+    networkMetrics.resolveTopicIdsWith(id -> cluster.topic(id).map(TopicInfo::name).orElse(null));
     groups = new GroupCoordinator(config.groups(), raft, metadata, metrics);
     apis = registry(cluster);
     GroupApis.register(apis, cluster, groups);

@@ -13,12 +13,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -139,6 +142,21 @@ class MetricsExpositionTest {
       for (int i = 0; i < records; i++) {
         producer.send(new ProducerRecord<>("scraped", "v" + i)).get(30, TimeUnit.SECONDS);
       }
+    }
+  }
+
+  private static void consumeAll(BrokerCluster cluster, int records) {
+    final Properties props = KafkaClientsTest.consumerProps(cluster.bootstrap());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "scraper");
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+      consumer.subscribe(List.of("scraped"));
+      int read = 0;
+      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (read < records && System.nanoTime() < deadline) {
+        read += consumer.poll(Duration.ofMillis(500)).count();
+      }
+      assertThat(read).as("records consumed").isEqualTo(records);
     }
   }
 

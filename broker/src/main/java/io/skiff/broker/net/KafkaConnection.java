@@ -19,6 +19,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -284,6 +287,10 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
   private void handle(IncomingRequest in, long reservedBytes) {
     CompletableFuture<ApiMessage> future;
+    final TopicTraffic.Produce produced =
+        in.request().data() instanceof ProduceRequestData produce
+            ? metrics.topicTraffic().produceReceived(produce)
+            : null;
     in.pending().handlerStartNanos = System.nanoTime();
     try {
       future =
@@ -299,6 +306,9 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         (response, error) -> {
           produceMemory.release(reservedBytes);
           final ApiMessage answer = error == null ? response : errorResponse(in.request(), error);
+          if (produced != null && answer instanceof ProduceResponseData accepted) {
+            metrics.topicTraffic().produceAnswered(produced, accepted);
+          }
           if (answer != null) {
             limits.backpressure().stamp(answer, in.action());
           }
@@ -399,6 +409,9 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     metrics.zeroCopyBytes(writer.zeroCopyBytes());
+    if (p.response instanceof FetchResponseData fetched) {
+      metrics.topicTraffic().fetchAnswered(fetched);
+    }
     for (Object part : parts) {
       ctx.write(part, ctx.voidPromise());
     }

@@ -7,12 +7,15 @@ import io.skiff.broker.admin.LatencyHistogram;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 /**
  * Metrics of the Kafka listener: connections (open, rejected over the limit), requests per API,
  * their time per API split as Kafka's RequestMetrics does, requests in flight, malformed input,
- * zero-copy bytes. Updated from every event loop; thread-safe.
+ * zero-copy bytes, bytes and messages per topic ({@link TopicTraffic}). Updated from every event
+ * loop; thread-safe.
  *
  * <pre>
  *   read ──queue──▶ handler starts ──local──▶ handler returns ──remote──▶ answer ready
@@ -37,6 +40,7 @@ public final class NetworkMetrics {
   private final Counter rejectedConnections;
   private final Counter zeroCopyBytes;
   private final Map<ApiKeys, Meter> requests = new EnumMap<>(ApiKeys.class);
+  private final TopicTraffic topicTraffic;
   private final Map<ApiKeys, RequestTimes> requestTimes = new EnumMap<>(ApiKeys.class);
 
   /** The four histograms of one API. */
@@ -67,6 +71,17 @@ public final class NetworkMetrics {
     this.malformed = registry.counter("kafka.requests.malformed");
     this.rejectedConnections = registry.counter("kafka.connections.rejected");
     this.zeroCopyBytes = registry.counter("fetch.zero_copy.bytes");
+    this.topicTraffic = new TopicTraffic(registry);
+  }
+
+  /** Bytes and messages per topic ({@link TopicTraffic}). */
+  TopicTraffic topicTraffic() {
+    return topicTraffic;
+  }
+
+  /** Names topics that Produce and Fetch requests name by id only; null for an unknown id. */
+  public void resolveTopicIdsWith(Function<Uuid, String> names) {
+    topicTraffic.resolveTopicIdsWith(names);
   }
 
   /**
