@@ -272,6 +272,7 @@ public final class Broker implements AutoCloseable {
     PartitionGauges.register(metrics, raft, metadata::image, config.replicaLagTimeMs());
     final ElectionCounters elections = new ElectionCounters(raft.self().getId());
     metrics.register("raft.elections", new SourcedCounter(elections::elections));
+    metrics.register("raft.leader.changes", new SourcedCounter(raft::leaderChanges));
     metrics.register("raft.election.timeouts", new SourcedCounter(elections::electionTimeouts));
     metrics.register(
         "raft.leadership.transfers", new SourcedCounter(elections::leadershipTransfers));
