@@ -2,7 +2,7 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.codahale.metrics.Timer;
+import io.skiff.broker.admin.LatencyHistogram;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -38,12 +38,24 @@ class RequestMetricsTest {
         }
       }
       final Broker broker = cluster.broker(1);
-      final Timer produce = broker.metrics().getTimers().get("kafka.request.time[api=Produce]");
-      assertThat(produce).as("Produce request timer").isNotNull();
-      assertThat(produce.getCount()).isGreaterThanOrEqualTo(20);
-      assertThat(produce.getSnapshot().getMax()).isPositive();
-      assertThat(broker.metrics().getTimers()).containsKey("kafka.request.time[api=Metadata]");
+      final LatencyHistogram produce = histogram(broker, "total", "Produce");
+      assertThat(produce.count()).isGreaterThanOrEqualTo(20);
+      assertThat(produce.sumSeconds()).isPositive();
+      for (String part : List.of("queue", "local", "remote")) {
+        assertThat(histogram(broker, part, "Produce").count())
+            .as("Produce %s time", part)
+            .isEqualTo(produce.count());
+      }
+      assertThat(broker.metrics().getMetrics())
+          .containsKey("kafka.request.total.time[api=Metadata]");
       assertThat(broker.networkMetrics().inFlightRequests()).isZero();
     }
+  }
+
+  private static LatencyHistogram histogram(Broker broker, String part, String api) {
+    final Object metric =
+        broker.metrics().getMetrics().get("kafka.request." + part + ".time[api=" + api + "]");
+    assertThat(metric).as("%s %s time", api, part).isInstanceOf(LatencyHistogram.class);
+    return (LatencyHistogram) metric;
   }
 }

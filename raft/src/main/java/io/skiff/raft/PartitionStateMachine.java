@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.agrona.concurrent.EpochClock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -121,6 +122,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   private long nextOffset; // leader only, under the Raft log lock
   private long assignTerm = -1; // leader only, under the Raft log lock
   private final RecordBatchSequence sequence = new RecordBatchSequence(); // under the log lock
+
+  private final LongAdder leaderChanges = new LongAdder();
 
   PartitionStateMachine(
       PartitionId partition,
@@ -820,7 +823,13 @@ public final class PartitionStateMachine extends LifecycleStateMachine
 
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    leaderChanges.increment();
     failCommitWaiters("leadership moved to " + newLeaderId);
+  }
+
+  /** Leader changes this replica has seen since it was opened (Ratis notifications). */
+  public long leaderChanges() {
+    return leaderChanges.sum();
   }
 
   @Override

@@ -290,6 +290,14 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /** Number of partition replicas hosted (a gauge). */
+  /**
+   * Leader changes seen by the partition replicas hosted here, summed; a removed replica takes its
+   * count with it.
+   */
+  public long leaderChanges() {
+    return machines.values().stream().mapToLong(PartitionStateMachine::leaderChanges).sum();
+  }
+
   public int partitionCount() {
     return machines.size();
   }

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   GET /health   200 {"status":"ok","detail":…}  or  503 {"status":"unavailable","reason":…}
- *   GET /metrics  200 Prometheus text 0.0.4 of the registry
+ *   GET /metrics  200 Prometheus text 0.0.4 of the registry, then the standard JVM and process
+ *                 families ({@link StandardJvmMetrics})
  *   GET /v1/…     200 the JSON of the endpoint registered under that path
  *   other paths   404          non-GET on a known path   405 with Allow: GET
  *   malformed     400, then the connection is closed
@@ -43,9 +44,10 @@ import org.slf4j.LoggerFactory;
  * #channelRead0}; the response body is allocated only once its text is complete and is released by
  * the write, whether it succeeds or fails.
  *
- * <p>Sharable and thread-safe: it holds only the registry, the health check and the concurrent
- * endpoint map owned by {@link AdminHttpServer}. Bodies are computed on the event loop, so a slow
- * endpoint delays the other requests of the admin event loop, never the Kafka listener.
+ * <p>Sharable and thread-safe: it holds only the registry, the standard metrics, the health check
+ * and the concurrent endpoint map owned by {@link AdminHttpServer}. Bodies are computed on the
+ * event loop, so a slow endpoint delays the other requests of the admin event loop, never the Kafka
+ * listener.
  */
 @ChannelHandler.Sharable
 final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -58,6 +60,7 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
   private static final Logger LOG = LoggerFactory.getLogger(AdminRequestHandler.class);
 
   private final MetricRegistry registry;
+  private final StandardJvmMetrics standard = new StandardJvmMetrics();
   private final Supplier<HealthStatus> healthCheck;
   private final Map<String, Supplier<String>> jsonEndpoints;
 
@@ -104,7 +107,7 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
         return new Reply(
             HttpResponseStatus.OK,
             PrometheusFormat.CONTENT_TYPE,
-            PrometheusFormat.render(registry));
+            PrometheusFormat.render(registry) + standard.render());
       }
       return new Reply(HttpResponseStatus.OK, JSON, Objects.requireNonNull(json.get(), "body"));
     } catch (RuntimeException e) {

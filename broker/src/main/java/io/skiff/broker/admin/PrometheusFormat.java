@@ -8,6 +8,7 @@ import com.codahale.metrics.Metric;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Snapshot;
 import com.codahale.metrics.Timer;
+import java.math.BigDecimal;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -43,22 +44,27 @@ import org.slf4j.LoggerFactory;
  *   Dropwizard  Prometheus family                 samples
  *   ──────────  ────────────────────────────────  ──────────────────────────────────────────
  *   Gauge       NAME                  gauge       the value; non-numeric gauges are skipped
- *   Counter     NAME                  gauge       the count (a Dropwizard counter can go down)
+ *   Counter     NAME_total            counter     the count (Skiff's counters only count events)
  *   Meter       NAME_total            counter     the count
  *               NAME_m1_rate          gauge       the one-minute rate, events per second
  *   Histogram   NAME                  summary     quantiles 0.5 0.75 0.95 0.99 0.999, NAME_count
  *   Timer       NAME_seconds          summary     as Histogram, durations in seconds
+ *   {@link LatencyHistogram}
+ *               NAME_seconds          histogram   NAME_seconds_bucket{le=...} (cumulative, +Inf
+ *                                                 last), NAME_seconds_sum, NAME_seconds_count
  * </pre>
  *
- * Summaries carry no {@code _sum}: Dropwizard keeps a sample of values, not their total.
+ * Summaries carry no {@code _sum}: Dropwizard keeps a sample of values, not their total. A name
+ * that already ends with {@code _total} does not get a second one.
  *
  * <h2>Order and conflicts</h2>
  *
- * Families are written in order of family name, series within a family in order of Dropwizard name,
- * so two renderings of the same registry are identical. When two Dropwizard metrics map to the same
- * family with different types, or to the same series, the one whose Dropwizard name sorts first is
- * kept and the other is left out and logged once: Prometheus would reject the whole scrape
- * otherwise.
+ * Every family starts with a {@code # HELP} line naming the Dropwizard metric it comes from, then
+ * its {@code # TYPE} line. Families are written in order of family name, series within a family in
+ * order of Dropwizard name, so two renderings of the same registry are identical. When two
+ * Dropwizard metrics map to the same family with different types, or to the same series, the one
+ * whose Dropwizard name sorts first is kept and the other is left out and logged once: Prometheus
+ * would reject the whole scrape otherwise.
  *
  * <p>Stateless and thread-safe; the metrics are read while other threads update them, so a
  * rendering is not an atomic snapshot of the registry.
@@ -84,7 +90,9 @@ public final class PrometheusFormat {
       String dropwizardName = entry.getKey();
       PrometheusName name = PrometheusName.parse(dropwizardName);
       Metric metric = entry.getValue();
-      if (metric instanceof Gauge<?> gauge) {
+      if (metric instanceof LatencyHistogram histogram) {
+        writeHistogram(families, dropwizardName, name, histogram);
+      } else if (metric instanceof Gauge<?> gauge) {
         writeGauge(families, dropwizardName, name, gauge);
       } else if (metric instanceof Counter counter) {
         writeCounter(families, dropwizardName, name, counter);
@@ -104,7 +112,12 @@ public final class PrometheusFormat {
     StringBuilder out = new StringBuilder();
     families.forEach(
         (family, samples) ->
-            out.append("# TYPE ")
+            out.append("# HELP ")
+                .append(family)
+                .append(' ')
+                .append(samples.help)
+                .append('\n')
+                .append("# TYPE ")
                 .append(family)
                 .append(' ')
                 .append(samples.type)
@@ -132,15 +145,44 @@ public final class PrometheusFormat {
 
   private static void writeCounter(
       Map<String, Family> families, String dropwizardName, PrometheusName name, Counter counter) {
-    Family target = family(families, dropwizardName, name.family(), name, "gauge");
+    String total = totalName(name);
+    Family target = family(families, dropwizardName, total, name, "counter");
     if (target != null) {
-      target.sample(name.family(), name.renderLabels(), Long.toString(counter.getCount()));
+      target.sample(total, name.renderLabels(), Long.toString(counter.getCount()));
     }
+  }
+
+  private static String totalName(PrometheusName name) {
+    return name.family().endsWith("_total") ? name.family() : name.family() + "_total";
+  }
+
+  private static void writeHistogram(
+      Map<String, Family> families,
+      String dropwizardName,
+      PrometheusName name,
+      LatencyHistogram histogram) {
+    String family = name.family() + "_seconds";
+    Family target = family(families, dropwizardName, family, name, "histogram");
+    if (target == null) {
+      return;
+    }
+    long[] counts = histogram.cumulativeCounts();
+    for (int i = 0; i < counts.length; i++) {
+      String le =
+          i < LatencyHistogram.BOUNDS_SECONDS.length
+              ? BigDecimal.valueOf(LatencyHistogram.BOUNDS_SECONDS[i])
+                  .stripTrailingZeros()
+                  .toPlainString()
+              : "+Inf";
+      target.sample(family + "_bucket", name.renderLabels("le", le), Long.toString(counts[i]));
+    }
+    target.sample(family + "_sum", name.renderLabels(), formatDouble(histogram.sumSeconds()));
+    target.sample(family + "_count", name.renderLabels(), Long.toString(counts[counts.length - 1]));
   }
 
   private static void writeMeter(
       Map<String, Family> families, String dropwizardName, PrometheusName name, Meter meter) {
-    String total = name.family() + "_total";
+    String total = totalName(name);
     Family counter = family(families, dropwizardName, total, name, "counter");
     if (counter != null) {
       counter.sample(total, name.renderLabels(), Long.toString(meter.getCount()));
@@ -181,7 +223,8 @@ public final class PrometheusFormat {
       String family,
       PrometheusName name,
       String type) {
-    Family target = families.computeIfAbsent(family, ignored -> new Family(type));
+    Family target =
+        families.computeIfAbsent(family, ignored -> new Family(type, help(dropwizardName)));
     if (!target.type.equals(type)) {
       warnOnce(dropwizardName, family + " is already a " + target.type + ", not a " + type);
       return null;
@@ -191,6 +234,13 @@ public final class PrometheusFormat {
       return null;
     }
     return target;
+  }
+
+  /** The help text of a family: the Dropwizard name it comes from, without its labels. */
+  private static String help(String dropwizardName) {
+    int open = dropwizardName.indexOf('[');
+    String base = open > 0 ? dropwizardName.substring(0, open) : dropwizardName;
+    return "Skiff metric " + base.replace("\\", "\\\\").replace("\n", "\\n");
   }
 
   private static void warnOnce(String dropwizardName, String reason) {
@@ -230,11 +280,13 @@ public final class PrometheusFormat {
   /** The samples of one family, in the order they are written; used by one rendering only. */
   private static final class Family {
     final String type;
+    final String help;
     final StringBuilder lines = new StringBuilder();
     final Set<String> series = new HashSet<>();
 
-    Family(String type) {
+    Family(String type, String help) {
       this.type = type;
+      this.help = help;
     }
 
     void sample(String sampleName, String labels, String value) {

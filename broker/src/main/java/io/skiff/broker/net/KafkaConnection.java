@@ -19,6 +19,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -87,6 +90,9 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     final ApiKeys key;
     int throttleMs;
     final long readNanos = System.nanoTime();
+    // Set on the request thread, read on the event loop after the handler's future completes.
+    volatile long handlerStartNanos; // 0: the handler never ran
+    volatile long handlerReturnNanos;
     boolean done;
     boolean uncounted; // no longer in NetworkMetrics' in-flight count (the connection closed)
     ApiMessage response; // null with done = no response
@@ -281,6 +287,11 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
   private void handle(IncomingRequest in, long reservedBytes) {
     CompletableFuture<ApiMessage> future;
+    final TopicTraffic.Produce produced =
+        in.request().data() instanceof ProduceRequestData produce
+            ? metrics.topicTraffic().produceReceived(produce)
+            : null;
+    in.pending().handlerStartNanos = System.nanoTime();
     try {
       future =
           registry.get(in.context().apiKey()).handler().handle(in.context(), in.request().data());
@@ -289,11 +300,15 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
       future = CompletableFuture.failedFuture(e);
     } finally {
       in.frame().release();
+      in.pending().handlerReturnNanos = System.nanoTime();
     }
     future.whenComplete(
         (response, error) -> {
           produceMemory.release(reservedBytes);
           final ApiMessage answer = error == null ? response : errorResponse(in.request(), error);
+          if (produced != null && answer instanceof ProduceResponseData accepted) {
+            metrics.topicTraffic().produceAnswered(produced, accepted);
+          }
           if (answer != null) {
             limits.backpressure().stamp(answer, in.action());
           }
@@ -312,7 +327,12 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
   private void complete(Pending pending, ApiMessage response) {
     if (!pending.done && !pending.uncounted) {
-      metrics.requestAnswered(pending.key, System.nanoTime() - pending.readNanos);
+      metrics.requestAnswered(
+          pending.key,
+          pending.readNanos,
+          pending.handlerStartNanos,
+          pending.handlerReturnNanos,
+          System.nanoTime());
     }
     pending.done = true;
     pending.response = response;
@@ -389,6 +409,9 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     metrics.zeroCopyBytes(writer.zeroCopyBytes());
+    if (p.response instanceof FetchResponseData fetched) {
+      metrics.topicTraffic().fetchAnswered(fetched);
+    }
     for (Object part : parts) {
       ctx.write(part, ctx.voidPromise());
     }

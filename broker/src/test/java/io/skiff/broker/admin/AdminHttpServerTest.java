@@ -66,7 +66,15 @@ class AdminHttpServerTest {
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("content-type"))
         .hasValue("text/plain; version=0.0.4; charset=utf-8");
-    assertThat(response.body().lines())
+    assertThat(response.body())
+        .contains("\n# TYPE jvm_memory_used_bytes gauge\njvm_memory_used_bytes{area=\"heap\"} ")
+        .contains("\n# TYPE jvm_gc_collection_seconds summary\n");
+    assertThat(
+            response
+                .body()
+                .lines()
+                .takeWhile(line -> line.contains("skiff_"))
+                .filter(line -> !line.startsWith("# HELP ")))
         .containsExactly(
             "# TYPE skiff_broker_partitions gauge",
             "skiff_broker_partitions 12",
@@ -86,8 +94,8 @@ class AdminHttpServerTest {
             "skiff_produce_latency_seconds{quantile=\"0.99\"} 0.004",
             "skiff_produce_latency_seconds{quantile=\"0.999\"} 0.004",
             "skiff_produce_latency_seconds_count 4",
-            "# TYPE skiff_produce_requests gauge",
-            "skiff_produce_requests 3");
+            "# TYPE skiff_produce_requests_total counter",
+            "skiff_produce_requests_total 3");
   }
 
   @Test

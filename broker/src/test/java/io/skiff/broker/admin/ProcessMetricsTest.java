@@ -132,7 +132,8 @@ class ProcessMetricsTest {
         .contains("skiff_jvm_buffer_used_bytes{pool=\"direct\"} ")
         .contains("# TYPE skiff_jvm_gc_pause_ms summary\n")
         .contains("skiff_jvm_gc_pause_ms_count ")
-        .contains("skiff_jvm_gc_collections{collector=")
+        .contains("# TYPE skiff_jvm_gc_collections_total counter\n")
+        .contains("skiff_jvm_gc_collections_total{collector=")
         .contains("skiff_process_resident_memory_bytes ")
         .contains("skiff_process_page_faults{type=\"major\"} ");
   }

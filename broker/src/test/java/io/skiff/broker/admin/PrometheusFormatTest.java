@@ -11,6 +11,7 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.SlidingWindowReservoir;
 import com.codahale.metrics.Timer;
 import java.time.Duration;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class PrometheusFormatTest {
@@ -24,7 +25,7 @@ class PrometheusFormatTest {
     registry.register("broker.id.text", (Gauge<String>) () -> "one");
     registry.register("cache.hit.ratio", (Gauge<Double>) () -> Double.NaN);
 
-    assertThat(PrometheusFormat.render(registry))
+    assertThat(rendered())
         .isEqualTo(
             """
             # TYPE skiff_broker_partitions gauge
@@ -37,15 +38,38 @@ class PrometheusFormatTest {
   }
 
   @Test
-  void rendersCountersAsGaugesBecauseTheyCanGoDown() {
-    registry.counter("connections.open").inc(3);
+  void rendersCountersAsCountersWithTotalSuffix() {
+    registry.counter("requests.malformed").inc(3);
 
-    assertThat(PrometheusFormat.render(registry))
+    assertThat(rendered())
         .isEqualTo(
             """
-            # TYPE skiff_connections_open gauge
-            skiff_connections_open 3
+            # TYPE skiff_requests_malformed_total counter
+            skiff_requests_malformed_total 3
             """);
+  }
+
+  @Test
+  void rendersLatencyHistogramWithCumulativeBucketsSumAndCount() {
+    LatencyHistogram histogram =
+        registry.register("request.time[api=Produce]", new LatencyHistogram());
+    histogram.record(700_000); // 0.7 ms: in le=0.001 and above
+    histogram.record(2_000_000_000L); // 2 s: in le=2.5 and above
+    histogram.record(90_000_000_000L); // 90 s: only in +Inf
+
+    String text = rendered();
+
+    assertThat(text)
+        .startsWith("# TYPE skiff_request_time_seconds histogram\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"0.0005\"} 0\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"0.001\"} 1\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"1\"} 1\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"2.5\"} 2\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"60\"} 2\n")
+        .contains("skiff_request_time_seconds_bucket{api=\"Produce\",le=\"+Inf\"} 3\n")
+        .contains("skiff_request_time_seconds_sum{api=\"Produce\"} 92.0007\n")
+        .contains("skiff_request_time_seconds_count{api=\"Produce\"} 3\n");
+    assertThat(text.lines().filter(line -> line.contains("_bucket{"))).hasSize(17);
   }
 
   @Test
@@ -55,7 +79,7 @@ class PrometheusFormatTest {
     meter.mark(500);
     clock.advance(Duration.ofSeconds(6)); // one 5 s tick: the first sets the rate to 500 / 5 s
 
-    assertThat(PrometheusFormat.render(registry))
+    assertThat(rendered())
         .isEqualTo(
             """
             # TYPE skiff_produce_bytes_m1_rate gauge
@@ -73,7 +97,7 @@ class PrometheusFormatTest {
       histogram.update(value);
     }
 
-    assertThat(PrometheusFormat.render(registry))
+    assertThat(rendered())
         .isEqualTo(
             """
             # TYPE skiff_fetch_batch_size summary
@@ -93,7 +117,7 @@ class PrometheusFormatTest {
       timer.update(Duration.ofMillis(millis));
     }
 
-    assertThat(PrometheusFormat.render(registry))
+    assertThat(rendered())
         .isEqualTo(
             """
             # TYPE skiff_produce_latency_seconds summary
@@ -112,7 +136,7 @@ class PrometheusFormatTest {
     registry.register("partition.size.bytes[partition=0,topic=payments]", (Gauge<Long>) () -> 7L);
     registry.register("partition.size.bytes", (Gauge<Long>) () -> 1031L);
 
-    assertThat(PrometheusFormat.render(registry))
+    assertThat(rendered())
         .isEqualTo(
             """
             # TYPE skiff_partition_size_bytes gauge
@@ -129,7 +153,7 @@ class PrometheusFormatTest {
             "request.size.bytes[api=produce]", new Histogram(new SlidingWindowReservoir(1)));
     histogram.update(100);
 
-    assertThat(PrometheusFormat.render(registry))
+    assertThat(rendered())
         .contains("skiff_request_size_bytes{api=\"produce\",quantile=\"0.99\"} 100.0\n")
         .contains("skiff_request_size_bytes_count{api=\"produce\"} 1\n");
   }
@@ -139,13 +163,13 @@ class PrometheusFormatTest {
     registry.register("jvm.gc-collections[collector=G1 \"Young\"\\Gen]", new Counter());
     registry.register("9lives.total", new Counter());
 
-    assertThat(PrometheusFormat.render(registry))
+    assertThat(rendered())
         .isEqualTo(
             """
-            # TYPE skiff_9lives_total gauge
+            # TYPE skiff_9lives_total counter
             skiff_9lives_total 0
-            # TYPE skiff_jvm_gc_collections gauge
-            skiff_jvm_gc_collections{collector="G1 \\"Young\\"\\\\Gen"} 0
+            # TYPE skiff_jvm_gc_collections_total counter
+            skiff_jvm_gc_collections_total{collector="G1 \\"Young\\"\\\\Gen"} 0
             """);
   }
 
@@ -155,7 +179,7 @@ class PrometheusFormatTest {
     registry.register("queue_depth", new Histogram(new SlidingWindowReservoir(1)));
     registry.register("queue-depth", (Gauge<Long>) () -> 6L);
 
-    assertThat(PrometheusFormat.render(registry))
+    assertThat(rendered())
         .isEqualTo(
             """
             # TYPE skiff_queue_depth gauge
@@ -189,5 +213,27 @@ class PrometheusFormatTest {
     public long getTick() {
       return nanos;
     }
+  }
+
+  @Test
+  void startsEveryFamilyWithHelpNamingTheDropwizardMetric() {
+    registry.counter("requests.malformed[listener=plain]").inc();
+
+    assertThat(PrometheusFormat.render(registry))
+        .isEqualTo(
+            """
+            # HELP skiff_requests_malformed_total Skiff metric requests.malformed
+            # TYPE skiff_requests_malformed_total counter
+            skiff_requests_malformed_total{listener="plain"} 1
+            """);
+  }
+
+  /** The rendering without its {@code # HELP} lines, which the other tests do not look at. */
+  private String rendered() {
+    return PrometheusFormat.render(registry)
+        .lines()
+        .filter(line -> !line.startsWith("# HELP "))
+        .map(line -> line + "\n")
+        .collect(Collectors.joining());
   }
 }
