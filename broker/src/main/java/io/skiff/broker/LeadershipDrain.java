@@ -82,6 +82,9 @@ final class LeadershipDrain {
     for (ReplicatedPartition replica : raft.partitions()) {
       if (replica.isLeader()) {
         final List<Integer> targets = followers(replica.id());
+        if (targets.isEmpty()) {
+          continue; // a single replica: nobody to hand it to
+        }
         transfers.add(CompletableFuture.runAsync(() -> handOver(replica.id(), targets), executor));
       }
     }

@@ -13,8 +13,9 @@ import java.util.function.Supplier;
  * second), if the metadata says this broker is {@link BrokerState#MAINTENANCE} and it leads a
  * partition — because maintenance was just switched on, or an election picked it — it hands those
  * leaderships to other replicas through a {@link LeadershipDrain}. Its replicas stay and keep
- * following. When maintenance is switched off, it asks the {@link PreferredLeaderElector} at once
- * to bring its preferred leaderships back.
+ * following (a partition with a single replica stays led here: there is nobody to take it). When
+ * maintenance is switched off, it asks the {@link PreferredLeaderElector} at once to bring its
+ * preferred leaderships back.
  *
  * <p>Thread-safe: at most one round of transfers runs at a time; a check while one runs is a no-op.
  */
@@ -56,7 +57,7 @@ final class MaintenanceMode {
       return;
     }
     if (raft.partitions().stream().anyMatch(ReplicatedPartition::isLeader)) {
-      round.set(drain.handOverAll());
+      round.set(drain.handOverAll()); // skips single-replica partitions, so this stays quiet
     }
   }
 }
