@@ -77,6 +77,7 @@ public final class Broker implements AutoCloseable {
   private static final int ELECTION_THREADS = 2;
   private static final Duration REASSIGNMENT_CATCH_UP = Duration.ofSeconds(60);
   private static final long FIRST_PREFERRED_CHECK_MS = 5_000;
+  private static final long MEMBERSHIP_CHECK_MS = 1_000;
 
   private final BrokerConfig config;
   private final MetricRegistry metrics = new MetricRegistry();
@@ -167,6 +168,7 @@ public final class Broker implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(
         this::applyRetention, RETENTION_CHECK_MS, RETENTION_CHECK_MS, TimeUnit.MILLISECONDS);
     startPreferredLeaderElector();
+    startMembershipTasks();
     LOG.info(
         "Broker {} up: Kafka {}:{}, Raft {}",
         config.nodeId(),
@@ -185,6 +187,32 @@ public final class Broker implements AutoCloseable {
           config.leaderImbalanceCheckMs(),
           TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** Maintenance (leading nothing) and decommission (moving replicas off draining brokers). */
+  private void startMembershipTasks() {
+    final MaintenanceMode maintenance =
+        new MaintenanceMode(
+            config.nodeId(),
+            raft,
+            metadata::image,
+            new LeadershipDrain(config.nodeId(), raft, metadata::image, electionExecutor),
+            preferredLeaders::check);
+    final ReplicaEvacuator evacuator = new ReplicaEvacuator(raft, metadata);
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            if (!draining) {
+              maintenance.check();
+              evacuator.check();
+            }
+          } catch (RuntimeException e) {
+            LOG.warn("Broker {} membership check failed; retried in 1 s", config.nodeId(), e);
+          }
+        },
+        MEMBERSHIP_CHECK_MS,
+        MEMBERSHIP_CHECK_MS,
+        TimeUnit.MILLISECONDS);
   }
 
   private ConnectionLimits connectionLimits() {
@@ -312,6 +340,7 @@ public final class Broker implements AutoCloseable {
             new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
     addMemoryCategories();
     admin.registerJson("/v1/memory", () -> memory.toJson(config.nodeId(), pageCache.getValue()));
+    new BrokerMembershipApi(metadata).register(admin);
   }
 
   /** The memory-report categories kept outside the memory profile itself. */

@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * NOT_LEADER_OR_FOLLOWER per partition and follow the new leader; nothing waits for an election
  * timeout, as it would if the broker just died.
  *
+ * <p>Also the means of maintenance mode ({@link MaintenanceMode}), which calls {@link #handOverAll}
+ * without waiting. Targets in maintenance themselves are tried last.
+ *
  * <p>Transfers run on the given executor, all partitions at once; {@link #drain} blocks the calling
  * (shutdown) thread until they finish or the timeout passes. Thread-safe; holds no state.
  */
@@ -49,20 +52,12 @@ final class LeadershipDrain {
    * @return the number of partitions still led here (0 when the drain completed)
    */
   int drain(Duration timeout) throws InterruptedException {
-    final List<CompletableFuture<Void>> transfers = new ArrayList<>();
-    for (ReplicatedPartition replica : raft.partitions()) {
-      if (replica.isLeader()) {
-        final List<Integer> targets = followers(replica.id());
-        transfers.add(CompletableFuture.runAsync(() -> handOver(replica.id(), targets), executor));
-      }
-    }
-    if (transfers.isEmpty()) {
+    final CompletableFuture<Void> transfers = handOverAll();
+    if (transfers.isDone()) {
       return 0;
     }
-    LOG.info("Broker {} hands over {} partition leaderships", nodeId, transfers.size());
     try {
-      CompletableFuture.allOf(transfers.toArray(CompletableFuture[]::new))
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      transfers.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
       // Counted below; the partitions left fail over by election once this broker stops.
     }
@@ -77,13 +72,48 @@ final class LeadershipDrain {
     return (int) left;
   }
 
-  /** The partition's other replicas, preferred first. */
+  /**
+   * Starts handing every leadership held here to another replica, without waiting.
+   *
+   * @return completes when every transfer has been tried (done at once if nothing is led here)
+   */
+  CompletableFuture<Void> handOverAll() {
+    final List<CompletableFuture<Void>> transfers = new ArrayList<>();
+    for (ReplicatedPartition replica : raft.partitions()) {
+      if (replica.isLeader()) {
+        final List<Integer> targets = followers(replica.id());
+        if (targets.isEmpty()) {
+          continue; // a single replica: nobody to hand it to
+        }
+        transfers.add(CompletableFuture.runAsync(() -> handOver(replica.id(), targets), executor));
+      }
+    }
+    if (!transfers.isEmpty()) {
+      LOG.info("Broker {} hands over {} partition leaderships", nodeId, transfers.size());
+    }
+    return CompletableFuture.allOf(transfers.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * The partition's other replicas, preferred first; brokers that may not lead (in maintenance)
+   * only if no other replica is left.
+   */
   private List<Integer> followers(PartitionId id) {
-    final TopicInfo topic = image.get().topics().get(id.topic());
+    final MetadataImage snapshot = image.get();
+    final TopicInfo topic = snapshot.topics().get(id.topic());
     if (topic == null || !topic.id().equals(id.topicId())) {
       return List.of();
     }
-    return topic.replicasOf(id.partition()).stream().filter(n -> n != nodeId).toList();
+    final List<Integer> others =
+        topic.replicasOf(id.partition()).stream().filter(n -> n != nodeId).toList();
+    final List<Integer> leaders = new ArrayList<>();
+    final List<Integer> last = new ArrayList<>();
+    for (int n : others) {
+      final boolean mayLead = snapshot.broker(n).map(b -> b.state().mayLead()).orElse(false);
+      (mayLead ? leaders : last).add(n);
+    }
+    leaders.addAll(last);
+    return leaders;
   }
 
   private void handOver(PartitionId id, List<Integer> targets) {

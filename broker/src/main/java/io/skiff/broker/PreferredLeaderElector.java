@@ -27,6 +27,9 @@ import org.slf4j.LoggerFactory;
  * that restarted behind takes a partition only once it has caught up; a transfer that times out is
  * retried at the next check.
  *
+ * <p>A broker in maintenance asks for nothing; when maintenance is switched off, the next check
+ * brings its preferred leaderships back.
+ *
  * <p>{@link #check} runs on the scheduler thread and only queues transfers on the election
  * executor, at most one round at a time. Thread-safe.
  */
@@ -69,6 +72,9 @@ final class PreferredLeaderElector {
   private void electRound() {
     try {
       final MetadataImage snapshot = image.get();
+      if (!snapshot.broker(nodeId).map(b -> b.state().mayLead()).orElse(true)) {
+        return; // in maintenance: leads nothing until it is switched off
+      }
       for (ReplicatedPartition replica : raft.partitions()) {
         if (stopped) {
           return;

@@ -44,9 +44,10 @@ final class ClusterCommand {
     try (Admin admin = run.admin()) {
       snapshot = ClusterSnapshot.read(admin, run);
     }
+    final Map<Integer, String> states = new BrokerStates(run).statesOrEmpty();
     final ObjectNode data = Printer.object();
     data.put("cluster_id", snapshot.clusterId());
-    data.set("brokers", BrokerCommand.brokers(snapshot));
+    data.set("brokers", BrokerCommand.brokers(snapshot, states));
     data.put("topics", snapshot.topics().size());
     data.put("partitions", snapshot.partitions().size());
     data.set("leaderless", names(snapshot.leaderless()));
@@ -60,7 +61,7 @@ final class ClusterCommand {
               out.printf(
                   "cluster %s  topics %d  partitions %d%n%n",
                   snapshot.clusterId(), snapshot.topics().size(), snapshot.partitions().size());
-              BrokerCommand.table(snapshot).print(out);
+              BrokerCommand.table(snapshot, states).print(out);
               out.println();
               out.println("leaderless partitions:       " + list(snapshot.leaderless()));
               out.println("under-replicated partitions: " + list(snapshot.underReplicated()));

@@ -139,7 +139,7 @@ class TopicAndClusterCommandsTest {
     }
     assertThat(leaders).isEqualTo(status.path("partitions").asInt());
     assertThat(ok("broker", "list").out())
-        .containsPattern("(?m)^ID\\s+ADDRESS\\s+RACK\\s+REPLICAS\\s+LEADERS");
+        .containsPattern("(?m)^ID\\s+ADDRESS\\s+RACK\\s+STATE\\s+REPLICAS\\s+LEADERS");
 
     final Cli.Run health = ok("cluster", "health", "-o", "json");
     assertThat(health.json().path("healthy").asBoolean()).isTrue();

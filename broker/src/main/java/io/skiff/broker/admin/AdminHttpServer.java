@@ -49,6 +49,9 @@ import org.slf4j.LoggerFactory;
  * {@value #MAX_REQUEST_BYTES} bytes) and answered by {@link AdminRequestHandler}; a connection idle
  * for {@value #IDLE_TIMEOUT_SECONDS} s is closed.
  *
+ * <p>{@code POST} actions ({@link #registerAction}) answer asynchronously, once their future
+ * completes.
+ *
  * <p>Thread-safety: {@link #registerJson} may be called from any thread at any time; the endpoint
  * is served from the next request on. The creator owns the server and its threads and stops them
  * with {@link #close()}, which closes the listening socket and every open connection.
@@ -67,12 +70,17 @@ public final class AdminHttpServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final Channel serverChannel;
   private final Map<String, Supplier<String>> jsonEndpoints;
+  private final Map<String, AdminAction> actions;
 
   private AdminHttpServer(
-      EventLoopGroup group, Channel serverChannel, Map<String, Supplier<String>> jsonEndpoints) {
+      EventLoopGroup group,
+      Channel serverChannel,
+      Map<String, Supplier<String>> jsonEndpoints,
+      Map<String, AdminAction> actions) {
     this.group = group;
     this.serverChannel = serverChannel;
     this.jsonEndpoints = jsonEndpoints;
+    this.actions = actions;
   }
 
   /**
@@ -92,7 +100,9 @@ public final class AdminHttpServer implements AutoCloseable {
     EventLoopGroup group =
         new MultiThreadIoEventLoopGroup(EVENT_LOOP_THREADS, new AdminThreadFactory(), ioHandler);
     Map<String, Supplier<String>> jsonEndpoints = new ConcurrentHashMap<>();
-    AdminRequestHandler handler = new AdminRequestHandler(registry, healthCheck, jsonEndpoints);
+    Map<String, AdminAction> actions = new ConcurrentHashMap<>();
+    AdminRequestHandler handler =
+        new AdminRequestHandler(registry, healthCheck, jsonEndpoints, actions);
     ChannelFuture bound =
         new ServerBootstrap()
             .group(group)
@@ -112,7 +122,7 @@ public final class AdminHttpServer implements AutoCloseable {
               + "); free the port or configure another admin port",
           bound.cause());
     }
-    AdminHttpServer server = new AdminHttpServer(group, bound.channel(), jsonEndpoints);
+    AdminHttpServer server = new AdminHttpServer(group, bound.channel(), jsonEndpoints, actions);
     LOG.info(
         "Admin HTTP server listening on {} ({})",
         bound.channel().localAddress(),
@@ -144,6 +154,22 @@ public final class AdminHttpServer implements AutoCloseable {
     }
     if (jsonEndpoints.putIfAbsent(path, json) != null) {
       throw new IllegalArgumentException("An admin endpoint is already registered at " + path);
+    }
+  }
+
+  /**
+   * Serves {@code POST prefix...} with {@code action}, which gets the rest of the path.
+   *
+   * @param prefix an absolute path ending in {@code /}, such as {@code /v1/brokers/}
+   * @throws IllegalArgumentException if the prefix is malformed or already registered
+   */
+  public void registerAction(String prefix, AdminAction action) {
+    if (!prefix.startsWith("/") || !prefix.endsWith("/") || prefix.contains("?")) {
+      throw new IllegalArgumentException(
+          "Admin action prefix must be absolute and end in '/': " + prefix);
+    }
+    if (actions.putIfAbsent(prefix, action) != null) {
+      throw new IllegalArgumentException("An admin action is already registered at " + prefix);
     }
   }
 

@@ -20,6 +20,8 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +34,7 @@ import org.slf4j.LoggerFactory;
  *   GET /metrics  200 Prometheus text 0.0.4 of the registry, then the standard JVM and process
  *                 families ({@link StandardJvmMetrics})
  *   GET /v1/…     200 the JSON of the endpoint registered under that path
+ *   POST prefix…  the registered action's JSON once it completes: 200, or its refusal status
  *   other paths   404          non-GET on a known path   405 with Allow: GET
  *   malformed     400, then the connection is closed
  * </pre>
@@ -63,6 +66,7 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
   private final StandardJvmMetrics standard = new StandardJvmMetrics();
   private final Supplier<HealthStatus> healthCheck;
   private final Map<String, Supplier<String>> jsonEndpoints;
+  private final Map<String, AdminAction> actions;
 
   /** A response before it is encoded. */
   private record Reply(HttpResponseStatus status, String contentType, String body) {}
@@ -70,10 +74,12 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
   AdminRequestHandler(
       MetricRegistry registry,
       Supplier<HealthStatus> healthCheck,
-      Map<String, Supplier<String>> jsonEndpoints) {
+      Map<String, Supplier<String>> jsonEndpoints,
+      Map<String, AdminAction> actions) {
     this.registry = registry;
     this.healthCheck = healthCheck;
     this.jsonEndpoints = jsonEndpoints;
+    this.actions = actions;
   }
 
   @Override
@@ -84,7 +90,45 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
       return;
     }
     String path = new QueryStringDecoder(request.uri()).path();
-    write(ctx, request, route(request.method(), path), HttpUtil.isKeepAlive(request));
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    if (request.method().equals(HttpMethod.POST)) {
+      for (Map.Entry<String, AdminAction> action : actions.entrySet()) {
+        if (path.startsWith(action.getKey())) {
+          post(ctx, request, action.getValue(), path.substring(action.getKey().length()));
+          return;
+        }
+      }
+    }
+    write(ctx, request, route(request.method(), path), keepAlive);
+  }
+
+  /** Runs an action; the response is written when its future completes, on whichever thread. */
+  private static void post(
+      ChannelHandlerContext ctx, FullHttpRequest request, AdminAction action, String subPath) {
+    final boolean keepAlive = HttpUtil.isKeepAlive(request);
+    final io.netty.handler.codec.http.HttpVersion version = request.protocolVersion();
+    CompletableFuture<String> result;
+    try {
+      result = action.post(subPath);
+    } catch (RuntimeException e) {
+      result = CompletableFuture.failedFuture(e);
+    }
+    result.whenComplete((body, error) -> write(ctx, version, actionReply(body, error), keepAlive));
+  }
+
+  private static Reply actionReply(String body, Throwable error) {
+    if (error == null) {
+      return new Reply(HttpResponseStatus.OK, JSON, body);
+    }
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause instanceof AdminActionException refused) {
+      String json = "{\"error\":" + JsonString.quote(refused.getMessage()) + "}";
+      return new Reply(HttpResponseStatus.valueOf(refused.status()), JSON, json);
+    }
+    LOG.warn("Admin action failed", cause);
+    String json = "{\"error\":" + JsonString.quote(String.valueOf(cause)) + "}";
+    return new Reply(HttpResponseStatus.INTERNAL_SERVER_ERROR, JSON, json);
   }
 
   private Reply route(HttpMethod method, String path) {
@@ -132,9 +176,16 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
 
   private static void write(
       ChannelHandlerContext ctx, FullHttpRequest request, Reply reply, boolean keepAlive) {
+    write(ctx, request.protocolVersion(), reply, keepAlive);
+  }
+
+  private static void write(
+      ChannelHandlerContext ctx,
+      io.netty.handler.codec.http.HttpVersion version,
+      Reply reply,
+      boolean keepAlive) {
     ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), reply.body());
-    FullHttpResponse response =
-        new DefaultFullHttpResponse(request.protocolVersion(), reply.status(), body);
+    FullHttpResponse response = new DefaultFullHttpResponse(version, reply.status(), body);
     response
         .headers()
         .set(HttpHeaderNames.CONTENT_TYPE, reply.contentType())

@@ -24,7 +24,8 @@ class AdminRequestHandlerTest {
   private final Map<String, Supplier<String>> endpoints = new ConcurrentHashMap<>();
   private final EmbeddedChannel channel =
       new EmbeddedChannel(
-          new AdminRequestHandler(new MetricRegistry(), () -> HealthStatus.ok("fine"), endpoints));
+          new AdminRequestHandler(
+              new MetricRegistry(), () -> HealthStatus.ok("fine"), endpoints, Map.of()));
 
   @AfterEach
   void finish() {

@@ -26,6 +26,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  *  9 ALTER_REASSIGNMENT   name utf | partition int | present bool | replicas (one list) if present;
  *                         absent cancels the partition's reassignment
  * 10 COMPLETE_REASSIGNMENT name utf | partition int | replicas (one list: the voters now)
+ * 11 SET_BROKER_STATE     nodeId int | state byte ({@link BrokerState#code})
  *
  *  replicas = n int | n x (m int | m x nodeId int)
  *  configs  = n int | n x (key utf | present bool | value utf if present)
@@ -42,6 +43,7 @@ final class MetadataCommand {
   static final byte ALLOCATE_PRODUCER_IDS = 8;
   static final byte ALTER_REASSIGNMENT = 9;
   static final byte COMPLETE_REASSIGNMENT = 10;
+  static final byte SET_BROKER_STATE = 11;
 
   static final byte SCOPE_CLUSTER = 0;
   static final byte SCOPE_TOPIC = 1;
@@ -63,6 +65,15 @@ final class MetadataCommand {
 
   static Message decommissionBroker(int nodeId) {
     return encode(DECOMMISSION_BROKER, out -> out.writeInt(nodeId));
+  }
+
+  static Message setBrokerState(int nodeId, BrokerState state) {
+    return encode(
+        SET_BROKER_STATE,
+        out -> {
+          out.writeInt(nodeId);
+          out.writeByte(state.code());
+        });
   }
 
   static Message createTopic(

@@ -100,6 +100,16 @@ public final class MetadataService implements AutoCloseable {
     return submit(MetadataCommand.decommissionBroker(nodeId)).thenApply(v -> null);
   }
 
+  /**
+   * Moves a broker to a membership state: maintenance on ({@link BrokerState#MAINTENANCE}) or off
+   * ({@link BrokerState#ACTIVE}), decommission ({@link BrokerState#DRAINING}, refused when the
+   * other brokers cannot hold its partitions' replication factor), recommission ({@link
+   * BrokerState#ACTIVE}). Refusals fail with a {@link MetadataException}.
+   */
+  public CompletableFuture<Void> setBrokerState(int nodeId, BrokerState state) {
+    return submit(MetadataCommand.setBrokerState(nodeId, state)).thenApply(v -> null);
+  }
+
   /** Creates a topic, placing its replicas over the active brokers. */
   public CompletableFuture<TopicInfo> createTopic(
       String name, int partitions, int replicationFactor, Map<String, String> configs) {

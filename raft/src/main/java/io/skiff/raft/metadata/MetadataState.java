@@ -41,6 +41,12 @@ final class MetadataState {
   }
 
   Result apply(DataInputStream in) throws IOException {
+    final Result result = applyCommand(in);
+    BrokerTransition.settleDrains(brokers, topics);
+    return result;
+  }
+
+  private Result applyCommand(DataInputStream in) throws IOException {
     final byte type = in.readByte();
     return switch (type) {
       case MetadataCommand.REGISTER_BROKER -> registerBroker(in);
@@ -53,13 +59,19 @@ final class MetadataState {
       case MetadataCommand.ALLOCATE_PRODUCER_IDS -> allocateProducerIds(in.readInt());
       case MetadataCommand.ALTER_REASSIGNMENT -> alterReassignment(in);
       case MetadataCommand.COMPLETE_REASSIGNMENT -> completeReassignment(in);
+      case MetadataCommand.SET_BROKER_STATE ->
+          BrokerTransition.apply(brokers, topics, in.readInt(), BrokerState.ofCode(in.readByte()));
       default -> Result.refused(Error.INVALID_REQUEST, "unknown metadata command " + type);
     };
   }
 
+  /** Registers or re-registers a broker; a restart keeps its state (maintenance, draining...). */
   private Result registerBroker(DataInputStream in) throws IOException {
+    final int nodeId = in.readInt();
+    final BrokerInfo known = brokers.get(nodeId);
+    final BrokerState state = known == null ? BrokerState.ACTIVE : known.state();
     final BrokerInfo b =
-        new BrokerInfo(in.readInt(), in.readUTF(), in.readInt(), in.readInt(), in.readUTF(), true);
+        new BrokerInfo(nodeId, in.readUTF(), in.readInt(), in.readInt(), in.readUTF(), state);
     brokers.put(b.nodeId(), b);
     return Result.OK;
   }
@@ -218,17 +230,18 @@ final class MetadataState {
     return null;
   }
 
-  /** A target must be a valid replica list, and brokers it adds must not be decommissioned. */
+  /** A target must be a valid replica list, and brokers it adds must accept new replicas. */
   private Result checkTarget(List<Integer> target, List<Integer> current) {
     final Result bad = checkAssignment(List.of(target));
     if (bad != null) {
       return bad;
     }
     for (int node : target) {
-      if (!current.contains(node) && !brokers.get(node).active()) {
+      final BrokerState state = brokers.get(node).state();
+      if (!current.contains(node) && !state.acceptsReplicas()) {
         return Result.refused(
             Error.INVALID_REPLICA_ASSIGNMENT,
-            "broker " + node + " is decommissioned; choose an active broker");
+            "broker " + node + " is " + state.label() + "; choose an active broker");
       }
     }
     return null;
@@ -325,7 +338,7 @@ final class MetadataState {
       out.writeInt(b.kafkaPort());
       out.writeInt(b.raftPort());
       out.writeUTF(b.rack());
-      out.writeBoolean(b.active());
+      out.writeByte(b.state().code());
     }
     out.writeInt(topics.size());
     for (TopicInfo t : topics.values()) {
@@ -387,7 +400,7 @@ final class MetadataState {
               in.readInt(),
               in.readInt(),
               in.readUTF(),
-              in.readBoolean());
+              BrokerState.ofCode(in.readByte()));
       brokers.put(b.nodeId(), b);
     }
     for (int i = in.readInt(); i > 0; i--) {

@@ -18,7 +18,7 @@ final class ReplicaPlacement {
       String topic, Collection<BrokerInfo> brokers, int firstPartition, int count, int rf) {
     final List<Integer> ids = new ArrayList<>();
     for (BrokerInfo b : brokers) {
-      if (b.active()) {
+      if (b.state().acceptsReplicas()) {
         ids.add(b.nodeId());
       }
     }
