@@ -13,13 +13,16 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
-/** Real brokers in this JVM on loopback, each with its own data directory, for tests. */
-final class BrokerCluster implements AutoCloseable {
+/**
+ * Real brokers in this JVM on loopback, each with its own data directory, for tests (the broker
+ * tests, and the command-line tests through this module's test jar). Not thread-safe.
+ */
+public final class BrokerCluster implements AutoCloseable {
   private final Path root;
   private final Map<Integer, Map<String, String>> configs = new TreeMap<>();
   private final Map<Integer, Broker> brokers = new TreeMap<>();
 
-  BrokerCluster(Path root, int size, Map<String, String> overrides) throws Exception {
+  public BrokerCluster(Path root, int size, Map<String, String> overrides) throws Exception {
     this.root = root;
     final Map<Integer, Integer> raftPorts = new TreeMap<>();
     for (int id = 1; id <= size; id++) {
@@ -75,7 +78,7 @@ final class BrokerCluster implements AutoCloseable {
     return broker;
   }
 
-  void stop(int id) {
+  public void stop(int id) {
     final Broker broker;
     synchronized (brokers) {
       broker = brokers.remove(id);
@@ -125,10 +128,15 @@ final class BrokerCluster implements AutoCloseable {
   }
 
   /** Bootstrap servers of every configured broker (running or not), as clients are given. */
-  String bootstrap() {
+  public String bootstrap() {
     return configs.values().stream()
         .map(c -> "127.0.0.1:" + c.get("listener.port"))
         .collect(Collectors.joining(","));
+  }
+
+  /** The admin HTTP address of a running broker. */
+  public String admin(int id) {
+    return "127.0.0.1:" + broker(id).adminPort();
   }
 
   private static int freePort() throws IOException {

@@ -3,6 +3,7 @@ package io.skiff.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.skiff.broker.BrokerCluster;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -17,16 +18,22 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(480)
 class BrokerMembershipCommandsTest {
   @TempDir static Path dir;
-  private TestCluster cluster;
+  private BrokerCluster cluster;
   private Cli cli;
 
   @BeforeAll
   void start() throws Exception {
     cluster =
-        new TestCluster(
+        new BrokerCluster(
             dir,
             3,
-            Map.of("default.replication.factor", "2", "offsets.topic.replication.factor", "2"));
+            Map.of(
+                "default.replication.factor",
+                "2",
+                "offsets.topic.replication.factor",
+                "2",
+                "offsets.topic.num.partitions",
+                "3"));
     cli =
         new Cli(
             Profile.load(Map.of(), Path.of("/nonexistent/skiff.properties")),

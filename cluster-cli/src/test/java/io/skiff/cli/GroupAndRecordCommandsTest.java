@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.skiff.broker.BrokerCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,12 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(300)
 class GroupAndRecordCommandsTest {
   @TempDir static Path dir;
-  private TestCluster cluster;
+  private BrokerCluster cluster;
   private Cli cli;
 
   @BeforeAll
   void start() throws Exception {
-    cluster = new TestCluster(dir, 3, Map.of());
+    cluster = new BrokerCluster(dir, 3, Map.of("offsets.topic.num.partitions", "3"));
     cli = Cli.against(cluster.bootstrap());
   }
 

@@ -3,6 +3,7 @@ package io.skiff.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.skiff.broker.BrokerCluster;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,12 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(300)
 class TopicAndClusterCommandsTest {
   @TempDir static Path dir;
-  private TestCluster cluster;
+  private BrokerCluster cluster;
   private Cli cli;
 
   @BeforeAll
   void start() throws Exception {
-    cluster = new TestCluster(dir, 3, Map.of());
+    cluster = new BrokerCluster(dir, 3, Map.of("offsets.topic.num.partitions", "3"));
     cli = Cli.against(cluster.bootstrap());
   }
 
