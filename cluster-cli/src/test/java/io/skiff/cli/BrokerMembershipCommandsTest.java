@@ -6,54 +6,33 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.skiff.broker.BrokerCluster;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code skiff broker maintenance|decommission|recommission} against three real brokers. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(480)
-class BrokerMembershipCommandsTest {
-  @TempDir static Path dir;
-  private BrokerCluster cluster;
-  private Cli cli;
-
-  @BeforeAll
-  void start() throws Exception {
-    cluster =
-        new BrokerCluster(
-            dir,
-            3,
-            Map.of(
-                "default.replication.factor",
-                "2",
-                "offsets.topic.replication.factor",
-                "2",
-                "offsets.topic.num.partitions",
-                "3"));
-    cli =
-        new Cli(
-            Profile.load(Map.of(), Path.of("/nonexistent/skiff.properties")),
-            "--bootstrap",
-            cluster.bootstrap(),
-            "--admin",
-            cluster.admin(1) + "," + cluster.admin(2),
-            "--timeout",
-            "180s");
+class BrokerMembershipCommandsTest extends ThreeBrokerCommandTest {
+  @Override
+  Map<String, String> brokerSettings() {
+    return Map.of(
+        "default.replication.factor",
+        "2",
+        "offsets.topic.replication.factor",
+        "2",
+        "offsets.topic.num.partitions",
+        "3");
   }
 
-  @AfterAll
-  void stop() {
-    cluster.close();
-  }
-
-  private Cli.Run ok(String... args) {
-    final Cli.Run run = cli.run(args);
-    assertThat(run.exit()).as(run.toString()).isZero();
-    return run;
+  @Override
+  Cli commandLine(BrokerCluster brokers) {
+    return new Cli(
+        Profile.load(Map.of(), Path.of("/nonexistent/skiff.properties")),
+        "--bootstrap",
+        brokers.bootstrap(),
+        "--admin",
+        brokers.admin(1) + "," + brokers.admin(2),
+        "--timeout",
+        "180s");
   }
 
   @Test

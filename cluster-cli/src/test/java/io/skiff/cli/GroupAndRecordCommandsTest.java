@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.skiff.broker.BrokerCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,38 +14,12 @@ import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code skiff produce|consume|group} against three real brokers and a real consumer group. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
-class GroupAndRecordCommandsTest {
-  @TempDir static Path dir;
-  private BrokerCluster cluster;
-  private Cli cli;
-
-  @BeforeAll
-  void start() throws Exception {
-    cluster = new BrokerCluster(dir, 3, Map.of("offsets.topic.num.partitions", "3"));
-    cli = Cli.against(cluster.bootstrap());
-  }
-
-  @AfterAll
-  void stop() {
-    cluster.close();
-  }
-
-  private Cli.Run ok(String... args) {
-    final Cli.Run run = cli.run(args);
-    assertThat(run.exit()).as(run.toString()).isZero();
-    return run;
-  }
-
+class GroupAndRecordCommandsTest extends ThreeBrokerCommandTest {
   private static List<JsonNode> jsonLines(String out) throws Exception {
     final List<JsonNode> lines = new ArrayList<>();
     for (String line : out.strip().lines().toList()) {

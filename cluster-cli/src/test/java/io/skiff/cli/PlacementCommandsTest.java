@@ -3,49 +3,22 @@ package io.skiff.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.skiff.broker.BrokerCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code skiff partition move|reassign|balance} and {@code skiff leaders balance} on three real
  * brokers (metadata.voters takes 3 or 5 brokers), with topics of replication factor 2 so that every
  * partition has a broker to move to.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(600)
-class PlacementCommandsTest {
-  @TempDir static Path dir;
-  private BrokerCluster cluster;
-  private Cli cli;
-
-  @BeforeAll
-  void start() throws Exception {
-    cluster = new BrokerCluster(dir, 3, Map.of("offsets.topic.num.partitions", "3"));
-    cli = Cli.against(cluster.bootstrap());
-  }
-
-  @AfterAll
-  void stop() {
-    cluster.close();
-  }
-
-  private Cli.Run ok(String... args) {
-    final Cli.Run run = cli.run(args);
-    assertThat(run.exit()).as(run.toString()).isZero();
-    return run;
-  }
-
+class PlacementCommandsTest extends ThreeBrokerCommandTest {
   private List<Integer> replicasOf(String topic, int partition) {
     final JsonNode t = ok("topic", "describe", topic, "-o", "json").json().path("topics").get(0);
     final List<Integer> replicas = new ArrayList<>();

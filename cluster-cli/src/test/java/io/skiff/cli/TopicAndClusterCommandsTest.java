@@ -3,43 +3,14 @@ package io.skiff.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.skiff.broker.BrokerCluster;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code skiff cluster|broker|topic} against three real brokers. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
-class TopicAndClusterCommandsTest {
-  @TempDir static Path dir;
-  private BrokerCluster cluster;
-  private Cli cli;
-
-  @BeforeAll
-  void start() throws Exception {
-    cluster = new BrokerCluster(dir, 3, Map.of("offsets.topic.num.partitions", "3"));
-    cli = Cli.against(cluster.bootstrap());
-  }
-
-  @AfterAll
-  void stop() {
-    cluster.close();
-  }
-
-  private Cli.Run ok(String... args) {
-    final Cli.Run run = cli.run(args);
-    assertThat(run.exit()).as(run.toString()).isZero();
-    return run;
-  }
-
+class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
   @Test
   void createsDescribesAltersGrowsAndDeletesATopic() {
     final JsonNode created =
