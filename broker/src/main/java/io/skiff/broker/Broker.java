@@ -404,7 +404,12 @@ public final class Broker implements AutoCloseable {
   private void register() throws Exception {
     final BrokerInfo self =
         new BrokerInfo(
-            config.nodeId(), config.advertisedHost(), kafka.port(), config.raftPort(), "", true);
+            config.nodeId(),
+            config.advertisedHost(),
+            kafka.port(),
+            config.raftPort(),
+            config.rack(),
+            true);
     final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
     while (true) {
       try {

@@ -29,6 +29,8 @@ import java.util.TreeMap;
  * @param nodeId {@code node.id}
  * @param host {@code listener.host}: interface the Kafka and Raft listeners bind to
  * @param advertisedHost {@code advertised.host}: the host clients are told to connect to
+ * @param rack {@code broker.rack} (none): the rack (or zone) this broker is in; placement spreads
+ *     replicas over racks, and clients see it in Metadata and DescribeCluster
  * @param kafkaPort {@code listener.port} (9092)
  * @param raftPort {@code raft.port} (9093)
  * @param adminPort {@code admin.port} (9644)
@@ -60,6 +62,7 @@ public record BrokerConfig(
     int nodeId,
     String host,
     String advertisedHost,
+    String rack,
     int kafkaPort,
     int raftPort,
     int adminPort,
@@ -141,6 +144,7 @@ public record BrokerConfig(
           "node.id",
           "listener.host",
           "advertised.host",
+          "broker.rack",
           "listener.port",
           "raft.port",
           "admin.port",
@@ -214,6 +218,7 @@ public record BrokerConfig(
         nodeId,
         host,
         advertised,
+        rack(k.string("broker.rack", "")),
         k.port("listener.port", 9092),
         raftPort,
         k.port("admin.port", 9644),
@@ -237,6 +242,14 @@ public record BrokerConfig(
         k.positiveLong("leader.imbalance.check.interval.seconds", 30) * 1000);
   }
 
+  private static String rack(String rack) {
+    if (rack.length() > 255) {
+      throw new IllegalArgumentException(
+          "broker.rack is " + rack.length() + " characters long; use at most 255");
+    }
+    return rack;
+  }
+
   /**
    * The settings in force, under the property keys they are read from, for DescribeConfigs:
    * defaults included, durations in their {@code .ms} form.
@@ -246,6 +259,7 @@ public record BrokerConfig(
     p.put("node.id", Integer.toString(nodeId));
     p.put("listener.host", host);
     p.put("advertised.host", advertisedHost);
+    p.put("broker.rack", rack);
     p.put("listener.port", Integer.toString(kafkaPort));
     p.put("raft.port", Integer.toString(raftPort));
     p.put("admin.port", Integer.toString(adminPort));

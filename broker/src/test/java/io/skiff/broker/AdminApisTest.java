@@ -2,6 +2,7 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.skiff.raft.PartitionId;
 import io.skiff.raft.RaftNode;
@@ -58,7 +59,8 @@ class AdminApisTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = new BrokerCluster(dir, 3, Map.of("log.segment.bytes", "1048576"));
+    cluster =
+        new BrokerCluster(dir, 3, Map.of("log.segment.bytes", "1048576", "broker.rack", "rack-a"));
     admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()));
   }
 
@@ -84,11 +86,11 @@ class AdminApisTest {
   }
 
   @Test
-  void describeClusterListsEveryBroker() throws Exception {
+  void describeClusterListsEveryBrokerWithItsRack() throws Exception {
     final DescribeClusterResult described = admin.describeCluster();
     assertThat(described.nodes().get(WAIT_S, TimeUnit.SECONDS))
-        .extracting(Node::id)
-        .containsExactlyInAnyOrder(1, 2, 3);
+        .extracting(Node::id, Node::rack)
+        .containsExactlyInAnyOrder(tuple(1, "rack-a"), tuple(2, "rack-a"), tuple(3, "rack-a"));
     assertThat(described.clusterId().get(WAIT_S, TimeUnit.SECONDS)).isEqualTo("skiff-cluster");
     assertThat(described.controller().get(WAIT_S, TimeUnit.SECONDS).id()).isIn(1, 2, 3);
     assertThat(described.authorizedOperations().get(WAIT_S, TimeUnit.SECONDS)).isNull();
