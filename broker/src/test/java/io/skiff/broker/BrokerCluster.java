@@ -134,6 +134,22 @@ public final class BrokerCluster implements AutoCloseable {
         .collect(Collectors.joining(","));
   }
 
+  /**
+   * Waits until every running broker's metadata image shows the topic: CreateTopics answers once
+   * the broker that received it sees the topic, and the others apply it a moment later.
+   */
+  public void awaitTopic(String name, Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    for (int id : runningIds()) {
+      while (broker(id).raft().metadata().image().topic(name).isEmpty()) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("broker " + id + " never saw topic " + name);
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
   /** The admin HTTP address of a running broker. */
   public String admin(int id) {
     return "127.0.0.1:" + broker(id).adminPort();

@@ -152,6 +152,7 @@ class GracefulShutdownTest {
           .all()
           .get(60, TimeUnit.SECONDS);
     }
+    cluster.awaitTopic(TOPIC, Duration.ofSeconds(60));
   }
 
   private static PartitionId partition(BrokerCluster cluster, int on, int p) {

@@ -83,12 +83,8 @@ class IdempotentProducerTest {
    * the broker the test stops: a request in flight when it stops is then one it must retry.
    */
   private static void leadBothPartitionsFromOneBroker(BrokerCluster cluster) throws Exception {
-    final var metadata = cluster.broker(1).raft().metadata();
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (metadata.image().topic(TOPIC).isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(50); // CreateTopics answered once the receiving broker saw it; broker 1 may lag
-    }
-    final var topic = metadata.image().topic(TOPIC).orElseThrow();
+    cluster.awaitTopic(TOPIC, Duration.ofSeconds(60));
+    final var topic = cluster.broker(1).raft().metadata().image().topic(TOPIC).orElseThrow();
     int leader;
     while ((leader = leaderOf(cluster, 0)) != leaderOf(cluster, 1)) {
       cluster.moveLeadership(topic.partition(1), leader, Duration.ofSeconds(60));

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -92,7 +93,14 @@ class GroupAndRecordCommandsTest extends ThreeBrokerCommandTest {
     final JsonNode groups = ok("group", "list", "-o", "json").json().path("groups");
     assertThat(groups).anySatisfy(g -> assertThat(g.path("group").asText()).isEqualTo("billing"));
 
-    final JsonNode described = ok("group", "describe", "billing", "-o", "json").json();
+    // Once, the end offsets read right after the produce still showed the earlier end; the
+    // describe is asked again for a while rather than once.
+    JsonNode described = ok("group", "describe", "billing", "-o", "json").json();
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (described.path("total_lag").asLong() != 2 && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      described = ok("group", "describe", "billing", "-o", "json").json();
+    }
     assertThat(described.path("members")).isEmpty();
     assertThat(described.path("total_lag").asLong()).isEqualTo(2);
     assertThat(described.path("offsets")).hasSize(2);
