@@ -2,7 +2,7 @@ package io.skiff.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.cli.VerifyCommand;
+import io.skiff.cli.SkiffCli;
 import io.skiff.cli.verify.Op;
 import io.skiff.cli.verify.Verdict;
 import io.skiff.cli.verify.WorkloadConfig;
@@ -19,7 +19,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import picocli.CommandLine;
 
 /**
  * The durability claim under faults, against three broker processes: idempotent acks=all producers
@@ -105,20 +104,20 @@ class ProcessClusterChaosTest {
     final StringWriter err = new StringWriter();
 
     final int exit =
-        new CommandLine(new VerifyCommand())
-            .setOut(new PrintWriter(out))
-            .setErr(new PrintWriter(err))
-            .execute(
-                "--bootstrap",
-                cluster.bootstrap(),
-                "--duration",
-                "10s",
-                "--topic",
-                "verify-cli",
-                "--rate",
-                "50",
-                "--report",
-                report.toString());
+        SkiffCli.run(
+            new PrintWriter(out),
+            new PrintWriter(err),
+            "verify",
+            "--bootstrap",
+            cluster.bootstrap(),
+            "--duration",
+            "10s",
+            "--topic",
+            "verify-cli",
+            "--rate",
+            "50",
+            "--report",
+            report.toString());
 
     assertThat(exit).as(out + "\n" + err).isZero();
     assertThat(out.toString()).contains("VALID").contains("report: ");

@@ -92,7 +92,7 @@ public final class SkiffCli {
   }
 
   /** Runs the command line with its output going to {@code out} and {@code err}. */
-  static int run(PrintWriter out, PrintWriter err, String... args) {
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
     final Profile profile;
     try {
       profile = Profile.ofUser(System.getenv());
