@@ -2,11 +2,8 @@ package io.skiff.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,7 +75,7 @@ class FaultToleranceTest {
       final int leader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
       final int wiped = leader == 3 ? 2 : 3;
       cluster.stop(wiped);
-      deleteRecursively(dir.resolve("node-" + wiped));
+      RaftCluster.deleteRecursively(dir.resolve("node-" + wiped));
       workload.produce(200);
 
       cluster.start(wiped).createPartition(id, cluster.peers(1, 2, 3));
@@ -89,14 +86,6 @@ class FaultToleranceTest {
       assertThat(fetcher.fetchedBytes()).isPositive();
       assertThat(fetcher.peakBufferedBytes()).isPositive().isLessThanOrEqualTo(32 * 1024);
       assertThat(fetcher.bufferedBytes()).isZero();
-    }
-  }
-
-  private static void deleteRecursively(Path root) throws Exception {
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 }

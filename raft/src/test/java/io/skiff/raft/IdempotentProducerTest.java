@@ -6,15 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.log.TestBatches;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
@@ -37,21 +33,28 @@ class IdempotentProducerTest {
     try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c.withSnapshotEntries(4))) {
       final PartitionId id = RaftCluster.newPartition("ledger", 0);
       cluster.createPartition(id, 1, 2, 3);
-      assertThat(append(cluster, id, batch(0, 3))).isEqualTo(new AppendResult(0, 3));
-      assertThat(append(cluster, id, batch(0, 3))).isEqualTo(new AppendResult(0, 3));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(0, 3)))
+          .isEqualTo(new AppendResult(0, 3));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(0, 3)))
+          .isEqualTo(new AppendResult(0, 3));
       for (int seq = 3; seq < 30; seq += 3) {
-        assertThat(append(cluster, id, batch(seq, 3)).baseOffset()).isEqualTo(seq);
+        assertThat(cluster.appendThroughLeader(WAIT, id, batch(seq, 3)).baseOffset())
+            .isEqualTo(seq);
       }
 
       final int oldLeader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
       cluster.stop(oldLeader);
-      assertThat(append(cluster, id, batch(27, 3))).isEqualTo(new AppendResult(27, 30));
-      assertThat(append(cluster, id, batch(18, 3))).isEqualTo(new AppendResult(18, 21));
-      assertThatThrownBy(() -> append(cluster, id, batch(40, 1)))
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(27, 3)))
+          .isEqualTo(new AppendResult(27, 30));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(18, 3)))
+          .isEqualTo(new AppendResult(18, 21));
+      assertThatThrownBy(() -> cluster.appendThroughLeader(WAIT, id, batch(40, 1)))
           .hasCauseInstanceOf(ProducerStateException.class);
-      assertThatThrownBy(() -> append(cluster, id, batch(3, 3))) // older than the last five
+      assertThatThrownBy(
+              () -> cluster.appendThroughLeader(WAIT, id, batch(3, 3))) // older than the last five
           .hasCauseInstanceOf(ProducerStateException.class);
-      assertThat(append(cluster, id, batch(30, 3))).isEqualTo(new AppendResult(30, 33));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(30, 3)))
+          .isEqualTo(new AppendResult(30, 33));
 
       // Restart the two live nodes: their state comes from snapshots plus replayed entries.
       final List<Integer> live = cluster.runningIds();
@@ -61,8 +64,10 @@ class IdempotentProducerTest {
       for (int node : live) {
         cluster.start(node);
       }
-      assertThat(append(cluster, id, batch(30, 3))).isEqualTo(new AppendResult(30, 33));
-      assertThat(append(cluster, id, batch(33, 3))).isEqualTo(new AppendResult(33, 36));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(30, 3)))
+          .isEqualTo(new AppendResult(30, 33));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(33, 3)))
+          .isEqualTo(new AppendResult(33, 36));
       cluster.awaitHighWatermark(id, 36, WAIT);
       assertThat(cluster.leader(id, WAIT).highWatermark()).isEqualTo(36);
     }
@@ -103,13 +108,14 @@ class IdempotentProducerTest {
                     .withReplicaFetch(smallBuffers))) {
       final PartitionId id = RaftCluster.newPartition("fetched", 0);
       cluster.createPartition(id, 1, 2, 3);
-      append(cluster, id, batch(0, 2));
+      cluster.appendThroughLeader(WAIT, id, batch(0, 2));
       final int leader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
       final int wiped = leader == 3 ? 2 : 3;
       cluster.stop(wiped);
-      deleteRecursively(dir.resolve("node-" + wiped));
+      RaftCluster.deleteRecursively(dir.resolve("node-" + wiped));
       for (int seq = 2; seq < 400; seq += 2) {
-        append(cluster, id, batch(seq, 2)); // many snapshots: the wiped node must fetch
+        cluster.appendThroughLeader(
+            WAIT, id, batch(seq, 2)); // many snapshots: the wiped node must fetch
       }
       cluster.start(wiped).createPartition(id, cluster.peers(1, 2, 3));
       cluster.awaitHighWatermark(id, 400, WAIT);
@@ -118,8 +124,10 @@ class IdempotentProducerTest {
       cluster.node(leader).membership().transferLeadership(id, wiped, WAIT);
       final ReplicatedPartition newLeader = cluster.leader(id, WAIT);
       assertThat(newLeader.leaderNodeId()).contains(wiped);
-      assertThat(append(cluster, id, batch(396, 2))).isEqualTo(new AppendResult(396, 398));
-      assertThat(append(cluster, id, batch(400, 2))).isEqualTo(new AppendResult(400, 402));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(396, 2)))
+          .isEqualTo(new AppendResult(396, 398));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(400, 2)))
+          .isEqualTo(new AppendResult(400, 402));
     }
   }
 
@@ -134,7 +142,8 @@ class IdempotentProducerTest {
       final PartitionId id = RaftCluster.newPartition("moved", 0);
       cluster.createPartition(id, 1, 2, 3);
       final ReplicatedPartition first = cluster.leader(id, WAIT);
-      assertThat(append(cluster, id, batch(0, 3))).isEqualTo(new AppendResult(0, 3));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(0, 3)))
+          .isEqualTo(new AppendResult(0, 3));
       final int firstId = first.leaderNodeId().orElseThrow();
       final long firstTerm = first.leaderEpoch();
 
@@ -167,7 +176,8 @@ class IdempotentProducerTest {
     try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c)) {
       final PartitionId id = RaftCluster.newPartition("resumed", 0);
       cluster.createPartition(id, 1, 2, 3);
-      assertThat(append(cluster, id, batch(0, 3))).isEqualTo(new AppendResult(0, 3));
+      assertThat(cluster.appendThroughLeader(WAIT, id, batch(0, 3)))
+          .isEqualTo(new AppendResult(0, 3));
       final ByteBuffer resumed =
           MemoryRecords.withIdempotentRecords(
                   Compression.NONE,
@@ -176,13 +186,14 @@ class IdempotentProducerTest {
                   7,
                   new SimpleRecord(1_000L, null, "late".getBytes()))
               .buffer();
-      assertThatThrownBy(() -> append(cluster, id, resumed))
+      assertThatThrownBy(() -> cluster.appendThroughLeader(WAIT, id, resumed))
           .hasCauseInstanceOf(ProducerStateException.class)
           .hasMessageContaining("expected sequence 0");
 
       assertThat(cluster.leader(id, WAIT).deleteRecordsBefore(3).get(30, SECONDS)).isEqualTo(3);
-      assertThat(append(cluster, id, resumed)).isEqualTo(new AppendResult(3, 4));
-      assertThat(append(cluster, id, resumed)).isEqualTo(new AppendResult(3, 4)); // a retry
+      assertThat(cluster.appendThroughLeader(WAIT, id, resumed)).isEqualTo(new AppendResult(3, 4));
+      assertThat(cluster.appendThroughLeader(WAIT, id, resumed))
+          .isEqualTo(new AppendResult(3, 4)); // a retry
       cluster.awaitHighWatermark(id, 4, WAIT);
     }
   }
@@ -195,32 +206,5 @@ class IdempotentProducerTest {
     }
     return MemoryRecords.withIdempotentRecords(Compression.NONE, PID, (short) 0, firstSeq, records)
         .buffer();
-  }
-
-  /** Appends through whichever node leads, retrying while leadership moves. */
-  private static AppendResult append(RaftCluster cluster, PartitionId id, ByteBuffer batch)
-      throws Exception {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        return cluster
-            .leader(id, WAIT)
-            .append(batch.duplicate(), Acks.ALL)
-            .get(10, TimeUnit.SECONDS);
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof ProducerStateException || System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.sleep(50); // leader moved: retry where it is now
-      }
-    }
-  }
-
-  private static void deleteRecursively(Path root) throws Exception {
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

@@ -3,13 +3,8 @@ package io.skiff.raft;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
@@ -42,18 +37,19 @@ class ProducerStateReplicaTest {
                     .withReplicaFetch(smallBuffers))) {
       final PartitionId id = RaftCluster.newPartition("state", 0);
       cluster.createPartition(id, 1, 2, 3);
-      append(cluster, id, batch(EARLY_PID, 0, 2));
+      cluster.appendThroughLeader(WAIT, id, batch(EARLY_PID, 0, 2));
       final int leader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
       final int wiped = leader == 3 ? 2 : 3;
       final int restarted = 6 - leader - wiped;
       cluster.stop(wiped);
-      deleteRecursively(dir.resolve("node-" + wiped));
+      RaftCluster.deleteRecursively(dir.resolve("node-" + wiped));
       // The early producer's last appends end up behind the snapshot the wiped node fetches to.
       for (int seq = 2; seq < 20; seq += 2) {
-        append(cluster, id, batch(EARLY_PID, seq, 2));
+        cluster.appendThroughLeader(WAIT, id, batch(EARLY_PID, seq, 2));
       }
       for (int seq = 0; seq < 300; seq += 2) {
-        append(cluster, id, batch(LATE_PID, seq, 2)); // many snapshots: the wiped node must fetch
+        cluster.appendThroughLeader(
+            WAIT, id, batch(LATE_PID, seq, 2)); // many snapshots: the wiped node must fetch
       }
       cluster.start(wiped).createPartition(id, cluster.peers(1, 2, 3));
       cluster.awaitHighWatermark(id, 320, WAIT);
@@ -88,32 +84,5 @@ class ProducerStateReplicaTest {
     return MemoryRecords.withIdempotentRecords(
             Compression.NONE, producerId, (short) 0, firstSeq, records)
         .buffer();
-  }
-
-  /** Appends through whichever node leads, retrying while leadership moves. */
-  private static AppendResult append(RaftCluster cluster, PartitionId id, ByteBuffer batch)
-      throws Exception {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        return cluster
-            .leader(id, WAIT)
-            .append(batch.duplicate(), Acks.ALL)
-            .get(10, TimeUnit.SECONDS);
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof ProducerStateException || System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.sleep(50);
-      }
-    }
-  }
-
-  private static void deleteRecursively(Path root) throws Exception {
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 /** Real Raft nodes on loopback ports with their data in a temp directory, for tests. */
@@ -156,6 +159,34 @@ final class RaftCluster implements AutoCloseable {
   public void close() throws IOException {
     for (int id : new ArrayList<>(nodes.keySet())) {
       stop(id);
+    }
+  }
+
+  /**
+   * Appends through whichever node leads (waiting up to {@code leaderWait} for one), retrying while
+   * leadership moves, for up to 60 s; a producer-state refusal is not retried.
+   */
+  AppendResult appendThroughLeader(Duration leaderWait, PartitionId id, ByteBuffer batch)
+      throws Exception {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        return leader(id, leaderWait).append(batch.duplicate(), Acks.ALL).get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof ProducerStateException || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50); // leader moved: retry where it is now
+      }
+    }
+  }
+
+  /** Deletes a directory tree, children first. */
+  static void deleteRecursively(Path root) throws IOException {
+    try (java.util.stream.Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
     }
   }
 }
