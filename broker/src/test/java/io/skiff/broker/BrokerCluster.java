@@ -2,9 +2,8 @@ package io.skiff.broker;
 
 import io.skiff.raft.PartitionId;
 import io.skiff.raft.ReplicatedPartition;
+import io.skiff.testing.ListenPorts;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -26,7 +25,7 @@ public final class BrokerCluster implements AutoCloseable {
     this.root = root;
     final Map<Integer, Integer> raftPorts = new TreeMap<>();
     for (int id = 1; id <= size; id++) {
-      raftPorts.put(id, freePort());
+      raftPorts.put(id, ListenPorts.free());
     }
     final String voters =
         raftPorts.entrySet().stream()
@@ -36,7 +35,7 @@ public final class BrokerCluster implements AutoCloseable {
       final Map<String, String> c = new HashMap<>();
       c.put("node.id", Integer.toString(id));
       c.put("listener.host", "127.0.0.1");
-      c.put("listener.port", Integer.toString(freePort()));
+      c.put("listener.port", Integer.toString(ListenPorts.free()));
       c.put("raft.port", Integer.toString(raftPorts.get(id)));
       c.put("admin.port", "0");
       c.put("log.dirs", root.resolve("broker-" + id).toString());
@@ -153,12 +152,6 @@ public final class BrokerCluster implements AutoCloseable {
   /** The admin HTTP address of a running broker. */
   public String admin(int id) {
     return "127.0.0.1:" + broker(id).adminPort();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   @Override

@@ -3,10 +3,9 @@ package io.skiff.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
+import io.skiff.testing.ListenPorts;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -57,7 +56,7 @@ class LibrdkafkaIdempotentRetryTest {
         python.isPresent(),
         "no python3 with confluent_kafka (apt-get install python3-confluent-kafka); skipping the"
             + " librdkafka idempotent retry check");
-    final int kafkaPort = freePort();
+    final int kafkaPort = ListenPorts.free();
     final InetSocketAddress brokerAddress =
         new InetSocketAddress(InetAddress.getByName("127.0.0.2"), kafkaPort);
     try (BrokerCluster cluster =
@@ -153,11 +152,5 @@ class LibrdkafkaIdempotentRetryTest {
         .timeout(Duration.ofMinutes(3))
         .run()
         .strip();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 }

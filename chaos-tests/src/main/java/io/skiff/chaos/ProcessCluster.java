@@ -1,9 +1,8 @@
 package io.skiff.chaos;
 
+import io.skiff.testing.ListenPorts;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,8 +82,8 @@ public final class ProcessCluster implements BrokerControl, AutoCloseable {
   private void configure(int size, Map<String, String> overrides) throws IOException {
     final Map<Integer, Integer> raftPorts = new TreeMap<>();
     for (int id = 1; id <= size; id++) {
-      raftPorts.put(id, freePort());
-      kafkaPorts.put(id, freePort());
+      raftPorts.put(id, ListenPorts.free());
+      kafkaPorts.put(id, ListenPorts.free());
     }
     final String voters =
         raftPorts.entrySet().stream()
@@ -255,12 +254,6 @@ public final class ProcessCluster implements BrokerControl, AutoCloseable {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 

@@ -1,7 +1,7 @@
 package io.skiff.chaos;
 
+import io.skiff.testing.ListenPorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -31,7 +31,7 @@ final class PrometheusServer implements AutoCloseable {
 
   PrometheusServer(List<String> targets, Path rules) throws IOException {
     this.dir = Files.createTempDirectory("skiff-prometheus");
-    this.port = freePort();
+    this.port = ListenPorts.free();
     Files.copy(rules, dir.resolve("alerts.yml"));
     Files.writeString(
         dir.resolve("prometheus.yml"),
@@ -89,12 +89,6 @@ final class PrometheusServer implements AutoCloseable {
   /** The server's log, for failure messages. */
   String log() throws IOException {
     return Files.readString(dir.resolve("prometheus.log"));
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   @Override

@@ -24,6 +24,7 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.util.ExitUtils;
 import org.apache.ratis.util.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,7 +109,19 @@ public final class RaftNode implements AutoCloseable {
   }
 
   public void start() throws IOException {
-    server.start();
+    // Ratis ends the JVM with System.exit when its gRPC server cannot bind; a broker reports that
+    // as a failed start instead, with the address it could not listen on.
+    ExitUtils.disableSystemExit();
+    try {
+      server.start();
+    } catch (ExitUtils.ExitException e) {
+      throw new IOException(
+          "cannot listen for Raft on "
+              + config.address()
+              + " (is another process using the port?): "
+              + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()),
+          e);
+    }
     LOG.info(
         "Raft node {} listening on {} with {} partitions",
         peerId,

@@ -3,9 +3,8 @@ package io.skiff.raft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.skiff.testing.ListenPorts;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -43,10 +42,8 @@ class DataDirectoryOwnerTest {
         .hasMessageContaining("names no valid node.id");
   }
 
-  private static RaftNodeConfig config(int nodeId, Path data) throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return RaftCluster.testDefaults(
-          RaftNodeConfig.defaults(nodeId, "127.0.0.1", s.getLocalPort(), data));
-    }
+  private static RaftNodeConfig config(int nodeId, Path data) {
+    return RaftCluster.testDefaults(
+        RaftNodeConfig.defaults(nodeId, "127.0.0.1", ListenPorts.free(), data));
   }
 }

@@ -2,10 +2,9 @@ package io.skiff.raft;
 
 import io.skiff.log.FetchSlice;
 import io.skiff.log.LogConfig;
+import io.skiff.testing.ListenPorts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +43,8 @@ final class RaftCluster implements AutoCloseable {
     final RaftNodeConfig config =
         tuning.apply(
             testDefaults(
-                RaftNodeConfig.defaults(id, "127.0.0.1", freePort(), root.resolve("node-" + id))));
+                RaftNodeConfig.defaults(
+                    id, "127.0.0.1", ListenPorts.free(), root.resolve("node-" + id))));
     configs.put(id, config);
     return start(id);
   }
@@ -147,12 +147,6 @@ final class RaftCluster implements AutoCloseable {
       offset = slice.nextOffset();
     }
     return out.toByteArray();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   @Override
