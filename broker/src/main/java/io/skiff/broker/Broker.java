@@ -4,6 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.jmx.JmxReporter;
 import io.skiff.broker.admin.AdminHttpServer;
 import io.skiff.broker.admin.HealthStatus;
+import io.skiff.broker.admin.LatencyHistogram;
 import io.skiff.broker.admin.PageCacheHitRatio;
 import io.skiff.broker.admin.ProcessMetrics;
 import io.skiff.broker.admin.SourcedCounter;
@@ -301,6 +302,9 @@ public final class Broker implements AutoCloseable {
     final ElectionCounters elections = new ElectionCounters(raft.self().getId());
     metrics.register("raft.elections", new SourcedCounter(elections::elections));
     metrics.register("raft.leader.changes", new SourcedCounter(raft::leaderChanges));
+    final LatencyHistogram commitLatency = new LatencyHistogram();
+    metrics.register("raft.commit.latency", commitLatency);
+    raft.onCommitLatency(commitLatency::record);
     metrics.register("raft.election.timeouts", new SourcedCounter(elections::electionTimeouts));
     metrics.register(
         "raft.leadership.transfers", new SourcedCounter(elections::leadershipTransfers));

@@ -130,6 +130,12 @@ class MetricsExpositionTest {
         .containsEntry("jvm_memory_used_bytes", "gauge")
         .containsEntry("jvm_gc_collection_seconds", "summary")
         .containsEntry("skiff_jvm_memory_used_bytes", "gauge");
+    assertThat(after.types).containsEntry("skiff_raft_commit_latency_seconds", "histogram");
+    assertThat(
+            after.value("skiff_raft_commit_latency_seconds_count", "")
+                - before.value("skiff_raft_commit_latency_seconds_count", ""))
+        .as("appends this broker led to a commit")
+        .isGreaterThanOrEqualTo(10);
     assertThat(after.value("skiff_partitions_leader", "")).isEqualTo(1);
     assertThat(after.value("jvm_memory_used_bytes", "area=\"heap\"")).isPositive();
     assertThat(after.value("process_cpu_seconds_total", "")).isPositive();

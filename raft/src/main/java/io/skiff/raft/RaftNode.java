@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.agrona.concurrent.SystemEpochClock;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
@@ -65,6 +66,7 @@ public final class RaftNode implements AutoCloseable {
   private final PartitionMembership membership;
   private final MetadataStateMachine metadataMachine = new MetadataStateMachine();
   private volatile MetadataService metadata;
+  private volatile LongConsumer commitLatency = nanos -> {};
 
   public RaftNode(RaftNodeConfig config) throws IOException {
     DataDirectoryOwner.bind(config.dataDir(), config.nodeId());
@@ -309,6 +311,19 @@ public final class RaftNode implements AutoCloseable {
    */
   public long leaderChanges() {
     return machines.values().stream().mapToLong(PartitionStateMachine::leaderChanges).sum();
+  }
+
+  /**
+   * Receives, for every append this node leads that commits, the nanoseconds from the append to its
+   * commit (replicated to a majority and applied here): Raft's commit latency, which the broker
+   * publishes as a histogram. Called on Ratis' threads; must be cheap and thread-safe.
+   */
+  public void onCommitLatency(LongConsumer listener) {
+    this.commitLatency = listener;
+  }
+
+  void recordCommitLatency(long nanos) {
+    commitLatency.accept(nanos);
   }
 
   public int partitionCount() {

@@ -104,6 +104,7 @@ public final class ReplicatedPartition {
     } catch (LogStorageException e) {
       return CompletableFuture.failedFuture(e);
     }
+    final long started = System.nanoTime();
     final long callId = node.nextCallId();
     final CompletableFuture<AppendResult> written =
         acks == Acks.LEADER ? machine.expectWrite(callId) : null;
@@ -114,6 +115,7 @@ public final class ReplicatedPartition {
         submitInOrder(callId, Message.valueOf(UnsafeByteOperations.unsafeWrap(content)))
             .whenComplete((reply, error) -> machine.forgetHandOver(callId))
             .thenCompose(this::toAppendResult);
+    committed.thenRun(() -> node.recordCommitLatency(System.nanoTime() - started));
     if (written == null) {
       return committed;
     }
