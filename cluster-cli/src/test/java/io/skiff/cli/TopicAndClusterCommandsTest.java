@@ -93,7 +93,16 @@ class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
   @Test
   void clusterStatusAndBrokerListShowEveryBrokerAndItsLoad() throws InterruptedException {
     ok("topic", "create", "load", "-p", "3", "-r", "3");
-    final JsonNode status = ok("cluster", "status", "-o", "json").json();
+    // A new topic's partitions elect their leaders a moment after CreateTopics answers (longer on a
+    // loaded machine): ask until none is leaderless or under-replicated.
+    JsonNode status = ok("cluster", "status", "-o", "json").json();
+    for (int attempt = 0;
+        attempt < 120
+            && (!status.path("leaderless").isEmpty() || !status.path("under_replicated").isEmpty());
+        attempt++) {
+      Thread.sleep(500);
+      status = ok("cluster", "status", "-o", "json").json();
+    }
     assertThat(status.path("cluster_id").asText()).isNotEmpty();
     assertThat(status.path("brokers")).hasSize(3);
     status
