@@ -205,7 +205,7 @@ class LogCleanerBoundsTest {
 
     assertThat(allocated)
         .as("heap allocated to clean two %d-byte segments", segmentBytes)
-        .isLessThan(segmentBytes / 4);
+        .isLessThan(segmentBytes / 2); // one segment read whole would be twice this
     assertThat(readAll(log)).containsAll(LogCleanerTest.latestPerKey(before));
     assertThat(readAll(log).size()).isLessThan(before.size() / 2);
   }
