@@ -299,6 +299,7 @@ public final class Broker implements AutoCloseable {
     processMetrics = new ProcessMetrics(metrics);
     metrics.gauge("raft.partitions", () -> raft::partitionCount);
     PartitionGauges.register(metrics, raft, metadata::image, config.replicaLagTimeMs());
+    CleanerGauges.register(metrics, raft);
     final ElectionCounters elections = new ElectionCounters(raft.self().getId());
     metrics.register("raft.elections", new SourcedCounter(elections::elections));
     metrics.register("raft.leader.changes", new SourcedCounter(raft::leaderChanges));

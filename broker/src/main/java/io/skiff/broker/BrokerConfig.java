@@ -178,7 +178,26 @@ public record BrokerConfig(
           LogConfig.MESSAGE_MAX_BYTES,
           LogConfig.CLEANUP_POLICY,
           LogConfig.DELETE_RETENTION_MS,
-          LogConfig.MIN_CLEANABLE_RATIO);
+          LogConfig.MIN_CLEANABLE_RATIO,
+          LogConfig.CLEANER_DEDUPE_BUFFER_SIZE,
+          LogConfig.CLEANER_IO_BUFFER_SIZE);
+
+  /**
+   * {@code values} with {@code log.cleaner.dedupe.buffer.size} defaulted from the tier when unset:
+   * a sixteenth of the tier's heap, at most Kafka's 128 MiB (the key map grows to it only when a
+   * pass needs it, and one pass runs at a time).
+   */
+  private static Map<String, String> withCleanerDefault(
+      Map<String, String> values, MemoryConfig memory) {
+    if (values.containsKey(LogConfig.CLEANER_DEDUPE_BUFFER_SIZE)) {
+      return values;
+    }
+    final Map<String, String> copy = new HashMap<>(values);
+    copy.put(
+        LogConfig.CLEANER_DEDUPE_BUFFER_SIZE,
+        Long.toString(Math.min(128L << 20, memory.tier().heapBytes() / 16)));
+    return copy;
+  }
 
   /** Builds a config from key/value pairs; unknown keys are ignored (logged by the caller). */
   public static BrokerConfig fromMap(Map<String, String> values) {
@@ -191,8 +210,8 @@ public record BrokerConfig(
     final Path dataDir = Path.of(k.string("log.dirs", "/var/lib/skiff"));
     final List<Voter> voters =
         parseVoters(k.string("metadata.voters", nodeId + "@" + advertised + ":" + raftPort));
-    final LogConfig logConfig = LogConfig.fromProperties(values);
     final MemoryConfig memory = MemoryConfig.fromProperties(values);
+    final LogConfig logConfig = LogConfig.fromProperties(withCleanerDefault(values, memory));
     final int cores = Runtime.getRuntime().availableProcessors();
     final RaftNodeConfig raft =
         new RaftNodeConfig(
@@ -301,6 +320,9 @@ public record BrokerConfig(
     p.put(LogConfig.CLEANUP_POLICY, logConfig.policyName());
     p.put(LogConfig.DELETE_RETENTION_MS, Long.toString(logConfig.deleteRetentionMs()));
     p.put(LogConfig.MIN_CLEANABLE_RATIO, Double.toString(logConfig.minCleanableDirtyRatio()));
+    p.put(
+        LogConfig.CLEANER_DEDUPE_BUFFER_SIZE, Long.toString(logConfig.cleanerDedupeBufferBytes()));
+    p.put(LogConfig.CLEANER_IO_BUFFER_SIZE, Integer.toString(logConfig.cleanerIoBufferBytes()));
     p.putAll(memory.properties());
     p.putAll(groups.properties());
     return p;

@@ -84,6 +84,45 @@ class CompactedTopicTest {
             "broker " + node + " compacted its replica");
       }
 
+      // Deterministic cleaning: once every replica has cleaned up to the same offset, their
+      // segment files are byte-identical, empty batches and recompressed gzip batches included.
+      awaitTrue(
+          () -> {
+            final Set<Long> checkpoints = new HashSet<>();
+            for (int node : cluster.runningIds()) {
+              try {
+                final ReplicatedPartition replica = replica(cluster, node, id);
+                replica.applyRetention();
+                checkpoints.add(cleanerCheckpoint(replica.log()));
+              } catch (Exception e) {
+                throw new AssertionError(e);
+              }
+            }
+            return checkpoints.size() == 1;
+          },
+          "every replica cleaned up to the same offset");
+      final SegmentedLog first = replica(cluster, 1, id).log();
+      assertThat(emptyBatchesBelow(first, cleanerCheckpoint(first)))
+          .as("superseded batches left as empty headers, which consumers must skip")
+          .isGreaterThan(0);
+      for (int node : cluster.runningIds()) {
+        final SegmentedLog other = replica(cluster, node, id).log();
+        for (long base : first.segmentBaseOffsets()) {
+          if (base < cleanerCheckpoint(first)) {
+            assertThat(Files.readAllBytes(segmentFile(other, base)))
+                .as("segment %d on broker %d", base, node)
+                .isEqualTo(Files.readAllBytes(segmentFile(first, base)));
+          }
+        }
+      }
+
+      final String metrics = scrapeMetrics(cluster.broker(1));
+      assertThat(sample(metrics, "skiff_log_cleaner_passes")).isGreaterThan(0);
+      assertThat(sample(metrics, "skiff_log_cleaner_bytes_read"))
+          .isGreaterThan(sample(metrics, "skiff_log_cleaner_bytes_written"));
+      assertThat(sample(metrics, "skiff_log_cleaner_records_removed")).isGreaterThan(0);
+      assertThat(metrics).contains("skiff_log_cleaner_max_dirty_ratio");
+
       final TopicPartition tp = new TopicPartition("latest", 0);
       final Map<String, String> seen = new HashMap<>();
       int consumed = 0;
@@ -154,21 +193,78 @@ class CompactedTopicTest {
 
   private static final String OFFSETS = GroupCoordinator.OFFSETS_TOPIC;
 
-  /** Writes every key {@link #ROUNDS} times; returns each key's last value. */
+  /**
+   * Writes every key {@link #ROUNDS} times, odd rounds gzip-compressed, two records a batch;
+   * returns each key's last value.
+   */
   private static Map<String, String> produce(String bootstrap) throws Exception {
     final Map<String, String> latest = new HashMap<>();
-    try (KafkaProducer<String, String> producer =
-        new KafkaProducer<>(KafkaClientsTest.producerProps(bootstrap))) {
+    final var gzipProps = KafkaClientsTest.producerProps(bootstrap);
+    gzipProps.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "gzip");
+    try (KafkaProducer<String, String> plain =
+            new KafkaProducer<>(KafkaClientsTest.producerProps(bootstrap));
+        KafkaProducer<String, String> gzip = new KafkaProducer<>(gzipProps)) {
       for (int round = 0; round < ROUNDS; round++) {
+        final KafkaProducer<String, String> producer = round % 2 == 0 ? plain : gzip;
         for (int k = 0; k < KEYS; k++) {
           final String value = "value-" + round + "-" + "x".repeat(20);
           producer.send(new ProducerRecord<>("latest", 0, "key-" + k, value));
           latest.put("key-" + k, value);
-          producer.flush(); // one Raft entry each: snapshots then let Ratis purge its log
+          if (k % 2 == 1) {
+            producer.flush(); // one Raft entry each: snapshots then let Ratis purge its log
+          }
         }
       }
     }
     return latest;
+  }
+
+  private static String scrapeMetrics(Broker broker) throws Exception {
+    final java.net.http.HttpResponse<String> response =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + broker.adminPort() + "/metrics"))
+                    .timeout(Duration.ofSeconds(30))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response.body();
+  }
+
+  /** The value of the unlabelled sample {@code family} in a Prometheus text exposition. */
+  private static double sample(String exposition, String family) {
+    for (String line : exposition.split("\n")) {
+      if (line.startsWith(family + " ")) {
+        return Double.parseDouble(line.substring(family.length() + 1).trim());
+      }
+    }
+    throw new AssertionError(family + " is missing from /metrics");
+  }
+
+  private static long cleanerCheckpoint(SegmentedLog log) throws Exception {
+    final Path checkpoint = log.dir().resolve("cleaner-offset-checkpoint");
+    return Files.exists(checkpoint) ? Long.parseLong(Files.readString(checkpoint).trim()) : -1;
+  }
+
+  private static Path segmentFile(SegmentedLog log, long base) {
+    return log.dir().resolve(String.format("%020d.log", base));
+  }
+
+  private static int emptyBatchesBelow(SegmentedLog log, long end) throws Exception {
+    int empty = 0;
+    long offset = log.logStartOffset();
+    while (offset < end) {
+      final FetchSlice slice = log.read(offset, 64 * 1024, end);
+      if (slice.isEmpty()) {
+        break;
+      }
+      for (RecordBatch batch : MemoryRecords.readableRecords(slice.copyToHeap()).batches()) {
+        empty += batch.countOrNull() == 0 ? 1 : 0;
+        offset = batch.nextOffset();
+      }
+    }
+    return empty;
   }
 
   /**

@@ -21,7 +21,9 @@ public final class InvalidBatchException extends RuntimeException {
     /** CRC32C mismatch or an undecodable record. */
     CORRUPT,
     /** Negative deltas, or offsets that do not continue the log. */
-    INVALID_OFFSETS
+    INVALID_OFFSETS,
+    /** A record without a key for a compacted log, which keeps the latest record per key. */
+    MISSING_KEY
   }
 
   private final Reason reason;

@@ -27,6 +27,12 @@ import java.util.concurrent.TimeUnit;
  *     in a compacted log, measured from its segment's largest timestamp
  * @param minCleanableDirtyRatio {@code min.cleanable.dirty.ratio}: the share of not yet cleaned
  *     bytes among the cleanable ones at which a compacted log is cleaned
+ * @param cleanerDedupeBufferBytes {@code log.cleaner.dedupe.buffer.size}: the most heap one cleaner
+ *     pass's key map may take (24 B a key); a dirty section with more keys is cleaned over several
+ *     passes. A broker setting: topics cannot override it
+ * @param cleanerIoBufferBytes {@code log.cleaner.io.buffer.size}: the cleaner's read and write
+ *     buffers together (half each); a batch larger than its half is read whole, once. A broker
+ *     setting
  */
 public record LogConfig(
     int segmentBytes,
@@ -42,7 +48,9 @@ public record LogConfig(
     boolean compact,
     boolean delete,
     long deleteRetentionMs,
-    double minCleanableDirtyRatio) {
+    double minCleanableDirtyRatio,
+    long cleanerDedupeBufferBytes,
+    int cleanerIoBufferBytes) {
 
   public static final String SEGMENT_BYTES = "log.segment.bytes";
   public static final String ROLL_MS = "log.roll.ms";
@@ -60,6 +68,11 @@ public record LogConfig(
   public static final String CLEANUP_POLICY = "log.cleanup.policy";
   public static final String DELETE_RETENTION_MS = "log.cleaner.delete.retention.ms";
   public static final String MIN_CLEANABLE_RATIO = "log.cleaner.min.cleanable.ratio";
+  public static final String CLEANER_DEDUPE_BUFFER_SIZE = "log.cleaner.dedupe.buffer.size";
+  public static final String CLEANER_IO_BUFFER_SIZE = "log.cleaner.io.buffer.size";
+
+  /** Smallest key map and I/O buffer the cleaner accepts. */
+  public static final int MIN_CLEANER_BUFFER_BYTES = 1024;
 
   /** Smallest segment that still holds one maximal batch header plus a record. */
   public static final int MIN_SEGMENT_BYTES = 1024;
@@ -90,6 +103,16 @@ public record LogConfig(
       throw new IllegalArgumentException(
           "min.cleanable.dirty.ratio must be between 0 and 1 but was " + minCleanableDirtyRatio);
     }
+    require(
+        cleanerDedupeBufferBytes >= MIN_CLEANER_BUFFER_BYTES,
+        CLEANER_DEDUPE_BUFFER_SIZE,
+        cleanerDedupeBufferBytes,
+        ">= " + MIN_CLEANER_BUFFER_BYTES);
+    require(
+        cleanerIoBufferBytes >= MIN_CLEANER_BUFFER_BYTES,
+        CLEANER_IO_BUFFER_SIZE,
+        cleanerIoBufferBytes,
+        ">= " + MIN_CLEANER_BUFFER_BYTES);
   }
 
   /** Kafka's defaults: 1 GiB segments, 7-day roll and retention, 4 KiB index interval, 10 MiB. */
@@ -124,6 +147,8 @@ public record LogConfig(
     b.cleanupPolicy(properties.getOrDefault(CLEANUP_POLICY, "delete"));
     b.deleteRetentionMs(r.longValue(DELETE_RETENTION_MS, b.deleteRetentionMs));
     b.minCleanableDirtyRatio(r.doubleValue(MIN_CLEANABLE_RATIO, b.minCleanableDirtyRatio));
+    b.cleanerDedupeBufferBytes(r.longValue(CLEANER_DEDUPE_BUFFER_SIZE, b.cleanerDedupeBufferBytes));
+    b.cleanerIoBufferBytes(r.intValue(CLEANER_IO_BUFFER_SIZE, b.cleanerIoBufferBytes));
     return b.build();
   }
 
@@ -156,6 +181,8 @@ public record LogConfig(
         .cleanupPolicy(topicConfigs.getOrDefault("cleanup.policy", policyName()))
         .deleteRetentionMs(r.longValue("delete.retention.ms", deleteRetentionMs))
         .minCleanableDirtyRatio(r.doubleValue("min.cleanable.dirty.ratio", minCleanableDirtyRatio))
+        .cleanerDedupeBufferBytes(cleanerDedupeBufferBytes)
+        .cleanerIoBufferBytes(cleanerIoBufferBytes)
         .build();
   }
 
@@ -187,6 +214,8 @@ public record LogConfig(
     private boolean delete = true;
     private long deleteRetentionMs = TimeUnit.DAYS.toMillis(1);
     private double minCleanableDirtyRatio = 0.5;
+    private long cleanerDedupeBufferBytes = 128L << 20;
+    private int cleanerIoBufferBytes = 512 << 10;
 
     public Builder segmentBytes(int v) {
       segmentBytes = v;
@@ -266,6 +295,16 @@ public record LogConfig(
       return this;
     }
 
+    public Builder cleanerDedupeBufferBytes(long v) {
+      cleanerDedupeBufferBytes = v;
+      return this;
+    }
+
+    public Builder cleanerIoBufferBytes(int v) {
+      cleanerIoBufferBytes = v;
+      return this;
+    }
+
     public LogConfig build() {
       return new LogConfig(
           segmentBytes,
@@ -281,7 +320,9 @@ public record LogConfig(
           compact,
           delete,
           deleteRetentionMs,
-          minCleanableDirtyRatio);
+          minCleanableDirtyRatio,
+          cleanerDedupeBufferBytes,
+          cleanerIoBufferBytes);
     }
   }
 

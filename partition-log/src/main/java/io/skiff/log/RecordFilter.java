@@ -36,9 +36,12 @@ final class RecordFilter {
   private final RecordBatch written = new RecordBatch();
   private int cursor;
 
-  /** Whether the cleaner may look inside a batch: not compressed, not transactional or control. */
+  /**
+   * Whether the cleaner may look inside a batch: not transactional or control (transactions and
+   * their markers are kept whole).
+   */
   static boolean isCleanable(RecordBatch batch) {
-    return batch.compressionCodec() == 0 && !batch.isTransactional() && !batch.isControl();
+    return !batch.isTransactional() && !batch.isControl();
   }
 
   /** Calls {@code visitor} for every record with a key in the batch at {@code position}. */

@@ -79,6 +79,7 @@ public final class SegmentedLog implements AutoCloseable {
   private volatile boolean closed;
   private long unflushedRecords; // guarded by lock
   private long lastFlushMs; // guarded by lock
+  private volatile CleanerStats cleanerStats = CleanerStats.NONE; // replaced under lock
 
   /** A deleted segment whose channel stays open until {@code deadlineMs} for reads under way. */
   private record Retired(LogSegment segment, long deadlineMs) {}
@@ -117,6 +118,11 @@ public final class SegmentedLog implements AutoCloseable {
 
   public LogConfig config() {
     return config;
+  }
+
+  /** What the cleaner has done to this log since it was opened; all zero unless compacted. */
+  public CleanerStats cleanerStats() {
+    return cleanerStats;
   }
 
   /**
@@ -628,9 +634,10 @@ public final class SegmentedLog implements AutoCloseable {
     // A checkpoint past the log end belongs to a log since replaced (snapshot install): start over.
     final long firstDirty =
         checkpoint > logEndOffset ? logStartOffset : Math.max(logStartOffset, checkpoint);
-    if (cleanableEnd <= firstDirty
-        || LogCleaner.dirtyRatio(segments, firstDirty, cleanableEnd)
-            < config.minCleanableDirtyRatio()) {
+    final double dirtyRatio =
+        cleanableEnd <= firstDirty ? 0 : LogCleaner.dirtyRatio(segments, firstDirty, cleanableEnd);
+    cleanerStats = cleanerStats.withDirtyRatio(dirtyRatio);
+    if (cleanableEnd <= firstDirty || dirtyRatio < config.minCleanableDirtyRatio()) {
       return null;
     }
     final LogCleaner.Result result =
@@ -640,7 +647,9 @@ public final class SegmentedLog implements AutoCloseable {
                 firstDirty,
                 cleanableEnd,
                 old -> retired.add(new Retired(old, clock.time() + config.fileDeleteDelayMs())));
-    files.writeCheckpoint(LogDirectory.CLEANER_CHECKPOINT_FILE, cleanableEnd);
+    // A key map that filled up stops the pass short of cleanableEnd: the next pass goes on there.
+    files.writeCheckpoint(LogDirectory.CLEANER_CHECKPOINT_FILE, result.cleanedTo());
+    cleanerStats = cleanerStats.plus(result);
     return result;
   }
 

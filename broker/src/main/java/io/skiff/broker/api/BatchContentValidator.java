@@ -23,7 +23,9 @@ import org.apache.kafka.common.utils.internals.CloseableIterator;
  * inconsistent count or offset is {@link InvalidBatchException.Reason#INVALID_OFFSETS}
  * (INVALID_RECORD), records that do not fill the batch as declared are INVALID_RECORD too, as in
  * Kafka; a payload that does not decompress is {@link InvalidBatchException.Reason#CORRUPT}
- * (CORRUPT_MESSAGE).
+ * (CORRUPT_MESSAGE). For a compacted topic every record must have a key, as Kafka's validator
+ * requires: a keyless record is {@link InvalidBatchException.Reason#MISSING_KEY} (INVALID_RECORD),
+ * since the cleaner keeps the latest record per key and a record without one has no place in it.
  *
  * <p>Thread-safe: stateless; each call decompresses into buffers of its own.
  */
@@ -37,12 +39,23 @@ final class BatchContentValidator {
    * @throws InvalidBatchException for the first batch whose records are inconsistent
    */
   static void validate(ByteBuffer batches) {
+    validate(batches, null);
+  }
+
+  /**
+   * Validates every batch as {@link #validate(ByteBuffer)} does and, when {@code
+   * compactedPartition} is not null, that every record has a key.
+   *
+   * @param compactedPartition the partition's name ({@code topic-index}) when its {@code
+   *     cleanup.policy} holds {@code compact}; null otherwise
+   */
+  static void validate(ByteBuffer batches, String compactedPartition) {
     for (MutableRecordBatch batch : MemoryRecords.readableRecords(batches.duplicate()).batches()) {
       if (!(batch instanceof DefaultRecordBatch v2) || batch.magic() < 2) {
         return; // not a v2 batch: the partition's own validation refuses it
       }
       try {
-        validateRecords(v2);
+        validateRecords(v2, compactedPartition);
       } catch (InvalidBatchException e) {
         if (!batch.isValid()) {
           return; // corrupt bytes (CRC mismatch): the partition's own validation says so
@@ -52,7 +65,7 @@ final class BatchContentValidator {
     }
   }
 
-  private static void validateRecords(DefaultRecordBatch batch) {
+  private static void validateRecords(DefaultRecordBatch batch, String compactedPartition) {
     final int count = batch.countOrNull();
     final long fromOffsets = batch.lastOffset() - batch.baseOffset() + 1;
     if (count <= 0 || fromOffsets != count) {
@@ -77,6 +90,15 @@ final class BatchContentValidator {
                   + " of the batch has offset delta "
                   + (record.offset() - batch.baseOffset())
                   + "; deltas must run 0, 1, 2, ...");
+        }
+        if (compactedPartition != null && !record.hasKey()) {
+          throw new InvalidBatchException(
+              InvalidBatchException.Reason.MISSING_KEY,
+              "Compacted topic cannot accept message without key in topic partition "
+                  + compactedPartition
+                  + " (record "
+                  + (expected - batch.baseOffset())
+                  + " of the batch)");
         }
         expected++;
       }

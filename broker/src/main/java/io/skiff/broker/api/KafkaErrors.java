@@ -26,7 +26,7 @@ public final class KafkaErrors {
         case CORRUPT, TRUNCATED, INVALID_LENGTH -> Errors.CORRUPT_MESSAGE;
         case TOO_LARGE -> Errors.MESSAGE_TOO_LARGE;
         case UNSUPPORTED_MAGIC -> Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT;
-        case INVALID_OFFSETS -> Errors.INVALID_RECORD;
+        case INVALID_OFFSETS, MISSING_KEY -> Errors.INVALID_RECORD;
       };
     }
     if (e instanceof ProducerStateException producer) {

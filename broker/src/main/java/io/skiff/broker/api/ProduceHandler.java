@@ -28,9 +28,10 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  * take writes) with the current leader and its endpoint when another broker is known to lead, so
  * clients re-route at once, and without them when none is, so clients refresh their metadata;
  * CORRUPT_MESSAGE / INVALID_RECORD / MESSAGE_TOO_LARGE / UNSUPPORTED_FOR_MESSAGE_FORMAT for bad
- * batches (records checked by {@link BatchContentValidator}), NOT_ENOUGH_REPLICAS when {@code
- * acks=all} and fewer replicas than {@code min.insync.replicas} are in sync, REQUEST_TIMED_OUT.
- * {@code acks=0} gets no response.
+ * batches (records checked by {@link BatchContentValidator}; INVALID_RECORD for a record without a
+ * key on a topic whose {@code cleanup.policy} holds {@code compact}), NOT_ENOUGH_REPLICAS when
+ * {@code acks=all} and fewer replicas than {@code min.insync.replicas} are in sync,
+ * REQUEST_TIMED_OUT. {@code acks=0} gets no response.
  */
 public final class ProduceHandler implements ApiHandler {
   private static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
@@ -107,6 +108,9 @@ public final class ProduceHandler implements ApiHandler {
             append(
                 replica.get(),
                 records.buffer(),
+                replica.get().log().config().compact()
+                    ? topic.get().name() + "-" + data.index()
+                    : null,
                 acks,
                 request.timeoutMs(),
                 answer,
@@ -124,13 +128,14 @@ public final class ProduceHandler implements ApiHandler {
   private static CompletableFuture<?> append(
       ReplicatedPartition replica,
       ByteBuffer batches,
+      String compactedPartition,
       Acks acks,
       int timeoutMs,
       PartitionProduceResponse answer,
       short version) {
     CompletableFuture<io.skiff.raft.AppendResult> appended;
     try {
-      BatchContentValidator.validate(batches);
+      BatchContentValidator.validate(batches, compactedPartition);
       appended = replica.append(batches, acks);
     } catch (RuntimeException e) {
       appended = CompletableFuture.failedFuture(e);
