@@ -64,6 +64,7 @@ public final class RaftNode implements AutoCloseable {
   private final PartitionMembership membership;
   private final MetadataStateMachine metadataMachine = new MetadataStateMachine();
   private volatile MetadataService metadata;
+  private volatile MetadataListeners metadataListeners;
 
   public RaftNode(RaftNodeConfig config) throws IOException {
     DataDirectoryOwner.bind(config.dataDir(), config.nodeId());
@@ -212,7 +213,9 @@ public final class RaftNode implements AutoCloseable {
 
   /**
    * Joins (or on first start, creates) the metadata group: {@code voters} replicate and elect, the
-   * {@code listeners} only follow. Idempotent across restarts: a group already on disk is kept.
+   * {@code listeners} only follow. Idempotent across restarts: a group already on disk is kept. A
+   * broker not among the voters passes itself as a listener: its replica then waits, as a listener,
+   * until the leader adds it ({@link MetadataListeners#join}). Changes go to the voters only.
    */
   public MetadataService startMetadata(Collection<RaftPeer> voters, Collection<RaftPeer> listeners)
       throws IOException {
@@ -231,12 +234,15 @@ public final class RaftNode implements AutoCloseable {
         throw new IOException("cannot join the metadata group: " + reply.getException());
       }
     }
+    final RaftGroup votersOnly = RaftGroup.valueOf(METADATA_GROUP, voters);
+    metadataListeners =
+        new MetadataListeners(server, java.util.List.copyOf(voters), RatisProperties.client());
     metadata =
         new MetadataService(
             metadataMachine,
             () ->
                 RaftClient.newBuilder()
-                    .setRaftGroup(group)
+                    .setRaftGroup(votersOnly)
                     .setProperties(RatisProperties.client())
                     .setParameters(new Parameters())
                     .setRetryPolicy(MetadataService.retryPolicy())
@@ -251,6 +257,15 @@ public final class RaftNode implements AutoCloseable {
       throw new IllegalStateException("the metadata group has not been started on this node");
     }
     return service;
+  }
+
+  /** Who listens to the metadata group; available after {@link #startMetadata}. */
+  public MetadataListeners metadataListeners() {
+    final MetadataListeners listeners = metadataListeners;
+    if (listeners == null) {
+      throw new IllegalStateException("the metadata group has not been started on this node");
+    }
+    return listeners;
   }
 
   /** Leader transfers and reassignments of the partitions hosted here. */
