@@ -222,6 +222,16 @@ public final class RaftNode implements AutoCloseable {
     final java.util.List<RaftPeer> peers = new java.util.ArrayList<>(voters);
     listeners.forEach(l -> peers.add(PartitionMembership.asListener(l)));
     final RaftGroup group = RaftGroup.valueOf(METADATA_GROUP, peers);
+    final RaftGroup votersOnly = RaftGroup.valueOf(METADATA_GROUP, voters);
+    final java.util.function.Supplier<RaftClient> clients =
+        () ->
+            RaftClient.newBuilder()
+                .setRaftGroup(votersOnly)
+                .setProperties(RatisProperties.client())
+                .setParameters(new Parameters())
+                .setRetryPolicy(MetadataService.retryPolicy())
+                .build();
+    metadataMachine.catchUpThrough(clients);
     boolean present = false;
     for (RaftGroupId id : server.getGroupIds()) {
       present |= id.equals(METADATA_GROUP);
@@ -234,19 +244,9 @@ public final class RaftNode implements AutoCloseable {
         throw new IOException("cannot join the metadata group: " + reply.getException());
       }
     }
-    final RaftGroup votersOnly = RaftGroup.valueOf(METADATA_GROUP, voters);
     metadataListeners =
         new MetadataListeners(server, java.util.List.copyOf(voters), RatisProperties.client());
-    metadata =
-        new MetadataService(
-            metadataMachine,
-            () ->
-                RaftClient.newBuilder()
-                    .setRaftGroup(votersOnly)
-                    .setProperties(RatisProperties.client())
-                    .setParameters(new Parameters())
-                    .setRetryPolicy(MetadataService.retryPolicy())
-                    .build());
+    metadata = new MetadataService(metadataMachine, clients);
     return metadata;
   }
 

@@ -66,6 +66,74 @@ class MetadataListenersTest {
     }
   }
 
+  @Test
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void aListenerJoiningAfterTheLogWasPurgedInstallsTheLeadersState() throws Exception {
+    try (RaftCluster cluster =
+        new RaftCluster(dir, 4, c -> c.withSnapshotEntries(5).withRaftSegmentBytes(16 * 1024))) {
+      for (int id = 1; id <= 3; id++) {
+        cluster.node(id).startMetadata(cluster.peers(1, 2, 3), List.of());
+      }
+      for (int id = 1; id <= 3; id++) {
+        cluster
+            .node(1)
+            .metadata()
+            .registerBroker(new BrokerInfo(id, "127.0.0.1", 9000 + id, 1, "", true))
+            .get(30, TimeUnit.SECONDS);
+      }
+      // Large entries fill Raft log segments fast: only whole closed segments are purged.
+      final String padding = "h".repeat(2_000);
+      for (int i = 0; i < 40; i++) {
+        cluster
+            .node(1)
+            .metadata()
+            .registerBroker(new BrokerInfo(3, padding, 9003, 1, "", true))
+            .get(30, TimeUnit.SECONDS);
+      }
+      long firstId = 0;
+      for (int i = 0; i < 10; i++) {
+        firstId = cluster.node(1).metadata().allocateProducerIds(10).get(30, TimeUnit.SECONDS);
+      }
+      await("every voter purged its metadata log behind a snapshot", () -> purgedByAll(cluster));
+
+      cluster.node(4).startMetadata(cluster.peers(1, 2, 3), cluster.peers(4));
+      cluster.node(4).metadataListeners().join(cluster.node(4).self(), WAIT);
+      await(
+          "broker 4 has the brokers registered before it joined",
+          () -> cluster.node(4).metadata().image().brokers().size() == 3);
+      final long next =
+          cluster.node(4).metadata().allocateProducerIds(10).get(30, TimeUnit.SECONDS);
+      assertThat(next)
+          .as("producer ids continue after the installed state")
+          .isEqualTo(firstId + 10);
+      cluster
+          .node(4)
+          .metadata()
+          .registerBroker(new BrokerInfo(4, "127.0.0.1", 9004, 1, "", true))
+          .get(30, TimeUnit.SECONDS);
+      assertThat(cluster.node(4).metadata().image().brokers()).containsOnlyKeys(1, 2, 3, 4);
+    }
+  }
+
+  private static boolean purgedByAll(RaftCluster cluster) {
+    for (int id = 1; id <= 3; id++) {
+      try {
+        if (cluster
+                .node(id)
+                .server()
+                .getDivision(RaftNode.METADATA_GROUP)
+                .getRaftLog()
+                .getStartIndex()
+            <= 0) {
+          return false;
+        }
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static CompletableFuture<Void> joinAsync(RaftCluster cluster, int id) {
     return CompletableFuture.runAsync(
         () -> {
