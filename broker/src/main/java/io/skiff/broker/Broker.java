@@ -79,6 +79,7 @@ public final class Broker implements AutoCloseable {
   private static final Duration REASSIGNMENT_CATCH_UP = Duration.ofSeconds(60);
   private static final long FIRST_PREFERRED_CHECK_MS = 5_000;
   private static final long MEMBERSHIP_CHECK_MS = 1_000;
+  private static final Duration METADATA_JOIN_TIMEOUT = Duration.ofMinutes(2);
 
   private final BrokerConfig config;
   private final MetricRegistry metrics = new MetricRegistry();
@@ -126,17 +127,8 @@ public final class Broker implements AutoCloseable {
   }
 
   private void startUp() throws Exception {
-    if (config.metadataVoters().stream().noneMatch(v -> v.nodeId() == config.nodeId())) {
-      throw new IllegalArgumentException(
-          "node.id "
-              + config.nodeId()
-              + " is not in metadata.voters; every broker must be a metadata voter in this"
-              + " version (3 or 5 brokers)");
-    }
     raft.start();
-    final List<RaftPeer> voters =
-        config.metadataVoters().stream().map(v -> RaftNode.peer(v.nodeId(), v.address())).toList();
-    metadata = raft.startMetadata(voters, List.of());
+    startMetadata();
     remoteLeaders = new RemoteLeaders(raft.membership(), metadata::image);
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata, remoteLeaders);
     networkMetrics.resolveTopicIdsWith(id -> cluster.topic(id).map(TopicInfo::name).orElse(null));
@@ -176,6 +168,25 @@ public final class Broker implements AutoCloseable {
         config.advertisedHost(),
         kafka.port(),
         config.raft().address());
+  }
+
+  /**
+   * Joins the metadata group: as a voter when {@code metadata.voters} names this broker, otherwise
+   * as a non-voting listener that asks the group's leader to add it (a no-op on a restart, where it
+   * is one already), so a new broker joins a running cluster by its configuration alone.
+   */
+  private void startMetadata() throws IOException, InterruptedException {
+    final List<RaftPeer> voters =
+        config.metadataVoters().stream().map(v -> RaftNode.peer(v.nodeId(), v.address())).toList();
+    final boolean voter =
+        config.metadataVoters().stream().anyMatch(v -> v.nodeId() == config.nodeId());
+    metadata = raft.startMetadata(voters, voter ? List.of() : List.of(raft.self()));
+    if (!voter) {
+      LOG.info(
+          "Broker {} is not in metadata.voters; joining the metadata group as a listener",
+          config.nodeId());
+      raft.metadataListeners().join(raft.self(), METADATA_JOIN_TIMEOUT);
+    }
   }
 
   private void startPreferredLeaderElector() {
@@ -345,7 +356,7 @@ public final class Broker implements AutoCloseable {
             new InetSocketAddress(config.host(), config.adminPort()), metrics, this::health);
     addMemoryCategories();
     admin.registerJson("/v1/memory", () -> memory.toJson(config.nodeId(), pageCache.getValue()));
-    new BrokerMembershipApi(metadata).register(admin);
+    new BrokerMembershipApi(metadata, raft.metadataListeners(), electionExecutor).register(admin);
   }
 
   /** The memory-report categories kept outside the memory profile itself. */

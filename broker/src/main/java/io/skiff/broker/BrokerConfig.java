@@ -35,7 +35,8 @@ import java.util.TreeMap;
  * @param raftPort {@code raft.port} (9093)
  * @param adminPort {@code admin.port} (9644)
  * @param dataDir {@code log.dirs}: one data directory
- * @param metadataVoters {@code metadata.voters}: {@code id@host:raftPort,...}, 3 or 5 brokers
+ * @param metadataVoters {@code metadata.voters}: {@code id@host:raftPort,...}, the 1, 3 or 5
+ *     metadata voters; a broker not listed joins the metadata group as a non-voting listener
  * @param autoCreateTopics {@code auto.create.topics.enable} (false, as production Kafka)
  * @param defaultPartitions {@code num.partitions} (1)
  * @param defaultReplicationFactor {@code default.replication.factor} (1)

@@ -3,6 +3,7 @@ package io.skiff.broker;
 import io.skiff.broker.admin.AdminActionException;
 import io.skiff.broker.admin.AdminHttpServer;
 import io.skiff.broker.admin.JsonString;
+import io.skiff.raft.MetadataListeners;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.BrokerState;
 import io.skiff.raft.metadata.DrainPlanner;
@@ -11,6 +12,7 @@ import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.MetadataService;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 
 /**
  * The admin HTTP API of broker membership, which Kafka's Admin API has no verb for:
@@ -22,20 +24,31 @@ import java.util.concurrent.CompletionException;
  *   POST /v1/brokers/{id}/maintenance/off     back to active; preferred leaderships return
  *   POST /v1/brokers/{id}/decommission        draining: every replica moves off, then decommissioned
  *   POST /v1/brokers/{id}/recommission        back to active; stops the drain
+ *   POST /v1/brokers/{id}/unregister          a decommissioned broker leaves the metadata group's
+ *                                             listeners: {"id":N,"removed":true|false}
  * </pre>
  *
  * <p>Each POST answers, once the metadata change is committed, with the broker's entry as {@code
  * GET /v1/brokers} shows it; a refusal answers 404 (unknown broker), 409 (the state or the
  * cluster's capacity does not allow it) or 400 (unknown action), with {@code {"error": "…"}}. Any
- * broker serves any broker's state. Thread-safe: stateless over the {@link MetadataService}.
+ * broker serves any broker's state. {@code unregister} is refused (409) unless the broker is
+ * decommissioned and not a metadata voter; it runs on {@code executor}, as it waits for the
+ * metadata group's configuration change. A broker that starts again later rejoins as a listener (it
+ * stays decommissioned). Thread-safe: stateless over the {@link MetadataService}.
  */
 final class BrokerMembershipApi {
   static final String BROKERS = "/v1/brokers";
 
-  private final MetadataService metadata;
+  private static final java.time.Duration UNREGISTER_TIMEOUT = java.time.Duration.ofSeconds(60);
 
-  BrokerMembershipApi(MetadataService metadata) {
+  private final MetadataService metadata;
+  private final MetadataListeners listeners;
+  private final Executor executor;
+
+  BrokerMembershipApi(MetadataService metadata, MetadataListeners listeners, Executor executor) {
     this.metadata = metadata;
+    this.listeners = listeners;
+    this.executor = executor;
   }
 
   void register(AdminHttpServer admin) {
@@ -78,6 +91,9 @@ final class BrokerMembershipApi {
     } catch (NumberFormatException e) {
       throw new AdminActionException(400, "'" + parts[0] + "' is not a broker id");
     }
+    if (parts.length > 1 && parts[1].equals("unregister")) {
+      return unregister(nodeId);
+    }
     final BrokerState state = stateFor(parts.length > 1 ? parts[1] : "");
     return metadata
         .setBrokerState(nodeId, state)
@@ -91,6 +107,38 @@ final class BrokerMembershipApi {
             });
   }
 
+  private CompletableFuture<String> unregister(int nodeId) {
+    final BrokerInfo broker = metadata.image().broker(nodeId).orElse(null);
+    if (broker != null && broker.state() != BrokerState.DECOMMISSIONED) {
+      throw new AdminActionException(
+          409,
+          "broker "
+              + nodeId
+              + " is "
+              + broker.state().label()
+              + "; decommission it first (skiff broker decommission "
+              + nodeId
+              + " --wait)");
+    }
+    if (listeners.isVoter(nodeId)) {
+      throw new AdminActionException(
+          409, "broker " + nodeId + " is a metadata voter (metadata.voters); voters stay");
+    }
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            final boolean removed = listeners.remove(nodeId, UNREGISTER_TIMEOUT);
+            return "{\"id\":" + nodeId + ",\"removed\":" + removed + "}";
+          } catch (java.io.IOException e) {
+            throw new CompletionException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompletionException(e);
+          }
+        },
+        executor);
+  }
+
   private static BrokerState stateFor(String action) {
     return switch (action) {
       case "maintenance/on" -> BrokerState.MAINTENANCE;
@@ -101,7 +149,8 @@ final class BrokerMembershipApi {
               400,
               "unknown broker action '"
                   + action
-                  + "'; use maintenance/on, maintenance/off, decommission or recommission");
+                  + "'; use maintenance/on, maintenance/off, decommission, recommission or"
+                  + " unregister");
     };
   }
 

@@ -18,35 +18,37 @@ import java.util.stream.Collectors;
  */
 public final class BrokerCluster implements AutoCloseable {
   private final Path root;
+  private final String voters;
+  private final int defaultReplicationFactor;
+  private final Map<String, String> overrides;
   private final Map<Integer, Map<String, String>> configs = new TreeMap<>();
   private final Map<Integer, Broker> brokers = new TreeMap<>();
 
+  /** {@code size} brokers, every one a metadata voter (so 1, 3 or 5). */
   public BrokerCluster(Path root, int size, Map<String, String> overrides) throws Exception {
+    this(root, size, size, overrides);
+  }
+
+  /**
+   * {@code size} brokers of which the first {@code voters} (1, 3 or 5) are the metadata voters; the
+   * others join the metadata group as listeners, by their configuration alone.
+   */
+  public BrokerCluster(Path root, int size, int voters, Map<String, String> overrides)
+      throws Exception {
     this.root = root;
+    this.overrides = Map.copyOf(overrides);
+    this.defaultReplicationFactor = Math.min(3, size);
     final Map<Integer, Integer> raftPorts = new TreeMap<>();
     for (int id = 1; id <= size; id++) {
       raftPorts.put(id, ListenPorts.free());
     }
-    final String voters =
+    this.voters =
         raftPorts.entrySet().stream()
+            .filter(e -> e.getKey() <= voters)
             .map(e -> e.getKey() + "@127.0.0.1:" + e.getValue())
             .collect(Collectors.joining(","));
     for (int id = 1; id <= size; id++) {
-      final Map<String, String> c = new HashMap<>();
-      c.put("node.id", Integer.toString(id));
-      c.put("listener.host", "127.0.0.1");
-      c.put("listener.port", Integer.toString(ListenPorts.free()));
-      c.put("raft.port", Integer.toString(raftPorts.get(id)));
-      c.put("admin.port", "0");
-      c.put("log.dirs", root.resolve("broker-" + id).toString());
-      c.put("metadata.voters", voters);
-      c.put("default.replication.factor", Integer.toString(Math.min(3, size)));
-      c.put("num.io.threads", "4");
-      c.put("num.network.threads", "2");
-      // Tests place leaders themselves; a test of the preferred-leader elector turns it on.
-      c.put("auto.leader.rebalance.enable", "false");
-      c.putAll(overrides);
-      configs.put(id, c);
+      configs.put(id, config(id, raftPorts.get(id)));
     }
     final List<Thread> starters =
         configs.keySet().stream().map(id -> new Thread(() -> startQuietly(id))).toList();
@@ -59,6 +61,36 @@ public final class BrokerCluster implements AutoCloseable {
       throw new IllegalStateException(
           "only " + brokers.size() + " of " + size + " brokers started");
     }
+  }
+
+  private Map<String, String> config(int id, int raftPort) {
+    final Map<String, String> c = new HashMap<>();
+    c.put("node.id", Integer.toString(id));
+    c.put("listener.host", "127.0.0.1");
+    c.put("listener.port", Integer.toString(ListenPorts.free()));
+    c.put("raft.port", Integer.toString(raftPort));
+    c.put("admin.port", "0");
+    c.put("log.dirs", root.resolve("broker-" + id).toString());
+    c.put("metadata.voters", voters);
+    c.put("default.replication.factor", Integer.toString(defaultReplicationFactor));
+    c.put("num.io.threads", "4");
+    c.put("num.network.threads", "2");
+    // Tests place leaders themselves; a test of the preferred-leader elector turns it on.
+    c.put("auto.leader.rebalance.enable", "false");
+    c.putAll(overrides);
+    return c;
+  }
+
+  /**
+   * Starts a new broker {@code id} in the running cluster with only its configuration (the same
+   * voters and settings as the others): it joins the metadata group as a listener and registers.
+   */
+  public Broker addBroker(int id) throws Exception {
+    if (configs.containsKey(id)) {
+      throw new IllegalArgumentException("broker " + id + " is configured already");
+    }
+    configs.put(id, config(id, ListenPorts.free()));
+    return start(id);
   }
 
   private void startQuietly(int id) {

@@ -13,9 +13,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code skiff broker list|maintenance|decommission|recommission}: the registered brokers with
- * their load and membership state, and the state changes, which go through the admin HTTP API
- * ({@link BrokerStates}). Stateless; one run at a time.
+ * {@code skiff broker list|maintenance|decommission|recommission|unregister}: the registered
+ * brokers with their load and membership state, and the state changes, which go through the admin
+ * HTTP API ({@link BrokerStates}). Stateless; one run at a time.
  */
 @Command(
     name = "broker",
@@ -115,6 +115,34 @@ final class BrokerCommand {
   int recommission(@Parameters(paramLabel = "ID", description = "the broker's node.id") int id)
       throws Exception {
     return change(id, "recommission");
+  }
+
+  @Command(
+      name = "unregister",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Removes a decommissioned broker from the metadata group's listeners, once it is gone for",
+        "good. Refused for a metadata voter and for a broker that is not decommissioned. A broker",
+        "started again with the same node.id rejoins as a listener (still decommissioned)."
+      },
+      footer = {
+        "",
+        "Examples:",
+        "  skiff broker decommission 4 --wait && skiff broker unregister 4"
+      })
+  int unregister(@Parameters(paramLabel = "ID", description = "the broker's node.id") int id)
+      throws Exception {
+    final Invocation run = SkiffCli.invocation(spec);
+    final JsonNode result = new BrokerStates(run).post(id, "unregister");
+    run.printer()
+        .print(
+            result,
+            out ->
+                out.println(
+                    result.path("removed").asBoolean()
+                        ? "broker " + id + " no longer receives the metadata log"
+                        : "broker " + id + " was no listener of the metadata group"));
+    return 0;
   }
 
   private int change(int id, String action) throws Exception {

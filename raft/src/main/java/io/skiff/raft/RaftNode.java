@@ -67,6 +67,7 @@ public final class RaftNode implements AutoCloseable {
   private final MetadataStateMachine metadataMachine = new MetadataStateMachine();
   private volatile MetadataService metadata;
   private volatile LongConsumer commitLatency = nanos -> {};
+  private volatile MetadataListeners metadataListeners;
 
   public RaftNode(RaftNodeConfig config) throws IOException {
     DataDirectoryOwner.bind(config.dataDir(), config.nodeId());
@@ -227,13 +228,25 @@ public final class RaftNode implements AutoCloseable {
 
   /**
    * Joins (or on first start, creates) the metadata group: {@code voters} replicate and elect, the
-   * {@code listeners} only follow. Idempotent across restarts: a group already on disk is kept.
+   * {@code listeners} only follow. Idempotent across restarts: a group already on disk is kept. A
+   * broker not among the voters passes itself as a listener: its replica then waits, as a listener,
+   * until the leader adds it ({@link MetadataListeners#join}). Changes go to the voters only.
    */
   public MetadataService startMetadata(Collection<RaftPeer> voters, Collection<RaftPeer> listeners)
       throws IOException {
     final java.util.List<RaftPeer> peers = new java.util.ArrayList<>(voters);
     listeners.forEach(l -> peers.add(PartitionMembership.asListener(l)));
     final RaftGroup group = RaftGroup.valueOf(METADATA_GROUP, peers);
+    final RaftGroup votersOnly = RaftGroup.valueOf(METADATA_GROUP, voters);
+    final java.util.function.Supplier<RaftClient> clients =
+        () ->
+            RaftClient.newBuilder()
+                .setRaftGroup(votersOnly)
+                .setProperties(RatisProperties.client())
+                .setParameters(new Parameters())
+                .setRetryPolicy(MetadataService.retryPolicy())
+                .build();
+    metadataMachine.catchUpThrough(clients);
     boolean present = false;
     for (RaftGroupId id : server.getGroupIds()) {
       present |= id.equals(METADATA_GROUP);
@@ -246,16 +259,9 @@ public final class RaftNode implements AutoCloseable {
         throw new IOException("cannot join the metadata group: " + reply.getException());
       }
     }
-    metadata =
-        new MetadataService(
-            metadataMachine,
-            () ->
-                RaftClient.newBuilder()
-                    .setRaftGroup(group)
-                    .setProperties(RatisProperties.client())
-                    .setParameters(new Parameters())
-                    .setRetryPolicy(MetadataService.retryPolicy())
-                    .build());
+    metadataListeners =
+        new MetadataListeners(server, java.util.List.copyOf(voters), RatisProperties.client());
+    metadata = new MetadataService(metadataMachine, clients);
     return metadata;
   }
 
@@ -266,6 +272,15 @@ public final class RaftNode implements AutoCloseable {
       throw new IllegalStateException("the metadata group has not been started on this node");
     }
     return service;
+  }
+
+  /** Who listens to the metadata group; available after {@link #startMetadata}. */
+  public MetadataListeners metadataListeners() {
+    final MetadataListeners listeners = metadataListeners;
+    if (listeners == null) {
+      throw new IllegalStateException("the metadata group has not been started on this node");
+    }
+    return listeners;
   }
 
   /** Leader transfers and reassignments of the partitions hosted here. */

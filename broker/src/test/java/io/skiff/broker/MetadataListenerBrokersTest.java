@@ -1,0 +1,168 @@
+package io.skiff.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.skiff.raft.PartitionId;
+import io.skiff.raft.metadata.TopicInfo;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Four real brokers of which three are the metadata voters: the fourth joins the metadata group as
+ * a listener by its configuration alone, gets replicas when topics are placed, serves Metadata,
+ * Produce and Fetch, and rejoins after a restart without being added twice.
+ */
+class MetadataListenerBrokersTest {
+  private static final Duration WAIT = Duration.ofSeconds(120);
+
+  @TempDir Path dir;
+
+  @Test
+  @Timeout(value = 8, unit = TimeUnit.MINUTES)
+  void aFourthBrokerListensToTheMetadataAndServesPartitionsPlacedOnIt() throws Exception {
+    try (BrokerCluster cluster = new BrokerCluster(dir, 4, 3, Map.of())) {
+      await("every broker sees broker 4 as a listener", () -> listenersSeenByAll(cluster, 4));
+      for (int id : cluster.runningIds()) {
+        assertThat(cluster.broker(id).raft().metadataListeners().voters())
+            .as("voters as broker %d knows them", id)
+            .containsExactly(1, 2, 3);
+      }
+      final String bootstrap4 = cluster.broker(4).bootstrapAddress();
+      try (Admin admin = admin(bootstrap4)) {
+        admin
+            .createTopics(List.of(new NewTopic("wide", 8, (short) 3)))
+            .all()
+            .get(60, TimeUnit.SECONDS);
+      }
+      cluster.awaitTopic("wide", WAIT);
+      final TopicInfo wide = cluster.broker(4).raft().metadata().image().topic("wide").get();
+      final Set<Integer> placed = new HashSet<>();
+      final List<Integer> onFour = new ArrayList<>();
+      for (int p = 0; p < wide.partitionCount(); p++) {
+        placed.addAll(wide.replicasOf(p));
+        if (wide.replicasOf(p).contains(4)) {
+          onFour.add(p);
+        }
+      }
+      assertThat(placed).as("replicas placed across all four brokers").containsExactly(1, 2, 3, 4);
+      for (int p : onFour) {
+        final PartitionId id = wide.partition(p);
+        await("broker 4 hosts " + id, () -> cluster.broker(4).raft().partition(id).isPresent());
+        cluster.moveLeadership(id, 4, WAIT);
+      }
+
+      final List<String> written = produce(bootstrap4, "wide", 200);
+      assertThat(consume(bootstrap4, "wide", wide.partitionCount(), written.size()))
+          .containsExactlyInAnyOrderElementsOf(written);
+      assertThat(cluster.broker(4).networkMetrics().zeroCopyBytes())
+          .as("broker 4 served fetches from its own log")
+          .isPositive();
+
+      cluster.stop(4);
+      cluster.start(4);
+      await("broker 4 is a listener again", () -> listenersSeenByAll(cluster, 4));
+      assertThat(cluster.broker(1).raft().metadataListeners().listeners())
+          .as("a restart adds no second listener")
+          .containsExactly(4);
+      try (Admin admin = admin(cluster.bootstrap())) {
+        admin
+            .createTopics(List.of(new NewTopic("after", 4, (short) 3)))
+            .all()
+            .get(60, TimeUnit.SECONDS);
+      }
+      cluster.awaitTopic("after", WAIT);
+      assertThat(consume(bootstrap4, "wide", wide.partitionCount(), written.size()))
+          .as("records read through the restarted listener")
+          .containsExactlyInAnyOrderElementsOf(written);
+    }
+  }
+
+  private static boolean listenersSeenByAll(BrokerCluster cluster, int id) {
+    for (int b : cluster.runningIds()) {
+      try {
+        if (!cluster.broker(b).raft().metadataListeners().listeners().contains(id)) {
+          return false;
+        }
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    final long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private static Admin admin(String bootstrap) {
+    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+  }
+
+  private static List<String> produce(String bootstrap, String topic, int count) throws Exception {
+    final Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    final List<String> values = new ArrayList<>();
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+      for (int i = 0; i < count; i++) {
+        final String value = "v" + i;
+        producer
+            .send(new ProducerRecord<>(topic, Integer.toString(i), value))
+            .get(60, TimeUnit.SECONDS);
+        values.add(value);
+      }
+    }
+    return values;
+  }
+
+  private static List<String> consume(String bootstrap, String topic, int partitions, int count) {
+    final Properties props = new Properties();
+    props.put("bootstrap.servers", bootstrap);
+    final List<TopicPartition> tps = new ArrayList<>();
+    for (int p = 0; p < partitions; p++) {
+      tps.add(new TopicPartition(topic, p));
+    }
+    final List<String> values = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+      consumer.assign(tps);
+      consumer.seekToBeginning(tps);
+      final long deadline = System.nanoTime() + WAIT.toNanos();
+      while (values.size() < count && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+          values.add(r.value());
+        }
+      }
+    }
+    return values;
+  }
+}
