@@ -44,7 +44,8 @@ public final class ProcessCluster implements BrokerControl, AutoCloseable {
           "-XX:TieredStopAtLevel=1",
           "-XX:+ExitOnOutOfMemoryError",
           "--add-exports",
-          "java.base/jdk.internal.misc=ALL-UNNAMED");
+          "java.base/jdk.internal.misc=ALL-UNNAMED",
+          "--enable-native-access=ALL-UNNAMED");
 
   private final Path root;
   private final Map<Integer, Path> configs = new TreeMap<>();
