@@ -6,7 +6,8 @@
 #   1. SKIFF_JAVA_HOME (must be 25+: an explicit choice is never overridden)
 #   2. JAVA_HOME, when it is 25+
 #   3. the `java` on PATH, when it is 25+
-#   4. the newest 25+ JDK under /usr/lib/jvm, /usr/java, /opt/java, /opt/jdk, ~/.sdkman/candidates/java, ~/.jdks
+#   4. the newest 25+ Java in a directory of SKIFF_JAVA_SEARCH (space-separated; default
+#      /usr/lib/jvm /usr/java /opt/java ~/.sdkman/candidates/java ~/.jdks)
 # Debian 12 ships no JDK 25: install Temurin 25 from Adoptium (README.md, "Java").
 
 SKIFF_JAVA_MIN=25
@@ -30,13 +31,15 @@ skiff_java_fits() {
 
 skiff_java_home() (
   kind=${1:-jre}
+  what="Java runtime"
+  [ "$kind" != jdk ] || what="JDK (with javac)"
   set +f # ./mvnw runs with globbing off
   if [ -n "${SKIFF_JAVA_HOME:-}" ]; then
     if skiff_java_fits "$SKIFF_JAVA_HOME" "$kind"; then
       echo "$SKIFF_JAVA_HOME"
       return 0
     fi
-    echo "skiff: SKIFF_JAVA_HOME=$SKIFF_JAVA_HOME is not a Java $SKIFF_JAVA_MIN+ $kind" \
+    echo "skiff: SKIFF_JAVA_HOME=$SKIFF_JAVA_HOME is not a Java $SKIFF_JAVA_MIN+ $what" \
       "(found release '$(skiff_java_feature "$SKIFF_JAVA_HOME")'); point it at one or unset it." >&2
     return 1
   fi
@@ -53,11 +56,13 @@ skiff_java_home() (
     fi
   fi
   best="" best_feature=0
-  for home in /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* "${HOME:-/nonexistent}"/.sdkman/candidates/java/* \
-    "${HOME:-/nonexistent}"/.jdks/*; do
-    [ -d "$home" ] && skiff_java_fits "$home" "$kind" || continue
-    feature=$(skiff_java_feature "$home")
-    if [ "$feature" -gt "$best_feature" ]; then best=$home best_feature=$feature; fi
+  search=${SKIFF_JAVA_SEARCH:-/usr/lib/jvm /usr/java /opt/java ${HOME:-/nonexistent}/.sdkman/candidates/java ${HOME:-/nonexistent}/.jdks}
+  for dir in $search; do
+    for home in "$dir"/*; do
+      [ -d "$home" ] && skiff_java_fits "$home" "$kind" || continue
+      feature=$(skiff_java_feature "$home")
+      if [ "$feature" -gt "$best_feature" ]; then best=$home best_feature=$feature; fi
+    done
   done
   if [ -n "$best" ]; then
     [ -z "${JAVA_HOME:-}" ] ||
@@ -66,10 +71,10 @@ skiff_java_home() (
     return 0
   fi
   cat >&2 <<EOF
-skiff: no Java $SKIFF_JAVA_MIN or newer found (a $kind is needed; JAVA_HOME=${JAVA_HOME:-unset}, java on PATH: ${on_path:-none}${on_path:+, Java $(skiff_java_feature "$on_path")}).
+skiff: no Java $SKIFF_JAVA_MIN or newer found (a $what is needed; JAVA_HOME=${JAVA_HOME:-unset}, java on PATH: ${on_path:-none}${on_path:+, Java $(skiff_java_feature "$on_path")}).
   Install one, e.g. Eclipse Temurin $SKIFF_JAVA_MIN from https://adoptium.net (Debian/Ubuntu:
   Adoptium's apt repository, package temurin-$SKIFF_JAVA_MIN-jdk; see README.md, "Java"),
-  then run again, or set SKIFF_JAVA_HOME to its directory.
+  then run again, or set SKIFF_JAVA_HOME to its directory (searched: $search).
 EOF
   return 1
 )

@@ -56,6 +56,8 @@ final class ChildJvm implements AutoCloseable {
     command.add("--add-exports");
     command.add(ADD_EXPORTS);
     command.add(ENABLE_NATIVE_ACCESS);
+    // deploy/jvm/runtime.options: Ratis' shaded Netty and protobuf use sun.misc.Unsafe.
+    command.add("--sun-misc-unsafe-memory-access=allow");
     command.addAll(jvmArgs);
     command.add("-Xlog:gc:file=" + tempDir.resolve("node-" + nodeId + ".gc.log"));
     command.add("-cp");
