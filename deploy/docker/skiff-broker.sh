@@ -6,7 +6,9 @@
 #   SKIFF_NODE_ID          from a StatefulSet-style host name "name-N": N + SKIFF_NODE_ID_OFFSET (1)
 #   SKIFF_ADVERTISED_HOST  the container's first IP address
 #   SKIFF_METADATA_VOTERS  this broker alone (a one-broker cluster)
-# JVM options: /opt/skiff/jvm/$SKIFF_TIER[-$SKIFF_GC].options, then JAVA_OPTS.
+# JVM options: /opt/skiff/jvm/runtime.options, /opt/skiff/jvm/$SKIFF_TIER[-$SKIFF_GC].options, then
+# JAVA_OPTS. Java: 25 or newer,
+# the base image's (JAVA_HOME or java on PATH; /opt/skiff/jvm/java-home.sh).
 set -euo pipefail
 
 SKIFF_HOME=/opt/skiff
@@ -31,6 +33,10 @@ fi
 [ -z "${SKIFF_NODE_ID:-}" ] || export SKIFF_NODE_ID
 export SKIFF_ADVERTISED_HOST
 
+# shellcheck source=../jvm/java-home.sh
+. "$SKIFF_HOME/jvm/java-home.sh"
+java_home=$(skiff_java_home) || fail "the image's base (BASE_IMAGE) needs a Java 25+ runtime, e.g. eclipse-temurin:25-jre"
+
 tier=$(echo "${SKIFF_TIER:-small}" | tr '[:upper:]' '[:lower:]')
 options="$SKIFF_HOME/jvm/$tier${SKIFF_GC:+-$SKIFF_GC}.options"
 [ -f "$options" ] || fail "no JVM options for SKIFF_TIER=$tier SKIFF_GC=${SKIFF_GC:-} ($options);" \
@@ -46,5 +52,5 @@ fi
   fail "data directory ${SKIFF_LOG_DIRS:-/var/lib/skiff} is not writable by uid $(id -u)"
 
 # shellcheck disable=SC2086
-exec java "@$options" --add-exports java.base/jdk.internal.misc=ALL-UNNAMED ${JAVA_OPTS:-} \
+exec "$java_home/bin/java" "@$SKIFF_HOME/jvm/runtime.options" "@$options" ${JAVA_OPTS:-} \
   -cp "$SKIFF_HOME/skiff-broker.jar:$SKIFF_HOME/lib/*" io.skiff.broker.BrokerMain --config "$config"

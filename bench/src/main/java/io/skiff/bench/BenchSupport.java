@@ -22,6 +22,12 @@ final class BenchSupport {
    */
   static final String ADD_EXPORTS = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
 
+  /**
+   * JNA (madvise/mlock of index mappings) loads native code, which Java 24+ warns about unless
+   * allowed (the parent POM's {@code native.jvm.args}); keep it in step with the POM.
+   */
+  static final String ENABLE_NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
+
   /** Fixed seed: every run appends and looks up the same bytes and offsets. */
   static final long SEED = 0x5c1ffL;
 

@@ -55,7 +55,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 3)
 @Fork(
     value = 1,
-    jvmArgsAppend = {BenchSupport.ADD_EXPORTS, "-Xms1g", "-Xmx1g"})
+    jvmArgsAppend = {
+      BenchSupport.ADD_EXPORTS,
+      BenchSupport.ENABLE_NATIVE_ACCESS,
+      "-Xms1g",
+      "-Xmx1g"
+    })
 @Threads(1) // one target channel; concurrent transfers to it would interleave
 public class FetchBenchmark {
   static final int RECORDS_PER_BATCH = 16;

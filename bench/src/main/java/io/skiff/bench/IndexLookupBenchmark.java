@@ -54,7 +54,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 3)
 @Fork(
     value = 1,
-    jvmArgsAppend = {BenchSupport.ADD_EXPORTS, "-Xms1g", "-Xmx1g"})
+    jvmArgsAppend = {
+      BenchSupport.ADD_EXPORTS,
+      BenchSupport.ENABLE_NATIVE_ACCESS,
+      "-Xms1g",
+      "-Xmx1g"
+    })
 public class IndexLookupBenchmark {
   static final int RECORDS_PER_BATCH = 2;
   static final int VALUE_BYTES = 100;

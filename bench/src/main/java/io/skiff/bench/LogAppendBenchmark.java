@@ -53,7 +53,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 3)
 @Fork(
     value = 1,
-    jvmArgsAppend = {BenchSupport.ADD_EXPORTS, "-Xms1g", "-Xmx1g"})
+    jvmArgsAppend = {
+      BenchSupport.ADD_EXPORTS,
+      BenchSupport.ENABLE_NATIVE_ACCESS,
+      "-Xms1g",
+      "-Xmx1g"
+    })
 @Threads(1) // the log has one writer; appendAsLeader also rewrites the shared batch buffer
 public class LogAppendBenchmark {
   static final int RECORDS_PER_BATCH = 16;

@@ -111,7 +111,7 @@ class ZeroCopyFetchTest {
       if (name.startsWith("skiff-network")
           || name.startsWith("skiff-request")
           || name.startsWith("skiff-accept")) {
-        total += Math.max(0, threads.getThreadAllocatedBytes(t.getId()));
+        total += Math.max(0, threads.getThreadAllocatedBytes(t.threadId()));
       }
     }
     return total;

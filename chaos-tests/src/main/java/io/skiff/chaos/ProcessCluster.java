@@ -43,7 +43,10 @@ public final class ProcessCluster implements BrokerControl, AutoCloseable {
           "-XX:TieredStopAtLevel=1",
           "-XX:+ExitOnOutOfMemoryError",
           "--add-exports",
-          "java.base/jdk.internal.misc=ALL-UNNAMED");
+          "java.base/jdk.internal.misc=ALL-UNNAMED",
+          "--enable-native-access=ALL-UNNAMED",
+          // deploy/jvm/runtime.options: Ratis' shaded Netty and protobuf use sun.misc.Unsafe.
+          "--sun-misc-unsafe-memory-access=allow");
 
   private final Path root;
   private final Map<Integer, Path> configs = new TreeMap<>();

@@ -10,15 +10,15 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
 /**
  * The broker's runtime image, built from {@code deploy/docker/Dockerfile} exactly as an operator
  * builds it, with the packaged broker ({@code broker/target}) as its only payload. The base image
- * is {@code skiff-base} (a local Debian image with a Java 17 runtime, which {@code .ci/run} builds
- * with mmdebstrap because no registry is reachable in CI), or the {@code skiff.test.base.image}
- * system property.
+ * is {@code skiff-base:25} (a local Debian image with a Java 25 runtime, which {@code
+ * deploy/docker/build-base-image.sh} builds, run by {@code .ci/run}, because no registry is
+ * reachable in CI), or the {@code skiff.test.base.image} system property.
  *
  * <p>{@link #requireDocker} turns a missing Docker daemon, base image or broker package into a
  * skipped test with a message saying what to do. Stateless; thread-safe.
  */
 final class SkiffImage {
-  static final String BASE_IMAGE = System.getProperty("skiff.test.base.image", "skiff-base");
+  static final String BASE_IMAGE = System.getProperty("skiff.test.base.image", "skiff-base:25");
   private static final String VERSION = "0.1.0-SNAPSHOT";
 
   private SkiffImage() {}
@@ -49,9 +49,7 @@ final class SkiffImage {
     if (!baseImagePresent()) {
       return "base image "
           + BASE_IMAGE
-          + " is missing: build it with `mmdebstrap --variant=apt"
-          + " --include=openjdk-17-jre-headless,iproute2,iptables,procps bookworm - | docker"
-          + " import - skiff-base` (.ci/run does)";
+          + " is missing: build it with deploy/docker/build-base-image.sh (.ci/run does)";
     }
     if (!Files.isRegularFile(brokerJar())) {
       return brokerJar() + " is missing: package the broker first (./mvnw package -pl broker -am)";
@@ -75,7 +73,10 @@ final class SkiffImage {
   /** The image definition; Testcontainers builds it (from Docker's cache when unchanged). */
   static ImageFromDockerfile build() {
     final Path root = repoRoot();
-    return new ImageFromDockerfile("skiff-broker-test", false)
+    // Tagged after its base, so a build over another base (another checkout, an older Java) does
+    // not take over the tag between this build and the containers that run it.
+    final String tag = "skiff-broker-test:" + BASE_IMAGE.replaceAll("[^A-Za-z0-9_.-]", "-");
+    return new ImageFromDockerfile(tag, false)
         .withBuildArg("BASE_IMAGE", BASE_IMAGE)
         .withFileFromPath("Dockerfile", root.resolve("deploy/docker/Dockerfile"))
         .withFileFromPath("deploy/docker", root.resolve("deploy/docker"))

@@ -319,7 +319,6 @@ public final class RaftNode implements AutoCloseable {
     return Optional.ofNullable(replicas.get(id));
   }
 
-  /** Number of partition replicas hosted (a gauge). */
   /**
    * Leader changes seen by the partition replicas hosted here, summed; a removed replica takes its
    * count with it.
@@ -341,6 +340,7 @@ public final class RaftNode implements AutoCloseable {
     commitLatency.accept(nanos);
   }
 
+  /** Number of partition replicas hosted (a gauge). */
   public int partitionCount() {
     return machines.size();
   }

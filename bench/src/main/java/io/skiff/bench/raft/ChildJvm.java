@@ -28,6 +28,7 @@ final class ChildJvm implements AutoCloseable {
   static final String PREFIX = "@@";
 
   private static final String ADD_EXPORTS = "java.base/jdk.internal.misc=ALL-UNNAMED";
+  private static final String ENABLE_NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
 
   private final int nodeId;
   private final Process process;
@@ -54,6 +55,9 @@ final class ChildJvm implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--add-exports");
     command.add(ADD_EXPORTS);
+    command.add(ENABLE_NATIVE_ACCESS);
+    // deploy/jvm/runtime.options: Ratis' shaded Netty and protobuf use sun.misc.Unsafe.
+    command.add("--sun-misc-unsafe-memory-access=allow");
     command.addAll(jvmArgs);
     command.add("-Xlog:gc:file=" + tempDir.resolve("node-" + nodeId + ".gc.log"));
     command.add("-cp");
