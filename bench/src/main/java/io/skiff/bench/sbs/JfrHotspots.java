@@ -11,6 +11,7 @@ import java.util.Map;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
@@ -39,9 +40,15 @@ final class JfrHotspots {
     final Map<String, Double> cpuCaller = new HashMap<>();
     final Map<String, Double> allocSelf = new HashMap<>();
     final Map<String, Double> allocCaller = new HashMap<>();
+    final Map<String, Double> cpuThreads = new HashMap<>();
+    final Map<String, Double> cpuClasses = new HashMap<>();
     for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
       switch (e.getEventType().getName()) {
-        case "jdk.ExecutionSample" -> count(e.getStackTrace(), 1, "", cpuSelf, cpuCaller);
+        case "jdk.ExecutionSample" -> {
+          count(e.getStackTrace(), 1, "", cpuSelf, cpuCaller);
+          final RecordedThread t = e.getThread("sampledThread");
+          cpuThreads.merge(t == null ? "?" : threadKind(t.getJavaName()), 1.0, Double::sum);
+        }
         case "jdk.ObjectAllocationSample" -> {
           final String type = e.getClass("objectClass").getName();
           count(e.getStackTrace(), e.getLong("weight"), type + " in ", allocSelf, allocCaller);
@@ -52,6 +59,9 @@ final class JfrHotspots {
     out.println("== " + recording.getFileName());
     table(out, "CPU samples, top frame", cpuSelf, top);
     table(out, "CPU samples, first Skiff/Ratis/Kafka frame", cpuCaller, top);
+    cpuCaller.forEach((frame, n) -> cpuClasses.merge(className(frame), n, Double::sum));
+    table(out, "CPU samples, class of the first Skiff/Ratis/Kafka frame", cpuClasses, top);
+    table(out, "CPU samples by thread (numbers and group ids masked)", cpuThreads, top);
     table(out, "allocated bytes, type and allocating frame", allocSelf, top);
     table(out, "allocated bytes, first Skiff/Ratis/Kafka frame", allocCaller, top);
   }
@@ -77,6 +87,16 @@ final class JfrHotspots {
       }
     }
     caller.merge("(no Skiff/Ratis/Kafka frame)", weight, Double::sum);
+  }
+
+  /** A thread's name with Raft group ids and numbers masked, so threads of one kind add up. */
+  static String threadKind(String name) {
+    return name == null ? "?" : name.replaceAll("[0-9A-Fa-f]{12,}", "*").replaceAll("\\d+", "#");
+  }
+
+  private static String className(String frame) {
+    final int dot = frame.lastIndexOf('.');
+    return dot < 0 ? frame : frame.substring(0, dot);
   }
 
   private static String name(RecordedFrame f) {
