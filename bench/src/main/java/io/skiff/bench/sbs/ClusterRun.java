@@ -2,6 +2,7 @@ package io.skiff.bench.sbs;
 
 import io.skiff.bench.memory.JfrMemoryReport;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +37,8 @@ import org.apache.kafka.common.TopicPartitionInfo;
  * Not thread-safe.
  */
 final class ClusterRun {
+  private static final double MIB = 1 << 20;
+
   private final BenchCluster cluster;
   private final Options options;
   private final String system;
@@ -112,8 +115,6 @@ final class ClusterRun {
     return new WorkloadResult(system, run, label, metrics, null, null);
   }
 
-  private static final double MIB = 1 << 20;
-
   /** A workload's client outcome with what the brokers spent on it. */
   private record Measured<T>(
       T outcome, double cpuSeconds, double[] peaks, JfrMemoryReport.Summary memory) {
@@ -152,7 +153,7 @@ final class ClusterRun {
       }
     } else {
       for (Path f : files) {
-        java.nio.file.Files.deleteIfExists(f);
+        Files.deleteIfExists(f);
       }
     }
     return new Measured<>(outcome, cpu1 - cpu0, peaks, memory);

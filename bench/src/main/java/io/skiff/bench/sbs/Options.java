@@ -63,6 +63,9 @@ record Options(
         duration = 15;
         continue;
       }
+      if (key.equals("--help") || key.equals("-h")) {
+        throw new IllegalArgumentException(USAGE);
+      }
       if (key.equals("--profile")) {
         profile = true;
         continue;
