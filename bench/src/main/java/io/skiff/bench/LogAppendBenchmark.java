@@ -172,4 +172,32 @@ public class LogAppendBenchmark {
     bytes.megabytes += batchMegabytes;
     return info;
   }
+
+  /**
+   * The leader's local write of its own entry since it validates each batch once: {@link
+   * SegmentedLog#appendValidated} checks framing and offsets but not the CRC32C, which {@code
+   * ReplicatedPartition.append} computed when the request came in. Before that change the leader
+   * wrote its entry through {@link SegmentedLog#append}, i.e. {@code appendAsFollower}.
+   */
+  @Benchmark
+  public LogAppendInfo appendValidated(Bytes bytes) throws IOException {
+    batch.putLong(batch.position() + RecordBatch.BASE_OFFSET_OFFSET, log.logEndOffset());
+    final LogAppendInfo info = log.appendValidated(batch);
+    bytes.megabytes += batchMegabytes;
+    return info;
+  }
+
+  /**
+   * The follower's path as it was: the replicated batch handed over as a read-only buffer (what
+   * {@code ByteString.asReadOnlyByteBuffer()} gives), over which {@link java.util.zip.CRC32C}
+   * copies the bytes through a fresh temporary array. Compare with {@code appendAsFollower}, which
+   * appends an array-backed buffer as a follower now does (through {@code ByteStringView}).
+   */
+  @Benchmark
+  public LogAppendInfo appendAsFollowerReadOnly(Bytes bytes) throws IOException {
+    batch.putLong(batch.position() + RecordBatch.BASE_OFFSET_OFFSET, log.logEndOffset());
+    final LogAppendInfo info = log.append(batch.asReadOnlyBuffer());
+    bytes.megabytes += batchMegabytes;
+    return info;
+  }
 }

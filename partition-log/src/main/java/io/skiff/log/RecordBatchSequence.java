@@ -29,6 +29,23 @@ public final class RecordBatchSequence {
   }
 
   /**
+   * Validates every batch's framing as {@link #validate} does (length, magic 2, size limit, counts)
+   * but not its CRC32C: for bytes whose CRC this process has already checked.
+   *
+   * @throws InvalidBatchException for the first batch whose header is invalid, or for an empty
+   *     buffer
+   */
+  public void validateHeaders(ByteBuffer batches, int maxBatchBytes) {
+    final int end = batches.limit();
+    if (batches.position() == end) {
+      throw new InvalidBatchException(InvalidBatchException.Reason.TRUNCATED, "no record batches");
+    }
+    for (int position = batches.position(); position < end; position += batch.sizeInBytes()) {
+      batch.wrap(batches, position).validateHeader(end - position, maxBatchBytes);
+    }
+  }
+
+  /**
    * Summarises batches that have been validated, checking from their headers that offsets run on
    * without gaps from batch to batch.
    *

@@ -188,10 +188,33 @@ public final class SegmentedLog implements AutoCloseable {
    * @throws InvalidBatchException if any batch is invalid or does not continue the log
    */
   public LogAppendInfo append(ByteBuffer batches) throws IOException {
+    return appendAssigned(batches, true);
+  }
+
+  /**
+   * {@link #append} for batches this process has already validated in full, CRC32C included, and
+   * changed since only in fields the CRC does not cover (base offset and leader epoch): a leader
+   * writing the entry it built from a produce request it checked. Framing (lengths, magic, counts)
+   * and offset continuity are checked as in {@link #append}; the CRC32C, the costly part, is not
+   * computed a second time. Bytes from anywhere else (a follower's entries, a catch-up fetch) go
+   * through {@link #append}.
+   *
+   * @param batches one or more whole batches between position and limit; not modified
+   * @throws InvalidBatchException if the framing is broken or the batches do not continue the log
+   */
+  public LogAppendInfo appendValidated(ByteBuffer batches) throws IOException {
+    return appendAssigned(batches, false);
+  }
+
+  private LogAppendInfo appendAssigned(ByteBuffer batches, boolean checkCrc) throws IOException {
     lock.lock();
     try {
       ensureOpen();
-      sequence.validate(batches, RecordBatch.ANY_SIZE);
+      if (checkCrc) {
+        sequence.validate(batches, RecordBatch.ANY_SIZE);
+      } else {
+        sequence.validateHeaders(batches, RecordBatch.ANY_SIZE);
+      }
       final LogAppendInfo info = sequence.summarize(batches);
       if (info.firstOffset() != logEndOffset) {
         throw new InvalidBatchException(

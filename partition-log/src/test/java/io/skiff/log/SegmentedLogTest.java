@@ -88,6 +88,36 @@ class SegmentedLogTest {
   }
 
   @Test
+  void appendValidatedTrustsTheCallersChecksumButChecksFramingAndOffsets() throws IOException {
+    final SegmentedLog log = open(small());
+    final ByteBuffer first = TestBatches.batch(0, 5, 100, 1_000_000L);
+    final byte[] expected = TestBatches.bytes(first);
+    log.appendValidated(first.duplicate());
+    // A stored CRC that does not match: append refuses it; appendValidated, whose caller has
+    // checked the CRC of these very bytes, does not compute it again.
+    final ByteBuffer second = TestBatches.batch(5, 5, 100, 1_000_005L);
+    second.putInt(RecordBatch.CRC_OFFSET, second.getInt(RecordBatch.CRC_OFFSET) ^ 1);
+    assertThatThrownBy(() -> log.append(second.duplicate()))
+        .isInstanceOf(InvalidBatchException.class)
+        .hasMessageContaining("CRC32C");
+    log.appendValidated(second.duplicate());
+    assertThat(log.logEndOffset()).isEqualTo(10);
+    assertThat(readAll(log, 0, 5)).isEqualTo(expected);
+    // Offsets that do not continue the log, a truncated batch and a wrong magic are still refused.
+    assertThatThrownBy(() -> log.appendValidated(TestBatches.batch(20, 5, 100, 1_000_020L)))
+        .isInstanceOf(InvalidBatchException.class)
+        .hasMessageContaining("ends at 10");
+    final ByteBuffer whole = TestBatches.batch(10, 5, 100, 1_000_010L);
+    assertThatThrownBy(() -> log.appendValidated(whole.duplicate().limit(whole.limit() - 1)))
+        .isInstanceOf(InvalidBatchException.class);
+    final ByteBuffer badMagic = TestBatches.batch(10, 5, 100, 1_000_010L);
+    badMagic.put(RecordBatch.MAGIC_OFFSET, (byte) 1);
+    assertThatThrownBy(() -> log.appendValidated(badMagic))
+        .isInstanceOf(InvalidBatchException.class);
+    assertThat(log.logEndOffset()).isEqualTo(10);
+  }
+
+  @Test
   void appendsManyBatches() throws IOException {
     final SegmentedLog log = open(small());
     final ByteBuffer batches = TestBatches.batches(0, 50, 5, 100);

@@ -301,7 +301,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     // handed over for this call: use it as the mutable batches; copy only a request from elsewhere.
     final ByteBuffer own = handedOver.remove(request.getCallId());
     final ByteBuffer batches;
-    if (own != null && own.remaining() == content.size()) {
+    final boolean handedOver = own != null && own.remaining() == content.size();
+    if (handedOver) {
       batches = own.duplicate().position(own.position() + 1).slice();
     } else {
       batches = ByteBuffer.allocate(content.size() - 1);
@@ -310,7 +311,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     }
     final CompletableFuture<AppendResult> written = awaitingWrite.remove(request.getCallId());
     final PendingAppend pending =
-        PendingAppend.of(batches, written != null ? written : new CompletableFuture<>());
+        PendingAppend.of(
+            batches, written != null ? written : new CompletableFuture<>(), handedOver);
     return TransactionContext.newBuilder()
         .setStateMachine(this)
         .setClientRequest(request)
@@ -427,16 +429,18 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     final PendingAppend pending =
         context != null && context.getStateMachineContext() instanceof PendingAppend p ? p : null;
     try {
-      final ByteBuffer batches =
-          pending != null
-              ? pending.batches().duplicate().clear()
-              : entry
-                  .getStateMachineLogEntry()
-                  .getStateMachineEntry()
-                  .getStateMachineData()
-                  .asReadOnlyByteBuffer();
       alignLogEnd(header, entry.getIndex());
-      log.append(batches);
+      if (pending != null && pending.validatedHere()) {
+        // The leader's own buffer, CRC-checked by ReplicatedPartition.append; since then only the
+        // offsets and epoch changed, which the CRC does not cover.
+        log.appendValidated(pending.batches().duplicate().clear());
+      } else if (pending != null) {
+        log.append(pending.batches().duplicate().clear());
+      } else {
+        log.append(
+            ByteStringView.of(
+                entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData()));
+      }
       unapplied.put(entry.getIndex(), header.baseOffset());
       if (pending != null) {
         pending.written().complete(new AppendResult(header.baseOffset(), header.nextOffset()));

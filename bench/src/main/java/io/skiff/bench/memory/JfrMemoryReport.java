@@ -30,8 +30,8 @@ import jdk.jfr.consumer.RecordingFile;
 public final class JfrMemoryReport {
   private JfrMemoryReport() {}
 
-  /** The per-recording figures. */
-  record Summary(long allocatedBytes, List<Duration> pauses) {}
+  /** The per-recording figures: heap bytes allocated by all threads, and each GC pause. */
+  public record Summary(long allocatedBytes, List<Duration> pauses) {}
 
   public static void main(String[] args) throws IOException {
     if (args.length == 0) {
@@ -58,7 +58,7 @@ public final class JfrMemoryReport {
         pauses.stream().mapToDouble(JfrMemoryReport::millis).sum());
   }
 
-  static Summary summarise(Path recording) throws IOException {
+  public static Summary summarise(Path recording) throws IOException {
     final Map<Long, long[]> threads = new HashMap<>(); // thread id -> {first, last}
     final Map<Long, Instant> firstSeen = new HashMap<>();
     Instant firstSample = null;

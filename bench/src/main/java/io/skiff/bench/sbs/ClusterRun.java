@@ -1,0 +1,204 @@
+package io.skiff.bench.sbs;
+
+import io.skiff.bench.memory.JfrMemoryReport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+/**
+ * Runs the selected workloads, in order, against one running cluster and measures each: the
+ * client's figures plus the brokers' CPU seconds ({@code /proc/<pid>/stat}), peak RSS and threads
+ * ({@code /proc/<pid>/status}), heap allocated and GC pauses (JFR through jcmd), all summed over
+ * the three broker JVMs. Metric names (MB = 2^20 bytes):
+ *
+ * <pre>
+ *   MB/s, records/s          acknowledged (produce) or read (consume), over the workload's time
+ *   p50 ms, p99 ms, p99.9 ms produce latency (send() to callback)
+ *   broker CPU s/MB          broker CPU seconds over the workload ÷ MB produced or read
+ *   broker cores             broker CPU seconds ÷ wall seconds
+ *   heap alloc MB/MB         heap the brokers allocated ÷ MB produced or read
+ *   GC pause p99 ms          over every collection of the three brokers in the workload
+ *   peak RSS MiB, threads    peak of the sums, sampled every 500 ms
+ *   errors                   produce callbacks with an exception; records a consumer did not get
+ * </pre>
+ *
+ * Not thread-safe.
+ */
+final class ClusterRun {
+  private static final double MIB = 1 << 20;
+
+  private final BenchCluster cluster;
+  private final Options options;
+  private final String system;
+  private final int run;
+  private final BrokerSampler sampler;
+
+  ClusterRun(BenchCluster cluster, Options options, String system, int run) {
+    this.cluster = cluster;
+    this.options = options;
+    this.system = system;
+    this.run = run;
+    this.sampler = new BrokerSampler(cluster.pids());
+  }
+
+  List<WorkloadResult> runAll() throws Exception {
+    final List<WorkloadResult> results = new ArrayList<>();
+    for (Workload w : options.workloads()) {
+      log("workload " + w.label());
+      if (w == Workload.CONSUME) {
+        results.add(consume("consume-group", true));
+        results.add(consume("consume-assign", false));
+      } else {
+        results.add(produce(w));
+      }
+    }
+    return results;
+  }
+
+  private WorkloadResult produce(Workload w) throws Exception {
+    createTopic(w.topic(), w.replicationFactor());
+    final boolean profile = options.profile() && w == Workload.RF3_MAX;
+    final Measured<ProducerRun.Outcome> m =
+        measure(
+            w.label(),
+            profile,
+            () ->
+                ProducerRun.run(
+                    cluster.bootstrap(),
+                    w.topic(),
+                    options.durationSeconds(),
+                    options.recordSize(),
+                    w.megabytesPerSecond()));
+    final ProducerRun.Outcome o = m.outcome();
+    final Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("MB/s", o.bytes() / MIB / o.seconds());
+    metrics.put("records/s", o.records() / o.seconds());
+    metrics.put("p50 ms", o.latencyMicros().getValueAtPercentile(50) / 1e3);
+    metrics.put("p99 ms", o.latencyMicros().getValueAtPercentile(99) / 1e3);
+    metrics.put("p99.9 ms", o.latencyMicros().getValueAtPercentile(99.9) / 1e3);
+    m.addBrokerCost(metrics, o.bytes(), o.seconds());
+    metrics.put("errors", (double) o.errors());
+    log(
+        String.format(
+            "%s %.1f MB/s, p99 %.0f ms", w.label(), metrics.get("MB/s"), metrics.get("p99 ms")));
+    return new WorkloadResult(system, run, w.label(), metrics, o.latencyMicros(), o.mbPerSecond());
+  }
+
+  private WorkloadResult consume(String label, boolean group) throws Exception {
+    final Measured<ConsumerRun.Outcome> m =
+        measure(
+            label,
+            false,
+            () -> ConsumerRun.run(cluster.bootstrap(), Workload.CONSUME.topic(), group));
+    final ConsumerRun.Outcome o = m.outcome();
+    final Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("MB/s", o.bytes() / MIB / o.seconds());
+    metrics.put("records/s", o.records() / o.seconds());
+    m.addBrokerCost(metrics, o.bytes(), o.seconds());
+    metrics.put("errors", (double) (o.expected() - o.records()));
+    log(
+        String.format(
+            "%s %.1f MB/s (%d of %d records)",
+            label, metrics.get("MB/s"), o.records(), o.expected()));
+    return new WorkloadResult(system, run, label, metrics, null, null);
+  }
+
+  /** A workload's client outcome with what the brokers spent on it. */
+  private record Measured<T>(
+      T outcome, double cpuSeconds, double[] peaks, JfrMemoryReport.Summary memory) {
+    void addBrokerCost(Map<String, Double> metrics, long bytes, double seconds) {
+      final double mb = Math.max(1e-9, bytes / MIB);
+      metrics.put("broker CPU s/MB", cpuSeconds / mb);
+      metrics.put("broker cores", cpuSeconds / seconds);
+      metrics.put("heap alloc MB/MB", memory.allocatedBytes() / MIB / mb);
+      final List<Duration> pauses = memory.pauses();
+      final Duration p99 =
+          pauses.isEmpty()
+              ? Duration.ZERO
+              : pauses.get(Math.max(0, (int) Math.ceil(0.99 * pauses.size()) - 1));
+      metrics.put("GC pause p99 ms", p99.toNanos() / 1e6);
+      metrics.put("peak RSS MiB", peaks[0]);
+      metrics.put("peak threads", peaks[1]);
+    }
+  }
+
+  private <T> Measured<T> measure(String label, boolean profile, Supplier<T> body)
+      throws IOException, InterruptedException {
+    final Path jfrDir = options.out().resolve("jfr");
+    final JfrWindow jfr =
+        JfrWindow.start(cluster.pids(), system + "-run" + run + "-" + label, profile, jfrDir);
+    sampler.start();
+    final double cpu0 = sampler.cpuSeconds();
+    final T outcome = body.get();
+    final double cpu1 = sampler.cpuSeconds();
+    final double[] peaks = sampler.stop();
+    final List<Path> files = jfr.stop();
+    final JfrMemoryReport.Summary memory = JfrWindow.summarise(files);
+    if (profile) {
+      log("profile recordings: " + files);
+      for (Path f : files) {
+        JfrHotspots.print(f, 15, System.out);
+      }
+    } else {
+      for (Path f : files) {
+        Files.deleteIfExists(f);
+      }
+    }
+    return new Measured<>(outcome, cpu1 - cpu0, peaks, memory);
+  }
+
+  private void createTopic(String topic, int rf) throws InterruptedException, ExecutionException {
+    final Map<String, Object> conf =
+        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
+    try (Admin admin = Admin.create(conf)) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(topic, options.partitions(), (short) rf)
+                      .configs(Map.of("min.insync.replicas", rf > 1 ? "2" : "1"))))
+          .all()
+          .get();
+      final long deadline = System.currentTimeMillis() + 120_000;
+      while (!allInSync(admin, topic, rf)) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException(
+              topic + ": partitions without a leader or full ISR after 120 s");
+        }
+        Thread.sleep(250);
+      }
+    }
+    Thread.sleep(3_000); // let leaders settle before the clock starts, the same for both systems
+  }
+
+  private static boolean allInSync(Admin admin, String topic, int rf) throws InterruptedException {
+    try {
+      final TopicDescription d =
+          admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+      for (TopicPartitionInfo p : d.partitions()) {
+        if (p.leader() == null || p.leader().id() < 0 || p.isr().size() < rf) {
+          return false;
+        }
+      }
+      return true;
+    } catch (ExecutionException e) {
+      return false; // not in the metadata yet
+    }
+  }
+
+  private void log(String message) {
+    System.err.printf(
+        "[sbs %tT] %s run %d: %s%n", System.currentTimeMillis(), system, run, message);
+  }
+}

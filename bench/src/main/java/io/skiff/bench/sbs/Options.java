@@ -1,0 +1,131 @@
+package io.skiff.bench.sbs;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The side-by-side harness's options, parsed from {@code --key value} arguments. Immutable.
+ *
+ * @param runs runs per system; every reported number is the median over them (min–max shown)
+ * @param durationSeconds how long each produce workload sends
+ * @param systems the systems to run, in order ({@code skiff}, {@code kafka})
+ * @param workloads the workloads to run, in order (see {@link Workload})
+ * @param partitions partitions of every benchmark topic
+ * @param recordSize value bytes per record (no key)
+ * @param heap the Kafka brokers' heap ({@code -Xms}/{@code -Xmx}); Skiff runs its dev tier's 1g
+ *     unless this differs, then the same value
+ * @param out directory for the JSON, PNG and (with {@code profile}) JFR files
+ * @param skiffHome the Skiff checkout whose {@code ./skiff} starts the brokers
+ * @param kafkaPeer the script that starts Apache Kafka ({@code kafka-peer.sh})
+ * @param profile record the RF=3 max-throughput workload with JFR's profile settings and print the
+ *     top frames by CPU and by allocation
+ */
+record Options(
+    int runs,
+    int durationSeconds,
+    List<String> systems,
+    List<Workload> workloads,
+    int partitions,
+    int recordSize,
+    String heap,
+    Path out,
+    Path skiffHome,
+    Path kafkaPeer,
+    boolean profile) {
+
+  static final String USAGE =
+      """
+      usage: SideBySide [--quick] [--runs N] [--duration SECONDS] [--systems skiff,kafka]
+                        [--workloads rf1-max,rf3-max,rf3-2mb,rf3-10mb,consume]
+                        [--partitions 6] [--record-size 1024] [--heap 1g] [--out bench/results]
+                        [--skiff-home .] [--kafka-peer /work/shared/bench/kafka-peer.sh] [--profile]
+        --quick   15 s per workload, 1 run (a smoke run); later options still apply
+      defaults: 3 runs of 60 s per workload, all workloads, skiff then kafka""";
+
+  static Options parse(String[] args) {
+    int runs = 3;
+    int duration = 60;
+    List<String> systems = List.of("skiff", "kafka");
+    List<Workload> workloads = Arrays.asList(Workload.values());
+    int partitions = 6;
+    int recordSize = 1024;
+    String heap = "1g";
+    Path out = Path.of("bench/results");
+    Path skiffHome = Path.of(".");
+    Path kafkaPeer = Path.of("/work/shared/bench/kafka-peer.sh");
+    boolean profile = false;
+    for (int i = 0; i < args.length; i++) {
+      final String key = args[i];
+      if (key.equals("--quick")) {
+        runs = 1;
+        duration = 15;
+        continue;
+      }
+      if (key.equals("--help") || key.equals("-h")) {
+        throw new IllegalArgumentException(USAGE);
+      }
+      if (key.equals("--profile")) {
+        profile = true;
+        continue;
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(key + " needs a value\n" + USAGE);
+      }
+      final String value = args[++i];
+      switch (key) {
+        case "--runs" -> runs = positive(key, value);
+        case "--duration" -> duration = positive(key, value);
+        case "--systems" -> systems = systems(value);
+        case "--workloads" -> workloads = workloads(value);
+        case "--partitions" -> partitions = positive(key, value);
+        case "--record-size" -> recordSize = positive(key, value);
+        case "--heap" -> heap = value;
+        case "--out" -> out = Path.of(value);
+        case "--skiff-home" -> skiffHome = Path.of(value);
+        case "--kafka-peer" -> kafkaPeer = Path.of(value);
+        default -> throw new IllegalArgumentException("unknown option " + key + "\n" + USAGE);
+      }
+    }
+    return new Options(
+        runs,
+        duration,
+        systems,
+        workloads,
+        partitions,
+        recordSize,
+        heap,
+        out,
+        skiffHome.toAbsolutePath().normalize(),
+        kafkaPeer,
+        profile);
+  }
+
+  private static int positive(String key, String value) {
+    final int v = Integer.parseInt(value);
+    if (v <= 0) {
+      throw new IllegalArgumentException(key + " must be positive, got " + value);
+    }
+    return v;
+  }
+
+  private static List<String> systems(String value) {
+    final List<String> systems = new ArrayList<>();
+    for (String s : value.split(",")) {
+      if (!s.equals("skiff") && !s.equals("kafka")) {
+        throw new IllegalArgumentException("--systems takes skiff and/or kafka, got " + s);
+      }
+      systems.add(s);
+    }
+    return List.copyOf(systems);
+  }
+
+  private static List<Workload> workloads(String value) {
+    final List<Workload> workloads = new ArrayList<>();
+    for (String w : value.split(",")) {
+      workloads.add(Workload.byName(w));
+    }
+    return List.copyOf(workloads);
+  }
+}
