@@ -289,7 +289,6 @@ public final class RaftNode implements AutoCloseable {
     return Optional.ofNullable(replicas.get(id));
   }
 
-  /** Number of partition replicas hosted (a gauge). */
   /**
    * Leader changes seen by the partition replicas hosted here, summed; a removed replica takes its
    * count with it.
