@@ -25,6 +25,11 @@ final class RatisProperties {
     GrpcConfigKeys.Server.setHost(p, config.host());
     GrpcConfigKeys.Server.setPort(p, config.port());
     RaftServerConfigKeys.setStorageDir(p, List.of(new File(config.dataDir().toFile(), "raft")));
+    // Skiff's Ratis patch (ratis-patched/): every group's daemons (state-machine updater, log
+    // worker, cache eviction, follower/leader state, elections, log appenders) and its server and
+    // client executors run on virtual threads, so platform threads do not grow with the number of
+    // groups a broker hosts (stock Ratis: ~5.4 per group, see docs/raft-scaling.md).
+    RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
 
     // Ratis sizes each group's direct write buffer by the largest entry *with* its data, although
     // only the 72-byte header reaches its log: so the largest entry is one produce request's
