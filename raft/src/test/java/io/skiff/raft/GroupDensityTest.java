@@ -24,8 +24,12 @@ class GroupDensityTest {
   private static final int FIRST = 50;
   private static final int SECOND = 200;
 
-  /** Shared threads that come and go (gRPC executors, carriers, common pool), not per group. */
-  private static final int SLACK = 60;
+  /**
+   * Shared threads that come and go, not per group: gRPC's cached executor grows with bursts of
+   * RPCs (73 to 148 platform threads once on a machine at load 60), carriers, the common pool.
+   * Stock Ratis would add about 2,400 threads here.
+   */
+  private static final int SLACK = 150;
 
   private static final Duration WAIT = Duration.ofSeconds(120);
 
