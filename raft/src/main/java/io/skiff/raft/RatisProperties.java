@@ -25,15 +25,24 @@ final class RatisProperties {
     GrpcConfigKeys.Server.setHost(p, config.host());
     GrpcConfigKeys.Server.setPort(p, config.port());
     RaftServerConfigKeys.setStorageDir(p, List.of(new File(config.dataDir().toFile(), "raft")));
+    // Skiff's Ratis patch (ratis-patched/): every group's daemons (state-machine updater, log
+    // worker, cache eviction, follower/leader state, elections, log appenders) and its server and
+    // client executors run on virtual threads, so platform threads do not grow with the number of
+    // groups a broker hosts (stock Ratis: ~5.4 per group, see docs/raft-scaling.md).
+    RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
 
-    // Ratis sizes each group's direct write buffer by the largest entry *with* its data, although
-    // only the 72-byte header reaches its log: so the largest entry is one produce request's
-    // batches for a partition (raft.entry.max.bytes, at least message.max.bytes) and the buffer
-    // is that, per group. A topic's max.message.bytes cannot raise it: the leader refuses larger
-    // requests before it assigns offsets (PartitionStateMachine), never Ratis after.
+    // The largest entry is one produce request's batches for a partition (raft.entry.max.bytes, at
+    // least message.max.bytes). A topic's max.message.bytes cannot raise it: the leader refuses
+    // larger requests before it assigns offsets (PartitionStateMachine), never Ratis after.
     final int entryLimit = entryMaxBytes(config);
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(entryLimit));
-    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryLimit + 8));
+    // Stock Ratis sizes each group's direct write buffer by that largest entry *with* its data,
+    // although only the 72-byte header reaches its log (1 MiB per group, 1 GiB at 1000 groups).
+    // Skiff's Ratis patch lets the buffer be smaller and writes a larger entry (a large metadata
+    // entry; partition entries never are) directly.
+    RaftServerConfigKeys.Log.setWriteBufferSmallerThanEntryEnabled(p, true);
+    RaftServerConfigKeys.Log.setWriteBufferSize(
+        p, SizeInBytes.valueOf(Math.min(entryLimit + 8, WRITE_BUFFER_BYTES)));
     // One AppendEntries carries up to the appender's buffer (one entry at least) over gRPC.
     GrpcConfigKeys.setMessageSizeMax(
         p, SizeInBytes.valueOf(Math.max(GRPC_MESSAGE_MIN_BYTES, entryLimit + (1 << 20))));
@@ -67,6 +76,9 @@ final class RatisProperties {
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(10, TimeUnit.SECONDS));
     return p;
   }
+
+  /** Each group's Raft log write buffer (direct memory): thousands of 72-byte headers. */
+  static final int WRITE_BUFFER_BYTES = 64 << 10;
 
   /** gRPC's message cap is never set below Ratis' own default. */
   private static final int GRPC_MESSAGE_MIN_BYTES = 32 << 20;

@@ -1,0 +1,188 @@
+package org.apache.ratis.server.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.TimeDuration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Checks Skiff's Ratis patch (raft.server.threadpool.virtual): with the key on, a division's
+ * daemons and executors are virtual threads; with it off (Ratis' default), they are platform
+ * threads as in released Ratis. Three real servers over gRPC on loopback, one group, so that the
+ * group has a leader (leader state, log appenders) and followers (follower state).
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class VirtualDivisionThreadsTest {
+  /** Name parts of the threads Ratis starts per division. */
+  private static final List<String> DIVISION_DAEMONS =
+      List.of(
+          "StateMachineUpdater",
+          "SegmentedRaftLogWorker",
+          "cacheEviction",
+          "FollowerState",
+          "LeaderStateImpl",
+          "LogAppenderDaemon");
+
+  private final List<RaftServer> servers = new ArrayList<>();
+  private final Set<Boolean> appliedOnVirtualThread = ConcurrentHashMap.newKeySet();
+  private Path root;
+
+  @BeforeEach
+  void createRoot() throws IOException {
+    root = Files.createTempDirectory("ratis-virtual");
+  }
+
+  @AfterEach
+  void closeServers() throws IOException {
+    for (RaftServer server : servers) {
+      server.close();
+    }
+    try (Stream<Path> files = Files.walk(root)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  @Test
+  void divisionDaemonsAreVirtualThreadsWhenSelected() throws Exception {
+    final RaftGroup group = startGroup(true);
+    replicateOneEntry(group);
+
+    assertThat(platformThreadNames(group))
+        .as("platform threads of the division")
+        .noneMatch(name -> DIVISION_DAEMONS.stream().anyMatch(name::contains));
+    final String dump = threadDumpWithVirtualThreads();
+    for (String daemon : DIVISION_DAEMONS) {
+      assertThat(dump).as("thread dump").contains(daemon);
+    }
+    assertThat(appliedOnVirtualThread).containsExactly(true);
+  }
+
+  @Test
+  void divisionDaemonsArePlatformThreadsByDefault() throws Exception {
+    final RaftGroup group = startGroup(false);
+    replicateOneEntry(group);
+
+    final List<String> names = platformThreadNames(group);
+    for (String daemon : DIVISION_DAEMONS) {
+      assertThat(names).as("platform threads").anyMatch(name -> name.contains(daemon));
+    }
+    assertThat(appliedOnVirtualThread).containsExactly(false);
+  }
+
+  private RaftGroup startGroup(boolean virtual) throws IOException {
+    final List<RaftPeer> peers = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      peers.add(
+          RaftPeer.newBuilder()
+              .setId(RaftPeerId.valueOf("s" + i))
+              .setAddress("127.0.0.1:" + freePort())
+              .build());
+    }
+    final RaftGroup group = RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), peers);
+    for (RaftPeer peer : peers) {
+      final RaftProperties p = properties();
+      GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
+      RaftServerConfigKeys.setStorageDir(
+          p, List.of(root.resolve(peer.getId().toString()).toFile()));
+      if (virtual) {
+        RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
+      }
+      final RaftServer server =
+          RaftServer.newBuilder()
+              .setServerId(peer.getId())
+              .setGroup(group)
+              .setProperties(p)
+              .setStateMachine(new RecordingStateMachine())
+              .build();
+      servers.add(server);
+      server.start();
+    }
+    return group;
+  }
+
+  private static RaftProperties properties() {
+    final RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    GrpcConfigKeys.Server.setHost(p, "127.0.0.1");
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+    return p;
+  }
+
+  /** Through the leader, so the group has a leader with log appenders and two followers. */
+  private void replicateOneEntry(RaftGroup group) throws IOException {
+    try (RaftClient client =
+        RaftClient.newBuilder().setRaftGroup(group).setProperties(properties()).build()) {
+      final RaftClientReply reply = client.io().send(Message.valueOf("entry"));
+      assertThat(reply.isSuccess()).as("reply %s", reply).isTrue();
+    }
+  }
+
+  private static List<String> platformThreadNames(RaftGroup group) {
+    final String groupId = group.getGroupId().getUuid().toString();
+    return Thread.getAllStackTraces().keySet().stream()
+        .map(Thread::getName)
+        .filter(name -> name.toLowerCase().contains(groupId.substring(groupId.length() - 12)))
+        .collect(Collectors.toList());
+  }
+
+  /** {@link Thread#getAllStackTraces()} lists platform threads only; this dump has both. */
+  private String threadDumpWithVirtualThreads() throws IOException {
+    final Path file = root.resolve("threads.json");
+    ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+        .dumpThreads(file.toString(), HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
+    return Files.readString(file, StandardCharsets.UTF_8);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** Records whether committed entries are applied on a virtual thread. */
+  private final class RecordingStateMachine extends BaseStateMachine {
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+      appliedOnVirtualThread.add(Thread.currentThread().isVirtual());
+      updateLastAppliedTermIndex(trx.getLogEntry().getTerm(), trx.getLogEntry().getIndex());
+      return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+  }
+}
