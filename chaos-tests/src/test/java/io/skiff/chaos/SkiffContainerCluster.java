@@ -90,11 +90,12 @@ final class SkiffContainerCluster implements BrokerControl, BrokerShell, AutoClo
               .withEnv("JAVA_OPTS", "-Xms256m -Xmx512m")
               .withEnv(settings)
               // owned by the image's skiff user (SKIFF_UID in the Dockerfile), which runs the
-              // broker
+              // broker; exec, since Docker mounts a tmpfs noexec and JNA loads its native library
+              // from under the skiff user's home, the data directory
               .withTmpFs(
                   dataTmpfsSize == null
                       ? Map.of()
-                      : Map.of(DATA_DIR, "rw,size=" + dataTmpfsSize + ",uid=10001,gid=10001"))
+                      : Map.of(DATA_DIR, "rw,exec,size=" + dataTmpfsSize + ",uid=10001,gid=10001"))
               .withLogConsumer(new Slf4jLogConsumer(LoggerFactory.getLogger(alias(id))))
               .waitingFor(Wait.forHealthcheck().withStartupTimeout(STARTUP));
       brokers.put(id, broker);
