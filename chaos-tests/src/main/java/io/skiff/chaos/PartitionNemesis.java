@@ -9,21 +9,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.function.Function;
+import java.util.TreeMap;
 import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Network partitions between brokers with {@code iptables} inside their containers: every broker
- * drops the packets from and to the brokers on the other side ({@code DROP}, so connections hang as
- * on a cut cable rather than failing fast). Clients still reach every broker: an isolated leader
- * keeps answering them and must not acknowledge a write it cannot replicate.
+ * Network partitions between brokers with {@code iptables} inside their containers: a broker drops
+ * the packets from (and, for a two-way cut, to) the brokers it is cut from ({@code DROP}, so
+ * connections hang as on a cut cable rather than failing fast). Clients still reach every broker:
+ * an isolated leader keeps answering them and must not acknowledge a write it cannot replicate.
  *
  * <ul>
  *   <li>{@link #isolateLeader}: the leader (of the locator's partition) alone on one side;
- *   <li>{@link #majorityMinority}: a random minority ({@code (n - 1) / 2} brokers) on one side.
+ *   <li>{@link #majorityMinority}: a random minority ({@code (n - 1) / 2} brokers) on one side;
+ *   <li>{@link #bridge}: two halves that cannot talk to each other, and one broker, the bridge,
+ *       that talks to both (Jepsen's bridge: with 5 brokers each half plus the bridge is a
+ *       majority, so two majorities overlap in one broker);
+ *   <li>{@link #oneWayFromLeader} and {@link #oneWayToLeader}: packets in one direction only are
+ *       lost, {@code INPUT -s <sender> -j DROP} on the receivers (a broker that hears but is not
+ *       heard, or is heard but hears nothing).
  * </ul>
  *
  * <p>{@link #heal} deletes exactly the rules it added (a broker restarted meanwhile has lost them
@@ -32,23 +38,30 @@ import org.slf4j.LoggerFactory;
 public final class PartitionNemesis implements Nemesis {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionNemesis.class);
 
+  /** Who drops whom: broker id to the peers whose packets it drops, and a description. */
+  private record Cut(Map<Integer, Set<Integer>> drops, boolean twoWay, String description) {}
+
+  /** Chooses the cut for the brokers {@code ids} when the fault starts. */
+  @FunctionalInterface
+  private interface Plan {
+    Cut choose(List<Integer> ids);
+  }
+
   private final BrokerShell shell;
-  private final String kind;
-  private final Function<List<Integer>, Set<Integer>> chooseSide;
+  private final Plan plan;
 
   /** Rules added per broker, as {@code iptables} arguments after {@code -A}/{@code -D}. */
   private final Map<Integer, List<String>> added = new LinkedHashMap<>();
 
-  private PartitionNemesis(
-      BrokerShell shell, String kind, Function<List<Integer>, Set<Integer>> chooseSide) {
+  private PartitionNemesis(BrokerShell shell, Plan plan) {
     this.shell = shell;
-    this.kind = kind;
-    this.chooseSide = chooseSide;
+    this.plan = plan;
   }
 
   /** Cuts the leader (from {@code leader}, e.g. a {@link LeaderLocator}) off the other brokers. */
   public static PartitionNemesis isolateLeader(BrokerShell shell, IntSupplier leader) {
-    return new PartitionNemesis(shell, "isolated leader", ids -> Set.of(leader.getAsInt()));
+    return new PartitionNemesis(
+        shell, ids -> halves("isolated leader", ids, Set.of(leader.getAsInt())));
   }
 
   /** Cuts a random minority of the brokers off the majority. */
@@ -56,31 +69,94 @@ public final class PartitionNemesis implements Nemesis {
     final Random random = new Random(seed);
     return new PartitionNemesis(
         shell,
-        "minority",
         ids -> {
-          final List<Integer> shuffled = new ArrayList<>(ids);
-          Collections.shuffle(shuffled, random);
-          return new HashSet<>(shuffled.subList(0, (ids.size() - 1) / 2));
+          final List<Integer> shuffled = shuffled(ids, random);
+          return halves("minority", ids, new HashSet<>(shuffled.subList(0, (ids.size() - 1) / 2)));
         });
+  }
+
+  /**
+   * Splits the brokers other than a random bridge into two halves that cannot talk to each other;
+   * the bridge talks to both.
+   */
+  public static PartitionNemesis bridge(BrokerShell shell, long seed) {
+    final Random random = new Random(seed);
+    return new PartitionNemesis(
+        shell,
+        ids -> {
+          final List<Integer> shuffled = shuffled(ids, random);
+          final int bridge = shuffled.remove(0);
+          final Set<Integer> left = new HashSet<>(shuffled.subList(0, shuffled.size() / 2));
+          final List<Integer> right = shuffled.stream().filter(id -> !left.contains(id)).toList();
+          final Map<Integer, Set<Integer>> drops = new TreeMap<>();
+          left.forEach(id -> drops.put(id, Set.copyOf(right)));
+          right.forEach(id -> drops.put(id, Set.copyOf(left)));
+          return new Cut(
+              drops,
+              true,
+              "bridge "
+                  + sorted(left)
+                  + " <- "
+                  + bridge
+                  + " -> "
+                  + sorted(right)
+                  + " (iptables DROP)");
+        });
+  }
+
+  /** The other brokers drop what the leader sends them; the leader still hears them. */
+  public static PartitionNemesis oneWayFromLeader(BrokerShell shell, IntSupplier leader) {
+    return new PartitionNemesis(
+        shell,
+        ids -> {
+          final int from = leader.getAsInt();
+          final Map<Integer, Set<Integer>> drops = new TreeMap<>();
+          ids.stream().filter(id -> id != from).forEach(id -> drops.put(id, Set.of(from)));
+          return new Cut(
+              drops, false, "one-way: " + from + " -> " + sorted(drops.keySet()) + " dropped");
+        });
+  }
+
+  /** The leader drops what the other brokers send it; they still hear the leader. */
+  public static PartitionNemesis oneWayToLeader(BrokerShell shell, IntSupplier leader) {
+    return new PartitionNemesis(
+        shell,
+        ids -> {
+          final int to = leader.getAsInt();
+          final Set<Integer> others =
+              ids.stream().filter(id -> id != to).collect(Collectors.toSet());
+          return new Cut(
+              Map.of(to, others), false, "one-way: " + sorted(others) + " -> " + to + " dropped");
+        });
+  }
+
+  private static Cut halves(String kind, List<Integer> ids, Set<Integer> side) {
+    final Set<Integer> rest =
+        ids.stream().filter(id -> !side.contains(id)).collect(Collectors.toSet());
+    final Map<Integer, Set<Integer>> drops = new TreeMap<>();
+    for (int id : ids) {
+      drops.put(id, side.contains(id) ? rest : side);
+    }
+    return new Cut(
+        drops, true, kind + " " + sorted(side) + " | " + sorted(rest) + " (iptables DROP)");
   }
 
   @Override
   public String start() throws Exception {
-    final List<Integer> ids = shell.ids();
-    final Set<Integer> side = chooseSide.apply(ids);
-    final List<Integer> rest = ids.stream().filter(id -> !side.contains(id)).toList();
-    for (int id : ids) {
-      final List<Integer> across = side.contains(id) ? rest : List.copyOf(side);
+    final Cut cut = plan.choose(shell.ids());
+    for (Map.Entry<Integer, Set<Integer>> e : cut.drops().entrySet()) {
       final List<String> rules = new ArrayList<>();
-      for (int other : across) {
+      for (int other : sorted(e.getValue())) {
         final String ip = shell.address(other);
         rules.add("INPUT -s " + ip + " -j DROP");
-        rules.add("OUTPUT -d " + ip + " -j DROP");
+        if (cut.twoWay()) {
+          rules.add("OUTPUT -d " + ip + " -j DROP");
+        }
       }
-      added.put(id, rules);
-      shell.exec(id, "bash", "-c", script("-A", rules, " && "));
+      added.put(e.getKey(), rules);
+      shell.exec(e.getKey(), "bash", "-c", script("-A", rules, " && "));
     }
-    return "partition: " + kind + " " + sorted(side) + " | " + sorted(rest) + " (iptables DROP)";
+    return "partition: " + cut.description();
   }
 
   @Override
@@ -104,6 +180,12 @@ public final class PartitionNemesis implements Nemesis {
     return rules.stream()
         .map(r -> "iptables -w " + op + " " + r)
         .collect(Collectors.joining(separator));
+  }
+
+  private static List<Integer> shuffled(List<Integer> ids, Random random) {
+    final List<Integer> shuffled = new ArrayList<>(ids);
+    Collections.shuffle(shuffled, random);
+    return shuffled;
   }
 
   private static List<Integer> sorted(Collection<Integer> ids) {

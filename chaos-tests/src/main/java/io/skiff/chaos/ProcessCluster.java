@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * A cluster of brokers on this machine, each its own JVM process ({@code
  * io.skiff.broker.BrokerMain} with a {@code server.properties} of its own, as {@code ./skiff dev}
  * runs them), so that a nemesis can do to a broker what happens to real ones: {@link #kill} ({@code
- * kill -9}), {@link #pause} and {@link #resume} ({@code SIGSTOP}/{@code SIGCONT}), {@link
- * #restart}. Each broker's data and {@code broker.log} live under {@code root/broker-<id>/}.
+ * kill -9}), {@link #stop} ({@code SIGTERM}), {@link #pause} and {@link #resume} ({@code
+ * SIGSTOP}/{@code SIGCONT}), {@link #restart}. Each broker's data and {@code broker.log} live under
+ * {@code root/broker-<id>/}.
  *
  * <p>The broker processes run on this JVM's class path less the CLI and chaos-test entries (the
  * broker must be on it: chaos-tests has skiff-broker as a test dependency). They die with this JVM
@@ -35,6 +36,7 @@ public final class ProcessCluster implements BrokerControl, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessCluster.class);
   private static final String MAIN = "io.skiff.broker.BrokerMain";
   private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
+  private static final Duration GRACEFUL_STOP = Duration.ofSeconds(60);
   private static final List<String> JVM_ARGS =
       List.of(
           "-Xms320m",
@@ -182,6 +184,21 @@ public final class ProcessCluster implements BrokerControl, AutoCloseable {
       resume(id); // a stopped process takes SIGKILL too, but make its death visible now
       process.destroyForcibly().waitFor();
       LOG.info("broker {} killed", id);
+    }
+  }
+
+  /** {@code SIGTERM}: the broker shuts down gracefully; killed if it is not gone in 60 s. */
+  @Override
+  public void stop(int id) throws InterruptedException {
+    final Process process = process(id);
+    if (process != null && process.isAlive()) {
+      resume(id);
+      process.destroy();
+      if (!process.waitFor(GRACEFUL_STOP.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        LOG.warn("broker {} still running {} after SIGTERM; killing it", id, GRACEFUL_STOP);
+        process.destroyForcibly().waitFor();
+      }
+      LOG.info("broker {} stopped (exit {})", id, process.exitValue());
     }
   }
 

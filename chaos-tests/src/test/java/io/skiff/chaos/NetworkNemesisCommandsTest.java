@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -89,6 +91,63 @@ class NetworkNemesisCommandsTest {
     // each minority broker drops 3 peers, each majority broker 2, both ways
     assertThat(shell.commands.stream().mapToLong(c -> c.split(" -A ").length - 1).sum())
         .isEqualTo(2 * 3 * 2 + 3 * 2 * 2);
+  }
+
+  @Test
+  void aBridgeOfFiveCutsTwoFromTwoAndTheBridgeTalksToBoth() throws Exception {
+    final RecordingShell shell = new RecordingShell(5, false);
+    final PartitionNemesis nemesis = PartitionNemesis.bridge(shell, 3);
+
+    final String fault = nemesis.start();
+
+    final Matcher m =
+        Pattern.compile("partition: bridge \\[(\\d), (\\d)] <- (\\d) -> \\[(\\d), (\\d)] .*")
+            .matcher(fault);
+    assertThat(m.matches()).as(fault).isTrue();
+    final int bridge = Integer.parseInt(m.group(3));
+    final String left = m.group(1) + m.group(2);
+    final String right = m.group(4) + m.group(5);
+    assertThat(shell.commands).hasSize(4).noneMatch(c -> c.startsWith(bridge + ": "));
+    final String ipOf = "10.0.0.";
+    for (char l : left.toCharArray()) {
+      for (char r : right.toCharArray()) {
+        assertThat(shell.commands)
+            .anyMatch(c -> c.startsWith(l + ": ") && c.contains("INPUT -s " + ipOf + r + " "))
+            .anyMatch(c -> c.startsWith(l + ": ") && c.contains("OUTPUT -d " + ipOf + r + " "))
+            .anyMatch(c -> c.startsWith(r + ": ") && c.contains("INPUT -s " + ipOf + l + " "));
+      }
+    }
+    assertThat(shell.commands).noneMatch(c -> c.contains(ipOf + bridge + " "));
+    shell.commands.clear();
+
+    assertThat(nemesis.heal()).startsWith("healed partition of brokers");
+    assertThat(shell.commands).hasSize(4).allMatch(c -> c.contains(" -D "));
+  }
+
+  @Test
+  void oneWayPartitionsDropOnlyOnTheReceivingSide() throws Exception {
+    final RecordingShell shell = new RecordingShell(3, false);
+
+    assertThat(PartitionNemesis.oneWayFromLeader(shell, () -> 2).start())
+        .isEqualTo("partition: one-way: 2 -> [1, 3] dropped");
+    assertThat(shell.commands)
+        .containsExactly(
+            "1: bash -c iptables -w -A INPUT -s 10.0.0.2 -j DROP",
+            "3: bash -c iptables -w -A INPUT -s 10.0.0.2 -j DROP");
+    shell.commands.clear();
+
+    final PartitionNemesis toLeader = PartitionNemesis.oneWayToLeader(shell, () -> 2);
+    assertThat(toLeader.start()).isEqualTo("partition: one-way: [1, 3] -> 2 dropped");
+    assertThat(shell.commands)
+        .containsExactly(
+            "2: bash -c iptables -w -A INPUT -s 10.0.0.1 -j DROP"
+                + " && iptables -w -A INPUT -s 10.0.0.3 -j DROP");
+    shell.commands.clear();
+    toLeader.heal();
+    assertThat(shell.commands)
+        .containsExactly(
+            "2: bash -c iptables -w -D INPUT -s 10.0.0.1 -j DROP;"
+                + " iptables -w -D INPUT -s 10.0.0.3 -j DROP; true");
   }
 
   @Test

@@ -98,6 +98,31 @@ class ProcessClusterChaosTest {
   }
 
   @Test
+  void acknowledgedWritesSurviveARollingRestart() throws Exception {
+    final WorkloadConfig config = WorkloadConfig.durable(cluster.bootstrap(), "rolling");
+
+    final ChaosRun run =
+        ChaosRun.run(
+            "acknowledgedWritesSurviveARollingRestart",
+            config,
+            ChaosRun.length(Duration.ofSeconds(30)),
+            1,
+            Duration.ofSeconds(4),
+            Duration.ofSeconds(2),
+            leader -> List.of(new RollingRestartNemesis(cluster, cluster.ids())),
+            cluster.ids());
+
+    assertThat(run.drained()).isTrue();
+    assertThat(run.verdict().valid()).as(run.verdict().summary()).isTrue();
+    assertThat(run.verdict().anomalies().values()).allMatch(n -> n == 0);
+    assertThat(run.verdict().sends().get(Op.Type.OK)).isGreaterThan(200);
+    assertThat(run.verdict().availability())
+        .extracting(Verdict.FaultWindow::fault)
+        .isNotEmpty()
+        .allMatch(f -> f.startsWith("rolling restart (SIGTERM"));
+  }
+
+  @Test
   void skiffVerifyJudgesTheClusterValid() throws Exception {
     final Path report = Path.of("target", "chaos", "skiffVerifyJudgesTheClusterValid");
     final StringWriter out = new StringWriter();

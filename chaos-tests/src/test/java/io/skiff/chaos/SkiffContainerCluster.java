@@ -48,11 +48,23 @@ final class SkiffContainerCluster implements BrokerControl, BrokerShell, AutoClo
   private final Network network = Network.newNetwork();
   private final Map<Integer, GenericContainer<?>> brokers = new TreeMap<>();
 
+  /** The brokers' data directory in their containers (the image's volume). */
+  static final String DATA_DIR = "/var/lib/skiff";
+
   /**
    * @param size 3 or 5 brokers, every one a metadata voter
    * @param settings extra broker settings as {@code SKIFF_*} variables
    */
   SkiffContainerCluster(int size, Map<String, String> settings) {
+    this(size, settings, null);
+  }
+
+  /**
+   * @param dataTmpfsSize when not null, each broker's data directory is a tmpfs of this size (e.g.
+   *     {@code 256m}), a small disk to fill; its data is gone when the container stops, so such a
+   *     cluster takes no kill or restart
+   */
+  SkiffContainerCluster(int size, Map<String, String> settings, String dataTmpfsSize) {
     final ImageFromDockerfile image = SkiffImage.build();
     final String voters =
         IntStream.rangeClosed(1, size)
@@ -77,6 +89,13 @@ final class SkiffContainerCluster implements BrokerControl, BrokerShell, AutoClo
               .withEnv("SKIFF_OFFSETS_TOPIC_NUM_PARTITIONS", "3")
               .withEnv("JAVA_OPTS", "-Xms256m -Xmx512m")
               .withEnv(settings)
+              // owned by the image's skiff user (SKIFF_UID in the Dockerfile), which runs the
+              // broker; exec, since Docker mounts a tmpfs noexec and JNA loads its native library
+              // from under the skiff user's home, the data directory
+              .withTmpFs(
+                  dataTmpfsSize == null
+                      ? Map.of()
+                      : Map.of(DATA_DIR, "rw,exec,size=" + dataTmpfsSize + ",uid=10001,gid=10001"))
               .withLogConsumer(new Slf4jLogConsumer(LoggerFactory.getLogger(alias(id))))
               .waitingFor(Wait.forHealthcheck().withStartupTimeout(STARTUP));
       brokers.put(id, broker);
@@ -139,6 +158,23 @@ final class SkiffContainerCluster implements BrokerControl, BrokerShell, AutoClo
               + result.getStderr().strip());
     }
     return result.getStdout();
+  }
+
+  /** The brokers' admin HTTP addresses (port 9644) as the test JVM reaches them. */
+  String admin() {
+    return brokers.keySet().stream().map(id -> ip(id) + ":9644").collect(Collectors.joining(","));
+  }
+
+  /** SIGTERM ({@code docker stop}), SIGKILL after 60 s; nothing when it is not running. */
+  @Override
+  public void stop(int id) {
+    if (Boolean.TRUE.equals(inspect(id).getState().getRunning())) {
+      DockerClientFactory.instance()
+          .client()
+          .stopContainerCmd(brokers.get(id).getContainerId())
+          .withTimeout(60)
+          .exec();
+    }
   }
 
   /** SIGKILL: the broker gets no chance to shut down; nothing when it is not running. */

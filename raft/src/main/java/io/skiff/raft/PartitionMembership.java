@@ -285,18 +285,29 @@ public final class PartitionMembership {
   }
 
   /**
-   * A leader that is not in the target hands leadership to the target's first (preferred) voter
-   * before the last change: Ratis would leave a leader outside its own configuration in place,
-   * answering (and never completing) writes, and unable to leave the group.
+   * A leader that is not in the target hands leadership to the first of the target's replicas that
+   * already votes (the preferred leader takes over later, by preferred-leader election) before the
+   * last change: Ratis would leave a leader outside its own configuration in place, answering (and
+   * never completing) writes, and unable to leave the group.
    */
   private void handOverIfLeaving(RaftClient client, PartitionId id, Collection<RaftPeer> target)
       throws IOException {
     final RaftPeer self = node.self();
-    if (VoterSteps.contains(target, self)
-        || !node.server().getDivision(id.groupId()).getInfo().isLeader()) {
+    final RaftServer.Division division = node.server().getDivision(id.groupId());
+    if (VoterSteps.contains(target, self) || !division.getInfo().isLeader()) {
       return;
     }
-    final RaftPeer next = target.iterator().next();
+    // Ratis hands leadership only to a voter. A new replica that the growth steps did not need
+    // (one new beside two kept) is still a listener here, even when the target names it first.
+    final Collection<RaftPeer> voters = division.getRaftConf().getCurrentPeers();
+    final RaftPeer next =
+        target.stream()
+            .filter(p -> VoterSteps.contains(voters, p))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IOException(
+                        id + ": no replica of the target " + ids(target) + " votes yet"));
     final RaftClientReply reply =
         client.admin().transferLeadership(next.getId(), HAND_OVER_TIMEOUT.toMillis());
     if (!reply.isSuccess()) {
