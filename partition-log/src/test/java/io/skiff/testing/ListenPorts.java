@@ -63,8 +63,9 @@ public final class ListenPorts {
 
   private static int ephemeralLow() {
     try {
+      // Not Files.readString: it reads as many bytes as the file's size, which /proc gives wrong.
       final String range =
-          Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+          Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
       return Integer.parseInt(range.split("\\s+")[0]);
     } catch (IOException | RuntimeException e) {
       return 32_768;
