@@ -134,6 +134,10 @@ class MetadataListenersTest {
     return true;
   }
 
+  /**
+   * Joins on a thread of its own: not the common pool, whose one worker on a 2-core machine Ratis'
+   * servers also answer group-info requests on, so a join blocked there waits for itself.
+   */
   private static CompletableFuture<Void> joinAsync(RaftCluster cluster, int id) {
     return CompletableFuture.runAsync(
         () -> {
@@ -142,7 +146,8 @@ class MetadataListenersTest {
           } catch (Exception e) {
             throw new IllegalStateException("broker " + id + " did not join", e);
           }
-        });
+        },
+        task -> new Thread(task, "join-" + id).start());
   }
 
   private static boolean everyoneSees(RaftCluster cluster, List<Integer> listeners) {
