@@ -26,8 +26,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
@@ -38,8 +38,8 @@ import org.junit.jupiter.api.Timeout;
  * partitions, a full disk, replica moves and decommissions), then all of them mixed on one
  * schedule. Every broker's data directory is a small tmpfs so that a disk can be filled; no test
  * here kills or restarts a container (a tmpfs does not outlive it). Skipped, saying why, where
- * Docker or the images are missing. Tagged {@code five-brokers}: it takes ~15 minutes on two
- * cores, so it runs under {@code -Pchaos-soak}, not in the default build.
+ * Docker or the images are missing. Tagged {@code five-brokers}: it takes ~15 minutes on two cores,
+ * so it runs under {@code -Pchaos-soak}, not in the default build.
  */
 @Tag("five-brokers")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
