@@ -417,13 +417,13 @@ public final class ClassicGroup {
       case PREPARING_REBALANCE ->
           CompletableFuture.completedFuture(syncError(Errors.REBALANCE_IN_PROGRESS));
       case STABLE -> CompletableFuture.completedFuture(syncResponse(member));
-      case COMPLETING_REBALANCE -> awaitAssignment(member, assignments);
+      case COMPLETING_REBALANCE -> awaitAssignment(member, assignments, now);
       default -> CompletableFuture.completedFuture(syncError(Errors.UNKNOWN_MEMBER_ID));
     };
   }
 
   private CompletableFuture<SyncGroupResponseData> awaitAssignment(
-      GroupMember member, Map<String, byte[]> assignments) {
+      GroupMember member, Map<String, byte[]> assignments, long now) {
     final CompletableFuture<SyncGroupResponseData> future = new CompletableFuture<>();
     if (member.syncFuture != null) {
       member.syncFuture.complete(syncError(Errors.REBALANCE_IN_PROGRESS));
@@ -437,12 +437,18 @@ public final class ClassicGroup {
       final int storedGeneration = generation;
       store
           .store(groupId, metadata())
-          .whenComplete((error, failure) -> stored(storedGeneration, error, failure));
+          .whenComplete((error, failure) -> stored(storedGeneration, now, error, failure));
     }
     return future;
   }
 
-  private synchronized void stored(int storedGeneration, Errors error, Throwable failure) {
+  /**
+   * Hands out the stored assignment. Like Kafka, every member's session restarts when the
+   * assignment reaches it ({@code assignedAt}, the leader's SyncGroup): a follower that synced
+   * early and waited for the leader has a full session timeout from there, not from its own call.
+   */
+  private synchronized void stored(
+      int storedGeneration, long assignedAt, Errors error, Throwable failure) {
     if (state != GroupState.COMPLETING_REBALANCE || generation != storedGeneration) {
       return;
     }
@@ -459,6 +465,7 @@ public final class ClassicGroup {
     }
     state = GroupState.STABLE;
     for (GroupMember m : members.values()) {
+      m.lastHeartbeatMs = Math.max(m.lastHeartbeatMs, assignedAt);
       if (m.syncFuture != null) {
         m.syncFuture.complete(syncResponse(m));
         m.syncFuture = null;

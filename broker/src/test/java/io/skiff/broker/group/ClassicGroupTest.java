@@ -173,6 +173,27 @@ class ClassicGroupTest {
   }
 
   @Test
+  void sessionOfAMemberThatWaitedForTheLeadersSyncStartsWhenItsAssignmentArrives() {
+    final ClassicGroup group = group(DELAY_MS);
+    final List<JoinGroupResponseData> joined = joinAll(group, 2, 0);
+    final JoinGroupResponseData leader =
+        joined.stream().filter(j -> j.memberId().equals(j.leader())).findFirst().orElseThrow();
+    final JoinGroupResponseData follower =
+        joined.stream().filter(j -> !j.memberId().equals(j.leader())).findFirst().orElseThrow();
+    final var followerSync = group.sync(follower.memberId(), null, 1, Map.of(), 0);
+    group.tick(SESSION_MS / 2);
+    group.sync(leader.memberId(), null, 1, assignments(joined), 5000).join();
+    assertThat(followerSync.join().errorCode()).isEqualTo(Errors.NONE.code());
+    group.tick(SESSION_MS + 1);
+    assertThat(group.state())
+        .as("a session counted from the follower's own SyncGroup would have expired")
+        .isEqualTo(GroupState.STABLE);
+    assertThat(group.memberCount()).isEqualTo(2);
+    group.tick(5000 + SESSION_MS + 1);
+    assertThat(group.memberCount()).isZero();
+  }
+
+  @Test
   void membersThatDoNotRejoinWithinTheRebalanceTimeoutAreDropped() {
     final ClassicGroup group = group(DELAY_MS);
     final List<JoinGroupResponseData> joined = joinAll(group, 2, 0);
