@@ -11,21 +11,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,7 +78,7 @@ class BrokerMembershipTest {
 
       admin.createTopics(List.of(new NewTopic("d", 6, (short) 2))).all().get(60, TimeUnit.SECONDS);
       awaitTopic(cluster, "d");
-      final List<String> written = produce(cluster, "d", 60);
+      final List<String> written = TopicValues.produce(cluster.bootstrap(), "d", 60);
 
       final HttpResponse<String> started = post(cluster, 2, "/v1/brokers/3/decommission");
       assertThat(started.statusCode()).as(started.body()).isEqualTo(200);
@@ -104,7 +96,9 @@ class BrokerMembershipTest {
           () ->
               cluster.broker(3).raft().partitions().stream()
                   .noneMatch(r -> r.id().topic().equals("d")));
-      assertThat(consume(cluster, "d", moved.partitionCount(), written.size()))
+      assertThat(
+              TopicValues.readCount(
+                  cluster.bootstrap(), "d", moved.partitionCount(), written.size(), WAIT))
           .containsExactlyInAnyOrderElementsOf(written);
 
       final HttpResponse<String> back = post(cluster, 1, "/v1/brokers/3/recommission");
@@ -181,53 +175,5 @@ class BrokerMembershipTest {
 
   private static Admin admin(BrokerCluster cluster) {
     return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()));
-  }
-
-  private static List<String> produce(BrokerCluster cluster, String topic, int count)
-      throws Exception {
-    final Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    final List<String> values = new ArrayList<>();
-    try (KafkaProducer<String, String> producer =
-        new KafkaProducer<>(
-            props,
-            new org.apache.kafka.common.serialization.StringSerializer(),
-            new org.apache.kafka.common.serialization.StringSerializer())) {
-      for (int i = 0; i < count; i++) {
-        final String value = "v" + i;
-        producer
-            .send(new ProducerRecord<>(topic, Integer.toString(i), value))
-            .get(60, TimeUnit.SECONDS);
-        values.add(value);
-      }
-    }
-    return values;
-  }
-
-  private static List<String> consume(
-      BrokerCluster cluster, String topic, int partitions, int count) throws Exception {
-    final Properties props = new Properties();
-    props.put("bootstrap.servers", cluster.bootstrap());
-    final List<TopicPartition> tps = new ArrayList<>();
-    for (int p = 0; p < partitions; p++) {
-      tps.add(new TopicPartition(topic, p));
-    }
-    final List<String> values = new ArrayList<>();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(
-            props,
-            new org.apache.kafka.common.serialization.StringDeserializer(),
-            new org.apache.kafka.common.serialization.StringDeserializer())) {
-      consumer.assign(tps);
-      consumer.seekToBeginning(tps);
-      final long deadline = System.nanoTime() + WAIT.toNanos();
-      while (values.size() < count && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
-          values.add(r.value());
-        }
-      }
-    }
-    return values;
   }
 }

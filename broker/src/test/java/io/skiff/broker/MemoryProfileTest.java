@@ -19,20 +19,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
@@ -163,7 +159,15 @@ class MemoryProfileTest {
         .as("requests that waited for produce memory")
         .isGreaterThan(waitsBefore);
     assertThat(pool.usedBytes()).isZero();
-    assertThat(consumeAll("stall", 8, producers * perProducer)).hasSize(producers * perProducer);
+    assertThat(
+            TopicValues.readFromStart(
+                cluster.bootstrap(),
+                "stall",
+                8,
+                Duration.ofSeconds(120),
+                new HashSet<>(),
+                v -> v.size() >= producers * perProducer))
+        .hasSize(producers * perProducer);
   }
 
   private static void produceAll(int id, int count, List<Throwable> failures) {
@@ -185,26 +189,6 @@ class MemoryProfileTest {
         failures.add(e);
       }
     }
-  }
-
-  private static Set<String> consumeAll(String topic, int partitions, int expected) {
-    final Set<String> values = new HashSet<>();
-    final List<TopicPartition> tps = new ArrayList<>();
-    for (int p = 0; p < partitions; p++) {
-      tps.add(new TopicPartition(topic, p));
-    }
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(KafkaClientsTest.consumerProps(cluster.bootstrap()))) {
-      consumer.assign(tps);
-      consumer.seekToBeginning(tps);
-      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (values.size() < expected && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
-          values.add(r.value());
-        }
-      }
-    }
-    return values;
   }
 
   @Test

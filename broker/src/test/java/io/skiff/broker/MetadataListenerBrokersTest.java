@@ -10,21 +10,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,8 +64,10 @@ class MetadataListenerBrokersTest {
         cluster.moveLeadership(id, 4, WAIT);
       }
 
-      final List<String> written = produce(bootstrap4, "wide", 200);
-      assertThat(consume(bootstrap4, "wide", wide.partitionCount(), written.size()))
+      final List<String> written = TopicValues.produce(bootstrap4, "wide", 200);
+      assertThat(
+              TopicValues.readCount(
+                  bootstrap4, "wide", wide.partitionCount(), written.size(), WAIT))
           .containsExactlyInAnyOrderElementsOf(written);
       assertThat(cluster.broker(4).networkMetrics().zeroCopyBytes())
           .as("broker 4 served fetches from its own log")
@@ -93,7 +86,9 @@ class MetadataListenerBrokersTest {
             .get(60, TimeUnit.SECONDS);
       }
       cluster.awaitTopic("after", WAIT);
-      assertThat(consume(bootstrap4, "wide", wide.partitionCount(), written.size()))
+      assertThat(
+              TopicValues.readCount(
+                  bootstrap4, "wide", wide.partitionCount(), written.size(), WAIT))
           .as("records read through the restarted listener")
           .containsExactlyInAnyOrderElementsOf(written);
     }
@@ -124,45 +119,5 @@ class MetadataListenerBrokersTest {
 
   private static Admin admin(String bootstrap) {
     return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
-  }
-
-  private static List<String> produce(String bootstrap, String topic, int count) throws Exception {
-    final Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    final List<String> values = new ArrayList<>();
-    try (KafkaProducer<String, String> producer =
-        new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-      for (int i = 0; i < count; i++) {
-        final String value = "v" + i;
-        producer
-            .send(new ProducerRecord<>(topic, Integer.toString(i), value))
-            .get(60, TimeUnit.SECONDS);
-        values.add(value);
-      }
-    }
-    return values;
-  }
-
-  private static List<String> consume(String bootstrap, String topic, int partitions, int count) {
-    final Properties props = new Properties();
-    props.put("bootstrap.servers", bootstrap);
-    final List<TopicPartition> tps = new ArrayList<>();
-    for (int p = 0; p < partitions; p++) {
-      tps.add(new TopicPartition(topic, p));
-    }
-    final List<String> values = new ArrayList<>();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-      consumer.assign(tps);
-      consumer.seekToBeginning(tps);
-      final long deadline = System.nanoTime() + WAIT.toNanos();
-      while (values.size() < count && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
-          values.add(r.value());
-        }
-      }
-    }
-    return values;
   }
 }

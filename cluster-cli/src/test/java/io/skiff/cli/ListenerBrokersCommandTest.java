@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.skiff.broker.BrokerCluster;
+import io.skiff.broker.TopicValues;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -16,13 +14,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,7 +42,7 @@ class ListenerBrokersCommandTest {
       final Cli cli = cli(cluster);
       ok(cli, "topic", "create", "grow", "-p", "10", "-r", "3");
       cluster.awaitTopic("grow", WAIT);
-      final List<String> written = produce(cluster.bootstrap(), "grow", 300);
+      final List<String> written = TopicValues.produce(cluster.bootstrap(), "grow", 300);
 
       cluster.addBroker(5);
       final JsonNode joined = brokerInList(cli, 5);
@@ -58,7 +52,7 @@ class ListenerBrokersCommandTest {
       assertThat(brokerInList(cli, 5).path("replicas").asInt())
           .as("replicas on broker 5 after balance: " + balanced.out())
           .isGreaterThanOrEqualTo(5);
-      assertThat(consume(cluster.bootstrap(), "grow", 10, written))
+      assertThat(TopicValues.readUntilAll(cluster.bootstrap(), "grow", 10, written, WAIT))
           .containsExactlyInAnyOrderElementsOf(written);
     }
   }
@@ -94,7 +88,7 @@ class ListenerBrokersCommandTest {
               .doesNotContain("4");
         }
       }
-      assertThat(consume(cluster.bootstrap(), "load", 8, acked))
+      assertThat(TopicValues.readUntilAll(cluster.bootstrap(), "load", 8, acked, WAIT))
           .as("every acknowledged record is readable")
           .containsAll(acked);
       awaitHealthy(cli);
@@ -188,45 +182,5 @@ class ListenerBrokersCommandTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private static List<String> produce(String bootstrap, String topic, int count) throws Exception {
-    final List<String> values = new ArrayList<>();
-    try (KafkaProducer<String, String> producer =
-        new KafkaProducer<>(
-            producerProps(bootstrap), new StringSerializer(), new StringSerializer())) {
-      for (int i = 0; i < count; i++) {
-        final String value = "v" + i;
-        producer
-            .send(new ProducerRecord<>(topic, Integer.toString(i), value))
-            .get(60, TimeUnit.SECONDS);
-        values.add(value);
-      }
-    }
-    return values;
-  }
-
-  /** Reads the topic from the start until every expected value was seen (or time runs out). */
-  private static Set<String> consume(
-      String bootstrap, String topic, int partitions, Collection<String> expected) {
-    final Properties props = new Properties();
-    props.put("bootstrap.servers", bootstrap);
-    final List<TopicPartition> tps = new ArrayList<>();
-    for (int p = 0; p < partitions; p++) {
-      tps.add(new TopicPartition(topic, p));
-    }
-    final Set<String> values = new HashSet<>();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-      consumer.assign(tps);
-      consumer.seekToBeginning(tps);
-      final long deadline = System.nanoTime() + WAIT.toNanos();
-      while (!values.containsAll(expected) && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
-          values.add(r.value());
-        }
-      }
-    }
-    return values;
   }
 }
