@@ -8,6 +8,7 @@ import io.skiff.raft.PartitionId;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -418,12 +419,8 @@ class AdminApisTest {
 
   private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
       throws InterruptedException {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
+    Await.atMost(Duration.ofSeconds(WAIT_S))
+        .pollingEvery(Duration.ofMillis(50))
+        .until(what, condition);
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.testing.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BrokerMembershipTest {
   private static final Duration WAIT = Duration.ofSeconds(120);
+  private static final Await AWAIT = Await.atMost(WAIT).pollingEvery(Duration.ofMillis(200));
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @TempDir Path dir;
@@ -48,14 +49,15 @@ class BrokerMembershipTest {
       final HttpResponse<String> on = post(cluster, 1, "/v1/brokers/2/maintenance/on");
       assertThat(on.statusCode()).as(on.body()).isEqualTo(200);
       assertThat(on.body()).contains("\"state\":\"maintenance\"");
-      await("broker 2 leads nothing", () -> leaderships(cluster, 2) == 0);
+      AWAIT.until("broker 2 leads nothing", () -> leaderships(cluster, 2) == 0);
       assertThat(get(cluster, 3, "/v1/brokers")).contains("\"id\":2", "\"state\":\"maintenance\"");
       Thread.sleep(3_000); // an election or a stray transfer would show up here
       assertThat(leaderships(cluster, 2)).isZero();
 
       final HttpResponse<String> off = post(cluster, 3, "/v1/brokers/2/maintenance/off");
       assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
-      await("broker 2 leads its preferred partition again", () -> leads(cluster, 2, topic, 1));
+      AWAIT.until(
+          "broker 2 leads its preferred partition again", () -> leads(cluster, 2, topic, 1));
     }
   }
 
@@ -82,7 +84,7 @@ class BrokerMembershipTest {
 
       final HttpResponse<String> started = post(cluster, 2, "/v1/brokers/3/decommission");
       assertThat(started.statusCode()).as(started.body()).isEqualTo(200);
-      await(
+      AWAIT.until(
           "broker 3 decommissioned",
           () -> image(cluster).broker(3).map(b -> !b.active()).orElse(false));
       final TopicInfo moved = image(cluster).topic("d").orElseThrow();
@@ -91,7 +93,7 @@ class BrokerMembershipTest {
       }
       assertThat(get(cluster, 1, "/v1/brokers"))
           .contains("\"state\":\"decommissioned\",\"replicas\":0");
-      await(
+      AWAIT.until(
           "broker 3 holds no replica of d",
           () ->
               cluster.broker(3).raft().partitions().stream()
@@ -128,25 +130,15 @@ class BrokerMembershipTest {
   }
 
   private static TopicInfo awaitTopic(BrokerCluster cluster, String name) throws Exception {
-    await("topic " + name + " in the metadata", () -> image(cluster).topic(name).isPresent());
+    AWAIT.until("topic " + name + " in the metadata", () -> image(cluster).topic(name).isPresent());
     final TopicInfo topic = image(cluster).topic(name).orElseThrow();
     for (int p = 0; p < topic.partitionCount(); p++) {
       final int partition = p;
-      await(
+      AWAIT.until(
           name + "-" + p + " has a leader",
           () -> cluster.runningIds().stream().anyMatch(id -> leads(cluster, id, topic, partition)));
     }
     return topic;
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    final long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(200);
-    }
   }
 
   private static HttpResponse<String> post(BrokerCluster cluster, int via, String path)

@@ -9,6 +9,7 @@ import io.skiff.log.SegmentedLog;
 import io.skiff.raft.PartitionId;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.testing.Await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -319,12 +320,8 @@ class CompactedTopicTest {
 
   private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
       throws InterruptedException {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(200);
-    }
+    Await.atMost(Duration.ofSeconds(WAIT_S))
+        .pollingEvery(Duration.ofMillis(200))
+        .until(what, condition);
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.broker.api.RequestContext;
+import io.skiff.testing.Await;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -153,13 +154,7 @@ class ConsumerGroupsTest {
 
   private static void await(String what, long seconds, java.util.function.BooleanSupplier done)
       throws InterruptedException {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + seconds + " s waiting for " + what);
-      }
-      Thread.sleep(100);
-    }
+    Await.atMost(Duration.ofSeconds(seconds)).until(what, done);
   }
 
   private static Set<String> values(int from, int count) {

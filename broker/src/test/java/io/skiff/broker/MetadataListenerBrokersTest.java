@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.raft.PartitionId;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MetadataListenerBrokersTest {
   private static final Duration WAIT = Duration.ofSeconds(120);
+  private static final Await AWAIT = Await.atMost(WAIT).pollingEvery(Duration.ofMillis(200));
 
   @TempDir Path dir;
 
@@ -34,7 +35,7 @@ class MetadataListenerBrokersTest {
   @Timeout(value = 8, unit = TimeUnit.MINUTES)
   void aFourthBrokerListensToTheMetadataAndServesPartitionsPlacedOnIt() throws Exception {
     try (BrokerCluster cluster = new BrokerCluster(dir, 4, 3, Map.of())) {
-      await("every broker sees broker 4 as a listener", () -> listenersSeenByAll(cluster, 4));
+      AWAIT.until("every broker sees broker 4 as a listener", () -> listenersSeenByAll(cluster, 4));
       for (int id : cluster.runningIds()) {
         assertThat(cluster.broker(id).raft().metadataListeners().voters())
             .as("voters as broker %d knows them", id)
@@ -60,7 +61,8 @@ class MetadataListenerBrokersTest {
       assertThat(placed).as("replicas placed across all four brokers").containsExactly(1, 2, 3, 4);
       for (int p : onFour) {
         final PartitionId id = wide.partition(p);
-        await("broker 4 hosts " + id, () -> cluster.broker(4).raft().partition(id).isPresent());
+        AWAIT.until(
+            "broker 4 hosts " + id, () -> cluster.broker(4).raft().partition(id).isPresent());
         cluster.moveLeadership(id, 4, WAIT);
       }
 
@@ -75,7 +77,7 @@ class MetadataListenerBrokersTest {
 
       cluster.stop(4);
       cluster.start(4);
-      await("broker 4 is a listener again", () -> listenersSeenByAll(cluster, 4));
+      AWAIT.until("broker 4 is a listener again", () -> listenersSeenByAll(cluster, 4));
       assertThat(cluster.broker(1).raft().metadataListeners().listeners())
           .as("a restart adds no second listener")
           .containsExactly(4);
@@ -105,16 +107,6 @@ class MetadataListenerBrokersTest {
       }
     }
     return true;
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    final long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(200);
-    }
   }
 
   private static Admin admin(String bootstrap) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.raft.PartitionId;
+import io.skiff.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -409,12 +410,6 @@ class ReassignmentTest {
 
   private static void awaitTrue(BooleanSupplier condition, String what)
       throws InterruptedException {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(100);
-    }
+    Await.atMost(Duration.ofSeconds(WAIT_S)).until(what, condition);
   }
 }

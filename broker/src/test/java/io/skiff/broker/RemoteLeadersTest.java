@@ -1,5 +1,6 @@
 package io.skiff.broker;
 
+import io.skiff.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -89,12 +90,6 @@ class RemoteLeadersTest {
 
   private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
       throws InterruptedException {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(100);
-    }
+    Await.atMost(Duration.ofSeconds(60)).until(what, condition);
   }
 }

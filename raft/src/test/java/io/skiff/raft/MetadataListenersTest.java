@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.raft.metadata.BrokerInfo;
+import io.skiff.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MetadataListenersTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final Await AWAIT = Await.atMost(WAIT);
 
   @TempDir Path dir;
 
@@ -37,14 +38,14 @@ class MetadataListenersTest {
       final CompletableFuture<Void> four = joinAsync(cluster, 4);
       final CompletableFuture<Void> five = joinAsync(cluster, 5);
       CompletableFuture.allOf(four, five).get(WAIT.toSeconds(), TimeUnit.SECONDS);
-      await("every voter knows both listeners", () -> everyoneSees(cluster, List.of(4, 5)));
+      AWAIT.until("every voter knows both listeners", () -> everyoneSees(cluster, List.of(4, 5)));
 
       cluster
           .node(4)
           .metadata()
           .registerBroker(new BrokerInfo(4, "127.0.0.1", 9004, 1, "", true))
           .get(30, TimeUnit.SECONDS);
-      await(
+      AWAIT.until(
           "broker 5 applies what broker 4 registered",
           () -> cluster.node(5).metadata().image().broker(4).isPresent());
 
@@ -54,7 +55,7 @@ class MetadataListenersTest {
           .containsExactly(4, 5);
 
       assertThat(cluster.node(2).metadataListeners().remove(4, WAIT)).isTrue();
-      await("broker 4 is no listener any more", () -> everyoneSees(cluster, List.of(5)));
+      AWAIT.until("broker 4 is no listener any more", () -> everyoneSees(cluster, List.of(5)));
       assertThat(cluster.node(2).metadataListeners().remove(4, WAIT)).isFalse();
       assertThatThrownBy(() -> cluster.node(2).metadataListeners().remove(1, WAIT))
           .isInstanceOf(IllegalArgumentException.class)
@@ -62,7 +63,7 @@ class MetadataListenersTest {
       assertThat(cluster.node(1).metadataListeners().voters()).containsExactly(1, 2, 3);
 
       cluster.node(4).metadataListeners().join(cluster.node(4).self(), WAIT);
-      await("broker 4 listens again", () -> everyoneSees(cluster, List.of(4, 5)));
+      AWAIT.until("broker 4 listens again", () -> everyoneSees(cluster, List.of(4, 5)));
     }
   }
 
@@ -94,11 +95,12 @@ class MetadataListenersTest {
       for (int i = 0; i < 10; i++) {
         firstId = cluster.node(1).metadata().allocateProducerIds(10).get(30, TimeUnit.SECONDS);
       }
-      await("every voter purged its metadata log behind a snapshot", () -> purgedByAll(cluster));
+      AWAIT.until(
+          "every voter purged its metadata log behind a snapshot", () -> purgedByAll(cluster));
 
       cluster.node(4).startMetadata(cluster.peers(1, 2, 3), cluster.peers(4));
       cluster.node(4).metadataListeners().join(cluster.node(4).self(), WAIT);
-      await(
+      AWAIT.until(
           "broker 4 has the brokers registered before it joined",
           () -> cluster.node(4).metadata().image().brokers().size() == 3);
       final long next =
@@ -161,15 +163,5 @@ class MetadataListenersTest {
       }
     }
     return true;
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    final long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(100);
-    }
   }
 }
