@@ -2,6 +2,11 @@ package io.skiff.log;
 
 import static io.skiff.log.CompactedLogReader.keyedBatch;
 import static io.skiff.log.CompactedLogReader.readAll;
+import static io.skiff.log.CompactedLogs.T0;
+import static io.skiff.log.CompactedLogs.compacted;
+import static io.skiff.log.CompactedLogs.copy;
+import static io.skiff.log.CompactedLogs.isLatest;
+import static io.skiff.log.CompactedLogs.latestPerKey;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.log.CompactedLogReader.Entry;
@@ -11,11 +16,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
-import org.agrona.concurrent.CachedEpochClock;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.CompressionType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -30,45 +32,27 @@ import org.junit.jupiter.api.io.TempDir;
  * segments far larger than its buffers.
  */
 class LogCleanerBoundsTest {
-  private static final long T0 = 1_000_000L;
   private static final long PRODUCER_ID = 42;
   private static final short PRODUCER_EPOCH = 3;
 
   @TempDir Path dir;
-  private final CachedEpochClock clock = new CachedEpochClock();
-  private final List<SegmentedLog> opened = new ArrayList<>();
+  private final CompactedLogs logs = new CompactedLogs();
 
   @AfterEach
   void closeLogs() throws IOException {
-    for (SegmentedLog log : opened) {
-      log.close();
-    }
-  }
-
-  private SegmentedLog open(Path in, LogConfig config) throws IOException {
-    final SegmentedLog log = SegmentedLog.open(in, config, IndexMemoryBudget.unlimited(), clock);
-    opened.add(log);
-    return log;
-  }
-
-  private static LogConfig.Builder compacted() {
-    return LogConfig.builder()
-        .segmentBytes(1024)
-        .indexIntervalBytes(64)
-        .cleanupPolicy("compact")
-        .minCleanableDirtyRatio(0.01);
+    logs.closeAll();
   }
 
   @Test
   void compactsCompressedBatchesKeepingCodecOffsetsAndProducerFields() throws IOException {
-    clock.update(T0);
+    logs.clock().update(T0);
     for (CompressionType codec :
         List.of(
             CompressionType.GZIP,
             CompressionType.SNAPPY,
             CompressionType.LZ4,
             CompressionType.ZSTD)) {
-      final SegmentedLog log = open(dir.resolve(codec.name), compacted().build());
+      final SegmentedLog log = logs.open(dir.resolve(codec.name), compacted().build());
       for (int round = 0; round < 20; round++) {
         log.appendAsLeader(idempotentBatch(codec, round), 1);
       }
@@ -82,10 +66,10 @@ class LogCleanerBoundsTest {
       final List<Entry> cleanable = before.stream().filter(e -> e.offset() < activeBase).toList();
       for (Entry entry : after) {
         if (entry.offset() < activeBase) {
-          assertThat(LogCleanerTest.isLatest(cleanable, entry)).as("%s", entry).isTrue();
+          assertThat(isLatest(cleanable, entry)).as("%s", entry).isTrue();
         }
       }
-      assertThat(after).containsAll(LogCleanerTest.latestPerKey(before));
+      assertThat(after).containsAll(latestPerKey(before));
       int emptied = 0;
       int partial = 0;
       for (MutableRecordBatch batch : batchesOf(log)) {
@@ -137,11 +121,11 @@ class LogCleanerBoundsTest {
 
   @Test
   void aKeyMapTooSmallForTheDirtySectionCleansItOverSeveralPasses() throws IOException {
-    clock.update(T0);
+    logs.clock().update(T0);
     final Path small = dir.resolve("small");
     final Path large = dir.resolve("large");
     final SegmentedLog log =
-        open(
+        logs.open(
             small,
             compacted().cleanerDedupeBufferBytes(LogConfig.MIN_CLEANER_BUFFER_BYTES).build());
     for (int round = 0; round < 3; round++) {
@@ -167,7 +151,7 @@ class LogCleanerBoundsTest {
     assertThat(cleanerCheckpoint(small)).isEqualTo(activeBase);
     assertThat(passes).isGreaterThanOrEqualTo(300 / mapKeys);
 
-    final SegmentedLog reference = open(large, compacted().build());
+    final SegmentedLog reference = logs.open(large, compacted().build());
     reference.compact(reference.logEndOffset());
     assertThat(readAll(log)).isEqualTo(readAll(reference));
     for (long base : log.segmentBaseOffsets()) {
@@ -179,10 +163,10 @@ class LogCleanerBoundsTest {
 
   @Test
   void cleansSegmentsMuchLargerThanItsBuffersWithoutReadingThemWhole() throws IOException {
-    clock.update(T0);
+    logs.clock().update(T0);
     final int segmentBytes = 4 << 20;
     final SegmentedLog log =
-        open(
+        logs.open(
             dir.resolve("large"),
             compacted()
                 .segmentBytes(segmentBytes)
@@ -206,12 +190,12 @@ class LogCleanerBoundsTest {
     assertThat(allocated)
         .as("heap allocated to clean two %d-byte segments", segmentBytes)
         .isLessThan(segmentBytes / 2); // one segment read whole would be twice this
-    assertThat(readAll(log)).containsAll(LogCleanerTest.latestPerKey(before));
+    assertThat(readAll(log)).containsAll(latestPerKey(before));
     assertThat(readAll(log).size()).isLessThan(before.size() / 2);
   }
 
   private void warmUpTheCleaner() throws IOException {
-    final SegmentedLog small = open(dir.resolve("warm-up"), compacted().build());
+    final SegmentedLog small = logs.open(dir.resolve("warm-up"), compacted().build());
     for (int i = 0; i < 100; i++) {
       small.appendAsLeader(keyedBatch(T0, "key-" + i % 10, "v" + i), 1);
     }
@@ -221,14 +205,5 @@ class LogCleanerBoundsTest {
   private static long cleanerCheckpoint(Path logDir) throws IOException {
     return Long.parseLong(
         Files.readString(logDir.resolve(LogDirectory.CLEANER_CHECKPOINT_FILE)).trim());
-  }
-
-  private static void copy(Path from, Path to) throws IOException {
-    Files.createDirectories(to);
-    try (Stream<Path> files = Files.list(from)) {
-      for (Path f : files.toList()) {
-        Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
   }
 }

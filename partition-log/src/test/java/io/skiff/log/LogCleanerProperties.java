@@ -115,7 +115,7 @@ class LogCleanerProperties {
     assertThat(before).containsAll(after); // offsets, keys and values as written
     final List<Entry> cleanable = before.stream().filter(e -> e.offset() < activeBase).toList();
     for (Entry entry : cleanable) {
-      final boolean latest = LogCleanerTest.isLatest(cleanable, entry);
+      final boolean latest = CompactedLogs.isLatest(cleanable, entry);
       final boolean expiredTombstone = tombstonesExpired && entry.value() == null;
       assertThat(after.contains(entry))
           .as("%s kept (latest for its key: %s)", entry, latest)

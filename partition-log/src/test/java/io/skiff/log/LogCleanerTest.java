@@ -2,49 +2,33 @@ package io.skiff.log;
 
 import static io.skiff.log.CompactedLogReader.keyedBatch;
 import static io.skiff.log.CompactedLogReader.readAll;
+import static io.skiff.log.CompactedLogs.T0;
+import static io.skiff.log.CompactedLogs.copy;
+import static io.skiff.log.CompactedLogs.isLatest;
+import static io.skiff.log.CompactedLogs.latestPerKey;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.log.CompactedLogReader.Entry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.agrona.concurrent.CachedEpochClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LogCleanerTest {
-  private static final long T0 = 1_000_000L;
-
   @TempDir Path dir;
-  private final CachedEpochClock clock = new CachedEpochClock();
-  private final List<SegmentedLog> opened = new ArrayList<>();
+  private final CompactedLogs logs = new CompactedLogs();
 
   @AfterEach
   void closeLogs() throws IOException {
-    for (SegmentedLog log : opened) {
-      log.close();
-    }
-  }
-
-  private SegmentedLog open(Path in, LogConfig config) throws IOException {
-    final SegmentedLog log = SegmentedLog.open(in, config, IndexMemoryBudget.unlimited(), clock);
-    opened.add(log);
-    return log;
+    logs.closeAll();
   }
 
   private static LogConfig compacted() {
-    return LogConfig.builder()
-        .segmentBytes(1024)
-        .indexIntervalBytes(64)
-        .cleanupPolicy("compact")
-        .deleteRetentionMs(60_000)
-        .minCleanableDirtyRatio(0.01)
-        .build();
+    return CompactedLogs.compacted().deleteRetentionMs(60_000).build();
   }
 
   /** Writes k0..k4 ten times over, one record per batch, so that many segments roll. */
@@ -58,8 +42,8 @@ class LogCleanerTest {
 
   @Test
   void keepsOnlyTheLatestValuePerKeyAtTheOriginalOffsets() throws IOException {
-    clock.update(T0);
-    final SegmentedLog log = open(dir, compacted());
+    logs.clock().update(T0);
+    final SegmentedLog log = logs.open(dir, compacted());
     writeRounds(log, 10);
     final List<Entry> before = readAll(log);
     final long end = log.logEndOffset();
@@ -85,9 +69,9 @@ class LogCleanerTest {
 
   @Test
   void aSecondPassBelowTheDirtyRatioDoesNothing() throws IOException {
-    clock.update(T0);
+    logs.clock().update(T0);
     final SegmentedLog log =
-        open(dir, LogConfig.builder().segmentBytes(1024).cleanupPolicy("compact").build());
+        logs.open(dir, LogConfig.builder().segmentBytes(1024).cleanupPolicy("compact").build());
     writeRounds(log, 10);
     assertThat(log.compact(log.logEndOffset())).isGreaterThan(0);
     log.appendAsLeader(keyedBatch(T0, "k0", "late"), 1);
@@ -96,8 +80,8 @@ class LogCleanerTest {
 
   @Test
   void neverCleansTheActiveSegmentNorPastTheBound() throws IOException {
-    clock.update(T0);
-    final SegmentedLog log = open(dir, compacted());
+    logs.clock().update(T0);
+    final SegmentedLog log = logs.open(dir, compacted());
     writeRounds(log, 10);
     final List<Entry> before = readAll(log);
     final long bound = log.segmentBaseOffsets().get(2);
@@ -111,8 +95,8 @@ class LogCleanerTest {
 
   @Test
   void dropsTombstonesOnlyAfterDeleteRetention() throws IOException {
-    clock.update(T0);
-    final SegmentedLog log = open(dir, compacted());
+    logs.clock().update(T0);
+    final SegmentedLog log = logs.open(dir, compacted());
     writeRounds(log, 5);
     log.appendAsLeader(keyedBatch(T0, "k1", null), 1);
     writeRounds(log, 5);
@@ -126,7 +110,7 @@ class LogCleanerTest {
     assertThat(readAll(log)).noneMatch(e -> e.offset() == tombstoneOffset); // superseded
     assertThat(readAll(log)).anyMatch(e -> e.key().equals("k1") && e.value() == null);
 
-    clock.update(T0 + 60_001);
+    logs.clock().update(T0 + 60_001);
     log.appendAsLeader(keyedBatch(T0 + 60_001, "k0", "dirty"), 1);
     writeRoundsWithout(log, "k1", 6);
     log.compact(log.logEndOffset());
@@ -146,15 +130,14 @@ class LogCleanerTest {
 
   @Test
   void readsAcrossCleanedSegmentsAfterAReopen() throws IOException {
-    clock.update(T0);
-    SegmentedLog log = open(dir, compacted());
+    logs.clock().update(T0);
+    SegmentedLog log = logs.open(dir, compacted());
     writeRounds(log, 10);
     log.compact(log.logEndOffset());
     final List<Entry> cleaned = readAll(log);
-    log.close();
-    opened.clear();
+    logs.closeAll();
 
-    log = open(dir, compacted());
+    log = logs.open(dir, compacted());
     assertThat(readAll(log)).isEqualTo(cleaned);
     try (Stream<Path> files = Files.list(dir)) {
       assertThat(files)
@@ -164,20 +147,18 @@ class LogCleanerTest {
 
   @Test
   void completesASwapInterruptedByACrashAndDropsAHalfWrittenCleanedFile() throws IOException {
-    clock.update(T0);
+    logs.clock().update(T0);
     final Path original = dir.resolve("original");
     final Path cleanedDir = dir.resolve("cleaned");
-    SegmentedLog log = open(original, compacted());
+    SegmentedLog log = logs.open(original, compacted());
     writeRounds(log, 10);
-    log.close();
-    opened.clear();
+    logs.closeAll();
     copy(original, cleanedDir);
-    final SegmentedLog cleaned = open(cleanedDir, compacted());
+    final SegmentedLog cleaned = logs.open(cleanedDir, compacted());
     cleaned.compact(cleaned.logEndOffset());
     final List<Entry> expected = readAll(cleaned);
     final List<Long> bases = cleaned.segmentBaseOffsets();
-    cleaned.close();
-    opened.clear();
+    logs.closeAll();
     // The crash came after segment 0's .swap was committed and while segment 1's .cleaned was
     // being written: segment 0 must come back cleaned, segment 1 as it was.
     Files.copy(
@@ -186,7 +167,7 @@ class LogCleanerTest {
     Files.write(LogSegment.file(original, bases.get(1), ".log.cleaned"), new byte[] {1, 2, 3});
     Files.delete(original.resolve(LogDirectory.CLEAN_SHUTDOWN_FILE));
 
-    log = open(original, compacted());
+    log = logs.open(original, compacted());
 
     final List<Entry> recovered = readAll(log);
     final long secondBase = bases.get(1);
@@ -199,22 +180,5 @@ class LogCleanerTest {
     }
     log.compact(log.logEndOffset());
     assertThat(readAll(log)).isEqualTo(expected);
-  }
-
-  private static void copy(Path from, Path to) throws IOException {
-    Files.createDirectories(to);
-    try (Stream<Path> files = Files.list(from)) {
-      for (Path f : files.toList()) {
-        Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
-  }
-
-  static boolean isLatest(List<Entry> log, Entry entry) {
-    return log.stream().noneMatch(e -> e.key().equals(entry.key()) && e.offset() > entry.offset());
-  }
-
-  static List<Entry> latestPerKey(List<Entry> log) {
-    return log.stream().filter(e -> isLatest(log, e)).toList();
   }
 }
