@@ -1,6 +1,9 @@
 package io.skiff.chaos;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.skiff.cli.verify.History;
+import io.skiff.cli.verify.Op;
 import io.skiff.cli.verify.QueueChecker;
 import io.skiff.cli.verify.QueueWorkload;
 import io.skiff.cli.verify.Verdict;
@@ -72,5 +75,17 @@ record ChaosRun(Verdict verdict, int faults, boolean drained) {
     final Verdict verdict = QueueChecker.check(history.ops());
     VerifyReport.write(Path.of("target", "chaos", name), name, history, verdict);
     return new ChaosRun(verdict, faults, drained);
+  }
+
+  /**
+   * The durability claim every run checks: the final read reached every partition's end, the
+   * checker judged the history valid with no anomaly of any kind, and more than {@code
+   * moreSendsThan} sends were acknowledged (progress, not throughput).
+   */
+  void assertAcknowledgedWritesSurvived(int moreSendsThan) {
+    assertThat(drained).as("the final read reached every partition's end").isTrue();
+    assertThat(verdict.valid()).as(verdict.summary()).isTrue();
+    assertThat(verdict.anomalies().values()).allMatch(n -> n == 0);
+    assertThat(verdict.sends().get(Op.Type.OK)).isGreaterThan(moreSendsThan);
   }
 }

@@ -3,7 +3,6 @@ package io.skiff.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.skiff.cli.verify.Op;
 import io.skiff.cli.verify.Verdict;
 import io.skiff.cli.verify.WorkloadConfig;
 import java.time.Duration;
@@ -200,11 +199,8 @@ class FiveBrokerChaosTest {
   }
 
   private static void assertValid(ChaosRun run) {
-    assertThat(run.drained()).isTrue();
-    assertThat(run.verdict().valid()).as(run.verdict().summary()).isTrue();
-    assertThat(run.verdict().anomalies().values()).allMatch(n -> n == 0);
     // progress, not throughput: a loaded 2-core machine runs five brokers slowly
-    assertThat(run.verdict().sends().get(Op.Type.OK)).isGreaterThan(20);
+    run.assertAcknowledgedWritesSurvived(20);
     assertThat(run.verdict().availability()).hasSize(run.faults());
   }
 
