@@ -111,20 +111,9 @@ final class ConsumeCommand implements Callable<Integer> {
       if (group != null) {
         return consumeAsMember(run, partitions);
       }
-      final Map<TopicPartition, Long> earliest =
-          offsets(run, admin, partitions, OffsetSpec.earliest());
       final Map<TopicPartition, Long> end = offsets(run, admin, partitions, OffsetSpec.latest());
-      final Map<TopicPartition, Long> start = new HashMap<>();
-      for (TopicPartition tp : partitions) {
-        // An offset outside the log starts at its nearest end.
-        start.put(
-            tp,
-            startOffset == -2
-                ? earliest.get(tp)
-                : startOffset == -1
-                    ? end.get(tp)
-                    : Math.max(earliest.get(tp), Math.min(startOffset, end.get(tp))));
-      }
+      final Map<TopicPartition, Long> start =
+          startOffsets(run, admin, partitions, startOffset, end);
       try (BufferedConsumer consumer =
           new BufferedConsumer(
               admin,
@@ -153,6 +142,24 @@ final class ConsumeCommand implements Callable<Integer> {
         : java.util.stream.IntStream.range(0, count)
             .mapToObj(p -> new TopicPartition(topic, p))
             .toList();
+  }
+
+  /** Where each partition starts; an offset outside the log starts at its nearer end. */
+  private static Map<TopicPartition, Long> startOffsets(
+      Invocation run,
+      Admin admin,
+      List<TopicPartition> partitions,
+      long from,
+      Map<TopicPartition, Long> end)
+      throws Exception {
+    if (from == -1) {
+      return end;
+    }
+    final Map<TopicPartition, Long> start = offsets(run, admin, partitions, OffsetSpec.earliest());
+    if (from >= 0) {
+      start.replaceAll((tp, earliest) -> Math.max(earliest, Math.min(from, end.get(tp))));
+    }
+    return start;
   }
 
   private static Map<TopicPartition, Long> offsets(

@@ -100,11 +100,6 @@ final class LeaderFetcher implements AutoCloseable {
     incoming.add(assignment);
   }
 
-  /** Whether the fetch thread runs (it ends only when closed). */
-  boolean alive() {
-    return thread.isAlive();
-  }
-
   private void run() {
     try {
       while (!closed) {
