@@ -90,7 +90,15 @@ class GroupAndRecordCommandsTest extends ThreeBrokerCommandTest {
     consumeAndCommit("billing", "billing-in", 4);
     ok("produce", "billing-in", "--value", "e", "--value", "f");
 
-    final JsonNode groups = ok("group", "list", "-o", "json").json().path("groups");
+    // A group is listed by the broker coordinating it; while leadership of its offsets partition
+    // moves (as Kafka, no broker lists it between the old leader's resignation and the new
+    // leader's load), a list can miss it, so it is asked again for a while rather than once.
+    JsonNode groups = ok("group", "list", "-o", "json").json().path("groups");
+    final long listDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!hasGroup(groups, "billing") && System.nanoTime() < listDeadline) {
+      Thread.sleep(200);
+      groups = ok("group", "list", "-o", "json").json().path("groups");
+    }
     assertThat(groups).anySatisfy(g -> assertThat(g.path("group").asText()).isEqualTo("billing"));
 
     // Once, the end offsets read right after the produce still showed the earlier end; the
@@ -165,6 +173,15 @@ class GroupAndRecordCommandsTest extends ThreeBrokerCommandTest {
     assertThat(ok("group", "describe", "members", "-o", "json").json().path("total_lag").asLong())
         .isEqualTo(1);
     assertThat(ok("consume", "member-in", "--group", "members").out().lines()).containsExactly("d");
+  }
+
+  private static boolean hasGroup(JsonNode groups, String group) {
+    for (JsonNode g : groups) {
+      if (g.path("group").asText().equals(group)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void consumeAndCommit(String group, String topic, int records) {
