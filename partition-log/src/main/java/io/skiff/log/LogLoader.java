@@ -24,7 +24,11 @@ import org.slf4j.LoggerFactory;
 final class LogLoader {
   private static final Logger LOG = LoggerFactory.getLogger(LogLoader.class);
 
-  /** What the loaded log starts from. */
+  /**
+   * What the loaded log starts from. {@code clean}: nothing on disk was recovered, so nothing needs
+   * to be made durable before appends — after a clean shutdown, or for a new log (no segment yet),
+   * whose empty files need no sync until its first flush.
+   */
   record Loaded(long logStartOffset, long logEndOffset, long recoveryPoint, boolean clean) {}
 
   private final LogDirectory files;
@@ -87,7 +91,8 @@ final class LogLoader {
         end,
         segments.size(),
         clean);
-    return new Loaded(start, end, clean ? end : Math.min(recoveryPoint, end), clean);
+    return new Loaded(
+        start, end, clean ? end : Math.min(recoveryPoint, end), clean || bases.isEmpty());
   }
 
   /**

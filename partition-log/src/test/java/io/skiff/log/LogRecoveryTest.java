@@ -160,4 +160,27 @@ class LogRecoveryTest {
       assertThat(reopened.logEndOffset()).isEqualTo(26);
     }
   }
+
+  /**
+   * A new log has nothing to recover and nothing to make durable: opening it must not fsync its
+   * empty segment, indexes and checkpoint (a broker creating a thousand partitions paid for five
+   * syncs each). Its first flush after an append makes everything durable.
+   */
+  @Test
+  void opensANewLogWithoutSyncingItsEmptyFiles() throws IOException {
+    final Path real = Files.createDirectories(tmp.resolve("fs"));
+    final PowerCutFileSystem fs = PowerCutFileSystem.over(real);
+    final long before = fs.fileForces();
+    try (SegmentedLog log = SegmentedLog.open(fs.root().resolve("topic-0"), config())) {
+      assertThat(fs.fileForces() - before).as("files synced to open a new log").isZero();
+      final Path cut = Files.createDirectories(tmp.resolve("cut"));
+      fs.powerCut(cut);
+      try (SegmentedLog reopened = SegmentedLog.open(cut.resolve("topic-0"), config())) {
+        assertThat(reopened.logEndOffset()).isZero();
+      }
+      log.append(TestBatches.batch(0, 5, 100, 0));
+      log.flush();
+      assertThat(fs.fileForces() - before).as("files synced by the first flush").isPositive();
+    }
+  }
 }

@@ -63,6 +63,7 @@ public final class PowerCutFileSystem extends FileSystem {
   private final Map<Long, byte[]> durableContent = new HashMap<>();
   private final Map<Path, Map<String, Object>> durableEntries = new HashMap<>();
   private long nextId;
+  private long fileForces;
 
   private PowerCutFileSystem(Path realRoot) throws IOException {
     this.realRoot = realRoot.toAbsolutePath().normalize();
@@ -85,6 +86,11 @@ public final class PowerCutFileSystem extends FileSystem {
   /** The root directory, as a path of this file system. */
   public Path root() {
     return wrap(realRoot);
+  }
+
+  /** How many times a file (not a directory) was forced through this file system. */
+  public synchronized long fileForces() {
+    return fileForces;
   }
 
   /** {@code path} of this file system as a path of the real one. */
@@ -129,6 +135,7 @@ public final class PowerCutFileSystem extends FileSystem {
   }
 
   private synchronized void syncFile(Path real) throws IOException {
+    fileForces++;
     durableContent.put(idOf(real), Files.readAllBytes(real));
   }
 

@@ -42,6 +42,9 @@ public final class RaftNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
   private static final String PEER_PREFIX = "broker-";
 
+  /** How long a new group's first voter waits at least for its peers before timeouts take over. */
+  private static final long FIRST_ELECTION_MIN_WAIT_MS = 10_000;
+
   /** The metadata group's id, the same in every Skiff cluster. */
   public static final RaftGroupId METADATA_GROUP =
       RaftGroupId.valueOf(
@@ -64,6 +67,7 @@ public final class RaftNode implements AutoCloseable {
   private final RaftServer server;
   private final ReplicaFetcher fetcher;
   private final PartitionMembership membership;
+  private final FirstElection firstElection;
   private final MetadataStateMachine metadataMachine = new MetadataStateMachine();
   private volatile MetadataService metadata;
   private volatile LongConsumer commitLatency = nanos -> {};
@@ -86,6 +90,12 @@ public final class RaftNode implements AutoCloseable {
         new ReplicaFetcher(
             config.replicaFetch(), server, RatisProperties.client(), new Parameters());
     this.membership = new PartitionMembership(this, RatisProperties.client());
+    this.firstElection =
+        new FirstElection(
+            server,
+            peerId,
+            RatisProperties.client(),
+            Math.max(config.electionTimeoutMaxMs(), FIRST_ELECTION_MIN_WAIT_MS));
   }
 
   /** The Raft peer id of broker {@code nodeId}. */
@@ -150,7 +160,10 @@ public final class RaftNode implements AutoCloseable {
 
   /**
    * Creates this broker's replica of a partition in a group of {@code peers} (which must include
-   * this node). Every peer must do the same; the group elects a leader once a majority has.
+   * this node). Every peer must do the same; the group elects a leader once a majority has. The
+   * first of the {@code peers} (the partition's preferred replica) starts a new group's first
+   * election as soon as a majority hosts it ({@link FirstElection}); the others wait for their
+   * election timeout, which then never fires.
    */
   public ReplicatedPartition createPartition(PartitionId id, Collection<RaftPeer> peers)
       throws IOException {
@@ -169,6 +182,9 @@ public final class RaftNode implements AutoCloseable {
     if (!reply.isSuccess()) {
       forgetFailedGroup(id, freshStorage);
       throw new IOException("cannot create " + id + " on " + peerId + ": " + reply.getException());
+    }
+    if (freshStorage && peers.iterator().next().getId().equals(peerId)) {
+      firstElection.submit(group);
     }
     return partition(id).orElseThrow();
   }
@@ -230,7 +246,8 @@ public final class RaftNode implements AutoCloseable {
    * Joins (or on first start, creates) the metadata group: {@code voters} replicate and elect, the
    * {@code listeners} only follow. Idempotent across restarts: a group already on disk is kept. A
    * broker not among the voters passes itself as a listener: its replica then waits, as a listener,
-   * until the leader adds it ({@link MetadataListeners#join}). Changes go to the voters only.
+   * until the leader adds it ({@link MetadataListeners#join}). Changes go to the voters only. As
+   * for a partition, the first voter starts a new group's first election ({@link FirstElection}).
    */
   public MetadataService startMetadata(Collection<RaftPeer> voters, Collection<RaftPeer> listeners)
       throws IOException {
@@ -257,6 +274,9 @@ public final class RaftNode implements AutoCloseable {
               GroupManagementRequest.newAdd(clientId, peerId, nextCallId(), group));
       if (!reply.isSuccess()) {
         throw new IOException("cannot join the metadata group: " + reply.getException());
+      }
+      if (!voters.isEmpty() && voters.iterator().next().getId().equals(peerId)) {
+        firstElection.submit(group);
       }
     }
     metadataListeners =
@@ -413,6 +433,7 @@ public final class RaftNode implements AutoCloseable {
     if (service != null) {
       service.close();
     }
+    firstElection.close();
     fetcher.close();
     server.close();
     machines.clear();
