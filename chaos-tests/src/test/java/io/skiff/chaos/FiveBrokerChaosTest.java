@@ -1,26 +1,14 @@
 package io.skiff.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.cli.verify.Verdict;
 import io.skiff.cli.verify.WorkloadConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.KafkaStorageException;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -96,32 +84,6 @@ class FiveBrokerChaosTest {
     assertThat(windows(run))
         .anyMatch(f -> f.matches("partition: one-way: \\[.*] -> \\d dropped"))
         .anyMatch(f -> f.matches("partition: one-way: \\d -> \\[.*] dropped"));
-  }
-
-  @Test
-  @Order(3)
-  void aFullDiskRefusesWritesWithAStorageErrorAndTakesThemOnceFreed() throws Exception {
-    final String topic = "disk-full-probe";
-    try (Admin admin = admin()) {
-      admin
-          .createTopics(List.of(new NewTopic(topic, 1, (short) 3)))
-          .all()
-          .get(60, TimeUnit.SECONDS);
-    }
-    try (LeaderLocator locator = new LeaderLocator(cluster.bootstrap(), topic, 0, ids(), 1);
-        KafkaProducer<String, String> producer = probeProducer()) {
-      awaitLeader(locator);
-      final DiskFullNemesis disk =
-          new DiskFullNemesis(cluster, locator, SkiffContainerCluster.DATA_DIR, LEFT_FREE);
-      assertThat(disk.start()).matches("disk full on broker \\d: ballast of \\d+ MiB leaves .*");
-      try {
-        assertThatThrownBy(() -> send(producer, topic, "refused"))
-            .hasCauseInstanceOf(KafkaStorageException.class);
-      } finally {
-        disk.heal();
-      }
-      sendWithinAMinute(producer, topic, "taken once freed");
-    }
   }
 
   @Test
@@ -210,52 +172,5 @@ class FiveBrokerChaosTest {
 
   private List<Integer> ids() {
     return cluster.ids();
-  }
-
-  private Admin admin() {
-    final Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
-    return Admin.create(p);
-  }
-
-  /** A producer that does not retry, so that the first error is the one the test sees. */
-  private KafkaProducer<String, String> probeProducer() {
-    final Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.RETRIES_CONFIG, 0);
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 30_000);
-    return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
-  }
-
-  private static void send(KafkaProducer<String, String> producer, String topic, String value)
-      throws ExecutionException, InterruptedException, TimeoutException {
-    producer.send(new ProducerRecord<>(topic, 0, null, value)).get(90, TimeUnit.SECONDS);
-  }
-
-  /** Sends until the cluster takes the record (the producer itself does not retry). */
-  private static void sendWithinAMinute(
-      KafkaProducer<String, String> producer, String topic, String value) throws Exception {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        send(producer, topic, value);
-        return;
-      } catch (ExecutionException e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.sleep(1_000);
-      }
-    }
-  }
-
-  private static void awaitLeader(LeaderLocator locator) throws InterruptedException {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (locator.leader() < 0 && System.nanoTime() < deadline) {
-      Thread.sleep(500);
-    }
   }
 }

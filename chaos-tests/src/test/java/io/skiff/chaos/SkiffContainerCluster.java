@@ -65,9 +65,20 @@ final class SkiffContainerCluster implements BrokerControl, BrokerShell, AutoClo
    *     cluster takes no kill or restart
    */
   SkiffContainerCluster(int size, Map<String, String> settings, String dataTmpfsSize) {
+    this(size, size, settings, dataTmpfsSize);
+  }
+
+  /**
+   * @param size brokers in all
+   * @param voterCount the first {@code voterCount} (3 or 5) are the metadata voters; the others
+   *     join the metadata group as listeners, by their configuration alone
+   * @param dataTmpfsSize as {@link #SkiffContainerCluster(int, Map, String)}
+   */
+  SkiffContainerCluster(
+      int size, int voterCount, Map<String, String> settings, String dataTmpfsSize) {
     final ImageFromDockerfile image = SkiffImage.build();
     final String voters =
-        IntStream.rangeClosed(1, size)
+        IntStream.rangeClosed(1, voterCount)
             .mapToObj(id -> id + "@" + alias(id) + ":9093")
             .collect(Collectors.joining(","));
     for (int id = 1; id <= size; id++) {

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -358,7 +360,7 @@ public final class PartitionMembership {
   public boolean configurationIncludesSelf(PartitionId id) throws IOException {
     final RaftServer.Division division = node.server().getDivision(id.groupId());
     final String self = node.peerId().toString();
-    try (RaftClient client = clientFor(division.getGroup(), ELECTION_RETRIES)) {
+    try (RaftClient client = clientFor(groupOf(division), ELECTION_RETRIES)) {
       for (RaftPeer peer : division.getRaftConf().getAllPeers()) {
         if (peer.getId().equals(node.peerId())) {
           continue;
@@ -452,7 +454,7 @@ public final class PartitionMembership {
 
   private RaftClient clientFor(PartitionId id) throws IOException {
     return RaftClient.newBuilder()
-        .setRaftGroup(node.server().getDivision(id.groupId()).getGroup())
+        .setRaftGroup(groupOf(node.server().getDivision(id.groupId())))
         .setProperties(clientProperties)
         .setParameters(new Parameters())
         .build();
@@ -460,7 +462,23 @@ public final class PartitionMembership {
 
   /** A client for configuration changes, which gives up after {@link #CHANGE_RETRIES}. */
   private RaftClient changeClientFor(PartitionId id) throws IOException {
-    return clientFor(node.server().getDivision(id.groupId()).getGroup(), CHANGE_RETRIES);
+    return clientFor(groupOf(node.server().getDivision(id.groupId())), CHANGE_RETRIES);
+  }
+
+  /**
+   * The division's group as its configuration names it, each peer once. Ratis' own {@code
+   * Division.getGroup()} throws {@code IllegalStateException} ("Found duplicated element") while a
+   * reassignment promotes a listener: the transitional configuration names that peer as a listener
+   * in its old half and as a voter in its new half. A replica that was moved away keeps such a
+   * configuration for good (its group sends it nothing more), so every call on it would throw. The
+   * voter's entry wins.
+   */
+  static RaftGroup groupOf(RaftServer.Division division) {
+    final RaftConfiguration conf = division.getRaftConf();
+    final Map<RaftPeerId, RaftPeer> peers = new LinkedHashMap<>();
+    conf.getAllPeers(RaftPeerRole.FOLLOWER).forEach(p -> peers.putIfAbsent(p.getId(), p));
+    conf.getAllPeers(RaftPeerRole.LISTENER).forEach(p -> peers.putIfAbsent(p.getId(), p));
+    return RaftGroup.valueOf(division.getMemberId().getGroupId(), peers.values());
   }
 
   private RaftClient clientFor(RaftGroup group, RetryPolicy retries) {

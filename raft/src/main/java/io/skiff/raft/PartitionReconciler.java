@@ -46,6 +46,7 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
   private final Set<PartitionId> hosted = new HashSet<>(); // reconciler thread only
   private final AtomicLong reconciledIndex = new AtomicLong(-1);
   private boolean retryScheduled; // reconciler thread only
+  private MetadataImage latest; // reconciler thread only: the newest image taken from pending
 
   public PartitionReconciler(RaftNode node) {
     this.node = node;
@@ -66,20 +67,42 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
   private void drain() {
     MetadataImage image;
     while ((image = pending.getAndSet(null)) != null) {
-      if (!reconcile(image) && !retryScheduled) {
+      latest = image;
+      if (!reconcileLogged(image) && !retryScheduled) {
         retryScheduled = true;
-        final MetadataImage again = image;
-        executor.schedule(() -> retry(again), RETRY_MS, TimeUnit.MILLISECONDS);
+        executor.schedule(this::retry, RETRY_MS, TimeUnit.MILLISECONDS);
       }
       reconciledIndex.set(image.appliedIndex());
     }
   }
 
-  /** Reconciles an image again unless a newer one came meanwhile. */
-  private void retry(MetadataImage image) {
+  /**
+   * Reconciles the latest image again unless a newer one came meanwhile (then that one is being
+   * reconciled). Never an older one: an image from before a replica was assigned here would remove
+   * the replica just created for it.
+   */
+  private void retry() {
     retryScheduled = false;
-    pending.compareAndSet(null, image);
+    pending.compareAndSet(null, latest);
     drain();
+  }
+
+  /**
+   * {@link #reconcile}, with anything unexpected logged and retried: an exception let out of here
+   * would vanish into the executor's future and leave the reconciler idle until the next metadata
+   * change, however long that takes.
+   */
+  private boolean reconcileLogged(MetadataImage image) {
+    try {
+      return reconcile(image);
+    } catch (RuntimeException e) {
+      LOG.error(
+          "Reconciling metadata image {} failed; retrying in {} ms",
+          image.appliedIndex(),
+          RETRY_MS,
+          e);
+      return false;
+    }
   }
 
   /**
@@ -144,6 +167,10 @@ public final class PartitionReconciler implements Consumer<MetadataImage>, AutoC
       }
     } catch (IOException e) {
       LOG.debug("Keeping the replica of {} for now: {}", id, e.getMessage());
+      return false;
+    } catch (RuntimeException e) {
+      // one replica that cannot be checked must not hold up the creation of the others
+      LOG.warn("Keeping the replica of {} for now: cannot tell whether it left", id, e);
       return false;
     }
     remove(id, "partition moved to other brokers");

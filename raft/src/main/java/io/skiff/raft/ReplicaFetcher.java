@@ -304,7 +304,7 @@ public final class ReplicaFetcher implements AutoCloseable {
   }
 
   private RaftClient clientFor(RaftGroupId groupId) throws IOException {
-    final RaftGroup group = server.getDivision(groupId).getGroup();
+    final RaftGroup group = PartitionMembership.groupOf(server.getDivision(groupId));
     return RaftClient.newBuilder()
         .setRaftGroup(group)
         .setProperties(clientProperties)
