@@ -120,7 +120,9 @@ final class BrokerCommand {
         return 0;
       }
       final JsonNode done = new DecommissionProgress(run, states, admin, id).await(started);
-      ReplicationThrottle.clear(run, admin);
+      if (maxBytesPerSec != null) {
+        ReplicationThrottle.clear(run, admin);
+      }
       run.printer().print(done, out -> out.println(summary(done)));
       return 0;
     }

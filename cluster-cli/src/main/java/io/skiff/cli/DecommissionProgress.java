@@ -10,8 +10,8 @@ import org.apache.kafka.clients.admin.Admin;
  * every second until its state is {@code decommissioned}, printing "partitions moved M / TOTAL" to
  * stderr as the count of partitions still on it falls, where TOTAL is the count when the wait
  * began, with the bytes the moves under way have copied, their rate and ETA ({@link CopyProgress}),
- * at least every five seconds (one JSON object per line when the output is not text). Fails with a
- * {@link CliException} when {@code --timeout} passes first or the drain was cancelled
+ * at least every five seconds; the result carries the last of these as {@code progress}. Fails with
+ * a {@link CliException} when {@code --timeout} passes first or the drain was cancelled
  * (recommissioned). Not thread-safe; one per run.
  */
 final class DecommissionProgress {
@@ -77,13 +77,7 @@ final class DecommissionProgress {
   }
 
   private void report(PrintWriter err, int moved, int total, CopyProgress.Sample copied) {
-    if (run.printer().isText()) {
-      err.printf("broker %d: partitions moved %d / %d; %s%n", id, moved, total, copied.text());
-    } else {
-      final ObjectNode line = copied.toJson().put("broker", id);
-      line.put("partitions_moved", moved).put("partitions_total", total);
-      new Printer(Printer.Format.JSON, err).printLine(line);
-    }
+    err.printf("broker %d: partitions moved %d / %d; %s%n", id, moved, total, copied.text());
     err.flush();
   }
 

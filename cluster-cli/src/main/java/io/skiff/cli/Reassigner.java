@@ -124,8 +124,8 @@ final class Reassigner {
   /**
    * Waits until every partition of {@code plan} is done or {@code --timeout} passes, printing
    * progress on stderr as partitions finish (and every 2 s): partitions done and moving, bytes
-   * copied of the total, rate and ETA ({@link CopyProgress}); one JSON object per line when the
-   * output is not text. True if all are done.
+   * copied of the total, rate and ETA ({@link CopyProgress}); {@link #lastSample()} keeps the last
+   * for the command's result. True if all are done.
    */
   boolean await(ReassignmentPlan plan) throws Exception {
     final long start = System.nanoTime();
@@ -155,19 +155,10 @@ final class Reassigner {
   private void report(
       Map<TopicPartition, State> states, int done, CopyProgress.Sample copied, long elapsedNanos) {
     final long moving = states.values().stream().filter(s -> s == State.MOVING).count();
-    if (run.printer().isText()) {
-      run.err()
-          .printf(
-              "moving %d partitions: %d done, %d moving; %s; %.0fs elapsed%n",
-              states.size(), done, moving, copied.text(), elapsedNanos / 1e9);
-    } else {
-      final ObjectNode line = copied.toJson();
-      line.put("partitions", states.size());
-      line.put("done", done);
-      line.put("moving", moving);
-      line.put("elapsed_seconds", elapsedNanos / 1_000_000_000L);
-      new Printer(Printer.Format.JSON, run.err()).printLine(line);
-    }
+    run.err()
+        .printf(
+            "moving %d partitions: %d done, %d moving; %s; %.0fs elapsed%n",
+            states.size(), done, moving, copied.text(), elapsedNanos / 1e9);
     run.err().flush();
   }
 
