@@ -96,7 +96,7 @@ final class BrokerCommand {
       @Option(
               names = "--max-bytes-per-sec",
               paramLabel = "BYTES",
-              description = PartitionCommand.THROTTLE_HELP)
+              description = DECOMMISSION_THROTTLE_HELP)
           Long maxBytesPerSec)
       throws Exception {
     ReplicationThrottle.check(
@@ -112,9 +112,9 @@ final class BrokerCommand {
         if (maxBytesPerSec != null) {
           run.err()
               .println(
-                  "the throttle stays until lifted: 'skiff broker decommission "
-                      + id
-                      + " --wait' lifts it once the broker is decommissioned");
+                  "the throttle stays until lifted: kafka-configs --entity-type brokers"
+                      + " --entity-default --alter --delete-config "
+                      + ReplicationThrottle.KEY);
         }
         run.printer().print(started, out -> out.println(summary(started)));
         return 0;
@@ -127,6 +127,11 @@ final class BrokerCommand {
       return 0;
     }
   }
+
+  private static final String DECOMMISSION_THROTTLE_HELP =
+      "Throttle the new replicas' catch-up to BYTES per second in all, on each broker that receives"
+          + " replicas (follower.replication.throttled.rate, cluster-wide, kept in the metadata"
+          + " across restarts). With --wait it is lifted once the broker is decommissioned.";
 
   @Command(
       name = "recommission",

@@ -103,7 +103,7 @@ final class PartitionCommand {
         "Examples:",
         "  skiff partition reassign --generate --topics orders --brokers 1,2 > plan.json",
         "  skiff partition reassign --plan plan.json --execute --wait",
-        "  skiff partition reassign --plan plan.json --execute --max-bytes-per-sec 2097152",
+        "  skiff partition reassign --plan p.json --execute --max-bytes-per-sec 2097152",
         "  skiff partition reassign --plan plan.json --verify",
         "  skiff partition reassign --plan plan.json --cancel"
       })
@@ -275,8 +275,10 @@ final class PartitionCommand {
       } else if (maxBytesPerSec != null) {
         run.err()
             .println(
-                "the throttle stays until 'skiff partition reassign --verify' finds the moves done"
-                    + " or '--cancel' stops them");
+                "the throttle stays until 'skiff partition reassign --verify' finds a plan's moves done,"
+                    + " '--cancel' stops them, or kafka-configs --entity-type brokers"
+                    + " --entity-default --alter --delete-config "
+                    + ReplicationThrottle.KEY);
       }
       final Map<TopicPartition, Reassigner.State> states = reassigner.states(plan);
       final Table table = new Table("PARTITION", "TARGET", "STATE");
