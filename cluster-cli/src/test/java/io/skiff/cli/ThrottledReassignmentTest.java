@@ -49,7 +49,7 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
   @Test
   void aThrottledMoveCatchesUpNoFasterThanTheThrottleAndVerifyLiftsIt() throws Exception {
     ok("topic", "create", TOPIC, "-p", Integer.toString(PARTITIONS), "-r", "2");
-    produceAll();
+    produce(cluster.bootstrap(), TOPIC, PARTITIONS, RECORDS);
     final Broker four = cluster.addBroker(4);
     final Path plan = dir.resolve("to-four.json");
     Files.writeString(
@@ -114,7 +114,7 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
     assertThat(four.raft().replicaFetcher().throttledBytes())
         .as("the bulk went through the throttled replica fetcher")
         .isGreaterThan(copied * 9 / 10);
-    assertEveryRecordReadable();
+    assertEveryRecordReadable(cluster.bootstrap(), TOPIC, PARTITIONS, RECORDS);
   }
 
   /** Runs --verify until it reports done; in between, it must have shown bytes being copied. */
@@ -142,10 +142,15 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
   }
 
   private static long bytesOn(Broker broker) {
+    return bytesOn(broker, TOPIC);
+  }
+
+  /** The bytes of {@code topic}'s replicas on {@code broker}. */
+  static long bytesOn(Broker broker, String topic) {
     long bytes = 0;
     for (ReplicatedPartition p : broker.raft().partitions()) {
       final SegmentedLog log = p.log(); // null while the replica starts
-      if (p.id().topic().equals(TOPIC) && log != null) {
+      if (p.id().topic().equals(topic) && log != null) {
         bytes += log.sizeInBytes();
       }
     }
@@ -154,7 +159,15 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
 
   /** The highest rate over any 2 s window that starts 2 s or more after the growth began. */
   private static double fastestWindow(List<long[]> samples) {
-    final long began = samples.stream().filter(s -> s[1] > 0).findFirst().orElseThrow()[0];
+    return fastestWindow(
+        samples, samples.stream().filter(s -> s[1] > 0).findFirst().orElseThrow()[0]);
+  }
+
+  /**
+   * The highest rate over any 2 s window of {@code {nanos, bytes}} samples from {@code began + 2
+   * s}.
+   */
+  static double fastestWindow(List<long[]> samples, long began) {
     double fastest = 0;
     for (int i = 0; i < samples.size(); i++) {
       if (samples.get(i)[0] < began + WINDOW_NANOS) {
@@ -179,15 +192,17 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
     return last[0] == first[0] ? 0 : (last[1] - first[1]) * 1e9 / (last[0] - first[0]);
   }
 
-  private static byte[] valueOf(int i) {
+  static byte[] valueOf(int i) {
     final byte[] value = new byte[RECORD_BYTES];
     new SplittableRandom(i).nextBytes(value);
     return value;
   }
 
-  private void produceAll() throws Exception {
+  /** Writes {@code records} values of 8 KiB round-robin over the partitions, keyed by index. */
+  static void produce(String bootstrap, String topic, int partitions, int records)
+      throws Exception {
     final Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
@@ -196,11 +211,11 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
       final List<Future<RecordMetadata>> sent = new ArrayList<>();
-      for (int i = 0; i < RECORDS; i++) {
+      for (int i = 0; i < records; i++) {
         sent.add(
             producer.send(
                 new ProducerRecord<>(
-                    TOPIC, i % PARTITIONS, Integer.toString(i).getBytes(), valueOf(i))));
+                    topic, i % partitions, Integer.toString(i).getBytes(), valueOf(i))));
       }
       for (Future<RecordMetadata> f : sent) {
         f.get(5, TimeUnit.MINUTES);
@@ -208,22 +223,24 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
     }
   }
 
-  private void assertEveryRecordReadable() {
+  /** Reads the topic from the start: every record written by {@link #produce}, intact. */
+  static void assertEveryRecordReadable(
+      String bootstrap, String topic, int partitions, int records) {
     final Properties props = new Properties();
-    props.put("bootstrap.servers", cluster.bootstrap());
+    props.put("bootstrap.servers", bootstrap);
     props.put("max.partition.fetch.bytes", 4 << 20);
     final List<TopicPartition> tps = new ArrayList<>();
-    for (int p = 0; p < PARTITIONS; p++) {
-      tps.add(new TopicPartition(TOPIC, p));
+    for (int p = 0; p < partitions; p++) {
+      tps.add(new TopicPartition(topic, p));
     }
-    final boolean[] seen = new boolean[RECORDS];
+    final boolean[] seen = new boolean[records];
     int count = 0;
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.assign(tps);
       consumer.seekToBeginning(tps);
       final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-      while (count < RECORDS && System.nanoTime() < deadline) {
+      while (count < records && System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
           final int i = Integer.parseInt(new String(r.key()));
           assertThat(Arrays.equals(r.value(), valueOf(i))).as("record " + i).isTrue();
@@ -234,6 +251,6 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
         }
       }
     }
-    assertThat(count).as("records read back").isEqualTo(RECORDS);
+    assertThat(count).as("records read back").isEqualTo(records);
   }
 }
