@@ -18,6 +18,7 @@ import io.skiff.broker.api.DeleteRecordsHandler;
 import io.skiff.broker.api.DeleteTopicsHandler;
 import io.skiff.broker.api.DescribeClusterHandler;
 import io.skiff.broker.api.DescribeConfigsHandler;
+import io.skiff.broker.api.DescribeLogDirsHandler;
 import io.skiff.broker.api.ElectLeadersHandler;
 import io.skiff.broker.api.FetchHandler;
 import io.skiff.broker.api.GroupApis;
@@ -41,6 +42,7 @@ import io.skiff.raft.ElectionCounters;
 import io.skiff.raft.PartitionReconciler;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.ReassignmentDriver;
+import io.skiff.raft.ReplicationThrottleApplier;
 import io.skiff.raft.TopicConfigApplier;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataService;
@@ -93,6 +95,7 @@ public final class Broker implements AutoCloseable {
   private ApiRegistry apis;
   private PartitionReconciler reconciler;
   private TopicConfigApplier topicConfigs;
+  private ReplicationThrottleApplier replicationThrottle;
   private ReassignmentDriver reassignments;
   private KafkaServer kafka;
   private AdminHttpServer admin;
@@ -129,6 +132,10 @@ public final class Broker implements AutoCloseable {
   private void startUp() throws Exception {
     raft.start();
     startMetadata();
+    // Early, unlike the listeners below: a new replica restarted mid-move must find the throttle
+    // set before the leader's next snapshot notice starts its catch-up again.
+    replicationThrottle = new ReplicationThrottleApplier(raft);
+    metadata.addListener(replicationThrottle);
     remoteLeaders = new RemoteLeaders(raft.membership(), metadata::image);
     final ClusterView cluster = new ClusterView(config.nodeId(), raft, metadata, remoteLeaders);
     networkMetrics.resolveTopicIdsWith(id -> cluster.topic(id).map(TopicInfo::name).orElse(null));
@@ -267,6 +274,7 @@ public final class Broker implements AutoCloseable {
                 memory.partitionLimit()))
         .register(ApiKeys.DELETE_TOPICS, 1, new DeleteTopicsHandler(cluster))
         .register(ApiKeys.DELETE_RECORDS, 0, new DeleteRecordsHandler(cluster))
+        .register(ApiKeys.DESCRIBE_LOG_DIRS, 1, new DescribeLogDirsHandler(cluster))
         .register(
             ApiKeys.CREATE_PARTITIONS,
             0,
@@ -332,6 +340,9 @@ public final class Broker implements AutoCloseable {
     metrics.gauge(
         "replica.fetch.buffered.peak.bytes", () -> () -> raft.replicaFetcher().peakBufferedBytes());
     metrics.gauge("replica.fetch.catchups", () -> () -> raft.replicaFetcher().activeCatchUps());
+    metrics.gauge(
+        "replica.fetch.throttled.bytes", () -> () -> raft.replicaFetcher().throttledBytes());
+    metrics.gauge("replication.throttle.rate", () -> () -> raft.replicaFetcher().throttle().rate());
     metrics.gauge(
         "replica.fetch.applier.alive", () -> () -> raft.replicaFetcher().applierAlive() ? 1 : 0);
     metrics.gauge("metadata.applied.index", () -> () -> metadata.image().appliedIndex());
@@ -569,6 +580,9 @@ public final class Broker implements AutoCloseable {
     }
     if (topicConfigs != null) {
       metadata.removeListener(topicConfigs);
+    }
+    if (replicationThrottle != null) {
+      metadata.removeListener(replicationThrottle);
     }
     if (reconciler != null) {
       metadata.removeListener(reconciler);

@@ -227,6 +227,72 @@ class AdminApisTest {
   }
 
   @Test
+  void theReplicationThrottleIsSetClusterWideReachesEveryBrokerAndIsDeleted() throws Exception {
+    final ConfigResource clusterDefault = new ConfigResource(ConfigResource.Type.BROKER, "");
+    final String key = "follower.replication.throttled.rate";
+    alter(clusterDefault, set(key, "2097152"));
+    awaitOnEveryBroker(
+        node -> node.replicaFetcher().throttle().rate() == 2097152, "the throttle everywhere");
+    assertEntry(
+        describe(clusterDefault),
+        key,
+        "2097152",
+        ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+    assertAlterRefused(clusterDefault, set(key, "12"), InvalidConfigurationException.class);
+    assertAlterRefused(clusterDefault, set(key, "fast"), InvalidConfigurationException.class);
+    assertAlterRefused(
+        clusterDefault,
+        set("leader.replication.throttled.rate", "2097152"),
+        InvalidRequestException.class);
+    assertAlterRefused(
+        new ConfigResource(ConfigResource.Type.BROKER, "1"),
+        set(key, "2097152"),
+        InvalidRequestException.class);
+
+    alter(
+        clusterDefault, new AlterConfigOp(new ConfigEntry(key, null), AlterConfigOp.OpType.DELETE));
+    awaitOnEveryBroker(
+        node -> !node.replicaFetcher().throttle().isLimited(), "the throttle lifted");
+    assertThat(describe(clusterDefault).get(key)).isNull();
+  }
+
+  @Test
+  void describeLogDirsListsEveryHostedReplicaWithItsSize() throws Exception {
+    createTopic(new NewTopic("sized", 2, (short) 3));
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(KafkaClientsTest.producerProps(cluster.bootstrap()))) {
+      for (int i = 0; i < 50; i++) {
+        producer.send(new ProducerRecord<>("sized", 0, "k" + i, "v".repeat(1000)));
+      }
+      producer.flush();
+    }
+    final TopicPartition written = new TopicPartition("sized", 0);
+    awaitTrue(
+        () -> {
+          try {
+            final var dirs =
+                admin
+                    .describeLogDirs(List.of(1, 2, 3))
+                    .allDescriptions()
+                    .get(WAIT_S, TimeUnit.SECONDS);
+            return dirs.values().stream()
+                .allMatch(
+                    byDir ->
+                        byDir.values().stream()
+                            .anyMatch(
+                                d ->
+                                    d.replicaInfos().containsKey(new TopicPartition("sized", 1))
+                                        && d.replicaInfos().containsKey(written)
+                                        && d.replicaInfos().get(written).size() > 50_000
+                                        && d.totalBytes().orElse(0) > 0));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        "every broker reports both replicas, partition 0 with its 50 KB");
+  }
+
+  @Test
   void deleteRecordsMovesEveryReplicasLogStart() throws Exception {
     createTopic(new NewTopic("trimmed", 1, (short) 3));
     final TopicPartition tp = new TopicPartition("trimmed", 0);

@@ -119,6 +119,12 @@ public final class BrokerCluster implements AutoCloseable {
     }
   }
 
+  /** Stops broker {@code id} and starts it again on the same data and ports. */
+  public Broker restart(int id) throws Exception {
+    stop(id);
+    return start(id);
+  }
+
   /** Stops a broker as SIGTERM does: leaderships handed over, requests answered, then closed. */
   void shutdownGracefully(int id) {
     final Broker broker;

@@ -82,27 +82,56 @@ final class BrokerCommand {
         "",
         "Examples:",
         "  skiff broker decommission 3",
-        "  skiff broker decommission 3 --wait --timeout 10m"
+        "  skiff broker decommission 3 --wait --timeout 10m",
+        "  skiff broker decommission 3 --wait --max-bytes-per-sec 52428800"
       })
   int decommission(
       @Parameters(paramLabel = "ID", description = "the broker's node.id") int id,
       @Option(
               names = "--wait",
               description =
-                  "Wait (up to --timeout) until every replica has moved, showing partitions moved")
-          boolean wait)
+                  "Wait (up to --timeout) until every replica has moved, showing partitions moved,"
+                      + " bytes copied, rate and ETA")
+          boolean wait,
+      @Option(
+              names = "--max-bytes-per-sec",
+              paramLabel = "BYTES",
+              description = DECOMMISSION_THROTTLE_HELP)
+          Long maxBytesPerSec)
       throws Exception {
+    ReplicationThrottle.check(
+        maxBytesPerSec, spec.subcommands().get("decommission").getCommandSpec().commandLine());
     final Invocation run = SkiffCli.invocation(spec);
     final BrokerStates states = new BrokerStates(run);
-    final JsonNode started = states.post(id, "decommission");
-    if (!wait) {
-      run.printer().print(started, out -> out.println(summary(started)));
+    try (Admin admin = run.admin()) {
+      if (maxBytesPerSec != null) {
+        ReplicationThrottle.set(run, admin, maxBytesPerSec);
+      }
+      final JsonNode started = states.post(id, "decommission");
+      if (!wait) {
+        if (maxBytesPerSec != null) {
+          run.err()
+              .println(
+                  "the throttle stays until lifted: kafka-configs --entity-type brokers"
+                      + " --entity-default --alter --delete-config "
+                      + ReplicationThrottle.KEY);
+        }
+        run.printer().print(started, out -> out.println(summary(started)));
+        return 0;
+      }
+      final JsonNode done = new DecommissionProgress(run, states, admin, id).await(started);
+      if (maxBytesPerSec != null) {
+        ReplicationThrottle.clear(run, admin);
+      }
+      run.printer().print(done, out -> out.println(summary(done)));
       return 0;
     }
-    final JsonNode done = new DecommissionProgress(run, states, id).await(started);
-    run.printer().print(done, out -> out.println(summary(done)));
-    return 0;
   }
+
+  private static final String DECOMMISSION_THROTTLE_HELP =
+      "Throttle the new replicas' catch-up to BYTES per second in all, on each broker that receives"
+          + " replicas (follower.replication.throttled.rate, cluster-wide, kept in the metadata"
+          + " across restarts). With --wait it is lifted once the broker is decommissioned.";
 
   @Command(
       name = "recommission",

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.PartitionReassignment;
 import org.apache.kafka.common.Node;
@@ -41,8 +42,10 @@ final class ClusterCommand {
   int status() throws Exception {
     final Invocation run = SkiffCli.invocation(spec);
     final ClusterSnapshot snapshot;
+    final OptionalLong throttle;
     try (Admin admin = run.admin()) {
       snapshot = ClusterSnapshot.read(admin, run);
+      throttle = ReplicationThrottle.read(run, admin);
     }
     final Map<Integer, String> states = new BrokerStates(run).statesOrEmpty();
     final ObjectNode data = Printer.object();
@@ -54,6 +57,11 @@ final class ClusterCommand {
     data.set("under_replicated", names(snapshot.underReplicated()));
     data.set("under_min_isr", names(snapshot.underMinInsync()));
     data.set("reassignments", reassignments(snapshot.reassignments()));
+    if (throttle.isPresent()) {
+      data.put("replication_throttle_bytes_per_sec", throttle.getAsLong());
+    } else {
+      data.putNull("replication_throttle_bytes_per_sec");
+    }
     run.printer()
         .print(
             data,
@@ -67,6 +75,16 @@ final class ClusterCommand {
               out.println("under-replicated partitions: " + list(snapshot.underReplicated()));
               out.println("under min.insync.replicas:   " + list(snapshot.underMinInsync()));
               out.println("reassignments under way:     " + moves(snapshot.reassignments()));
+              out.println(
+                  "replication throttle:        "
+                      + (throttle.isPresent()
+                          ? ReplicationThrottle.rate(throttle.getAsLong())
+                              + " ("
+                              + ReplicationThrottle.KEY
+                              + "="
+                              + throttle.getAsLong()
+                              + ")"
+                          : "none"));
             });
     return 0;
   }

@@ -22,7 +22,7 @@ final class PartitionBalance {
     this.run = run;
   }
 
-  int run(boolean dryRun, List<Integer> brokers) throws Exception {
+  int run(boolean dryRun, List<Integer> brokers, Long maxBytesPerSec) throws Exception {
     try (Admin admin = run.admin()) {
       final ClusterSnapshot before = ClusterSnapshot.read(admin, run);
       final Map<TopicPartition, List<Integer>> current = new LinkedHashMap<>();
@@ -56,7 +56,13 @@ final class PartitionBalance {
                 moves.containsKey(tp) ? "yes" : "no");
           });
       if (!dryRun) {
+        if (maxBytesPerSec != null && !moves.isEmpty()) {
+          ReplicationThrottle.set(run, admin, maxBytesPerSec);
+        }
         execute(admin, moves, plan);
+        if (maxBytesPerSec != null) {
+          ReplicationThrottle.clear(run, admin);
+        }
       }
       final ClusterSnapshot after = dryRun ? before : ClusterSnapshot.read(admin, run);
       data.set("brokers", BrokerCommand.brokers(after));

@@ -42,7 +42,8 @@ final class PartitionCommand {
         "",
         "Examples:",
         "  skiff partition move orders/0 --replicas 1,2,4",
-        "  skiff partition move orders/3 --replicas 4,2,3 --no-wait"
+        "  skiff partition move orders/3 --replicas 4,2,3 --no-wait",
+        "  skiff partition move orders/0 --replicas 1,2,4 --max-bytes-per-sec 10485760"
       })
   int move(
       @Parameters(paramLabel = "TOPIC/P", description = "The partition, e.g. orders/0.")
@@ -55,7 +56,9 @@ final class PartitionCommand {
               description = "New replicas, preferred leader first.")
           List<Integer> replicas,
       @Option(names = "--no-wait", description = "Return once the move is recorded.")
-          boolean noWait)
+          boolean noWait,
+      @Option(names = "--max-bytes-per-sec", paramLabel = "BYTES", description = THROTTLE_HELP)
+          Long maxBytesPerSec)
       throws Exception {
     final TopicPartition tp =
         parsePartition(partition, spec.subcommands().get("move").getCommandSpec());
@@ -64,7 +67,9 @@ final class PartitionCommand {
       throw new ParameterException(
           spec.subcommands().get("move"), "--replicas " + replicas + " names a broker twice");
     }
-    return apply(plan, !noWait, "move");
+    ReplicationThrottle.check(
+        maxBytesPerSec, spec.subcommands().get("move").getCommandSpec().commandLine());
+    return apply(plan, !noWait, maxBytesPerSec);
   }
 
   /** One of the four reassign actions. */
@@ -77,10 +82,14 @@ final class PartitionCommand {
 
     @Option(
         names = "--verify",
-        description = "Tell, per partition, done / moving / not started; exit 1 unless all done.")
+        description =
+            "Tell, per partition, done / moving / not started, with the bytes copied; exit 1"
+                + " unless all done. Once all are done, lift the replication throttle.")
     boolean verify;
 
-    @Option(names = "--cancel", description = "Cancel the plan's moves that are under way.")
+    @Option(
+        names = "--cancel",
+        description = "Cancel the plan's moves that are under way; lift the replication throttle.")
     boolean cancel;
   }
 
@@ -94,6 +103,7 @@ final class PartitionCommand {
         "Examples:",
         "  skiff partition reassign --generate --topics orders --brokers 1,2 > plan.json",
         "  skiff partition reassign --plan plan.json --execute --wait",
+        "  skiff partition reassign --plan p.json --execute --max-bytes-per-sec 2097152",
         "  skiff partition reassign --plan plan.json --verify",
         "  skiff partition reassign --plan plan.json --cancel"
       })
@@ -117,9 +127,15 @@ final class PartitionCommand {
               description = "Brokers to place them on (--generate).")
           List<Integer> brokers,
       @Option(names = "--wait", description = "After --execute, wait until done, with progress.")
-          boolean wait)
+          boolean wait,
+      @Option(names = "--max-bytes-per-sec", paramLabel = "BYTES", description = THROTTLE_HELP)
+          Long maxBytesPerSec)
       throws Exception {
     final CommandSpec self = spec.subcommands().get("reassign").getCommandSpec();
+    ReplicationThrottle.check(maxBytesPerSec, self.commandLine());
+    if (maxBytesPerSec != null && !action.execute) {
+      throw new ParameterException(self.commandLine(), "--max-bytes-per-sec goes with --execute");
+    }
     if (action.generate) {
       if (topics == null || brokers == null) {
         throw new ParameterException(self.commandLine(), "--generate needs --topics and --brokers");
@@ -132,7 +148,7 @@ final class PartitionCommand {
     }
     final ReassignmentPlan plan = readPlan(planFile);
     if (action.execute) {
-      return apply(plan, wait, "reassign");
+      return apply(plan, wait, maxBytesPerSec);
     }
     final Invocation run = SkiffCli.invocation(spec);
     try (Admin admin = run.admin()) {
@@ -140,6 +156,7 @@ final class PartitionCommand {
       if (action.cancel) {
         final List<TopicPartition> cancelled = reassigner.cancel(plan);
         final ObjectNode data = Printer.object();
+        data.put("throttle_lifted", ReplicationThrottle.clear(run, admin));
         data.set("cancelled", Printer.array());
         cancelled.forEach(tp -> data.withArray("cancelled").add(ReassignmentPlan.name(tp)));
         run.printer()
@@ -158,7 +175,19 @@ final class PartitionCommand {
       data.set("partitions", Reassigner.describe(plan, states, table));
       final boolean allDone = states.values().stream().allMatch(s -> s == Reassigner.State.DONE);
       data.put("complete", allDone);
-      run.printer().print(data, table::print);
+      final CopyProgress.Sample copied =
+          new CopyProgress(run, admin).sample(plan.targets().keySet());
+      data.set("progress", copied.toJson());
+      data.put("throttle_lifted", allDone && ReplicationThrottle.clear(run, admin));
+      run.printer()
+          .print(
+              data,
+              out -> {
+                table.print(out);
+                if (!allDone) {
+                  out.println("moves under way: " + copied.text());
+                }
+              });
       return allDone ? 0 : 1;
     }
   }
@@ -174,7 +203,8 @@ final class PartitionCommand {
         "Examples:",
         "  skiff partition balance --dry-run",
         "  skiff partition balance",
-        "  skiff partition balance --brokers 1,2,3,5    # leave broker 4 out"
+        "  skiff partition balance --brokers 1,2,3,5    # leave broker 4 out",
+        "  skiff partition balance --max-bytes-per-sec 52428800"
       })
   int balance(
       @Option(names = "--dry-run", description = "Show the plan only.") boolean dryRun,
@@ -183,9 +213,13 @@ final class PartitionCommand {
               split = ",",
               paramLabel = "ID",
               description = "Place replicas only on these brokers (default: all).")
-          List<Integer> brokers)
+          List<Integer> brokers,
+      @Option(names = "--max-bytes-per-sec", paramLabel = "BYTES", description = THROTTLE_HELP)
+          Long maxBytesPerSec)
       throws Exception {
-    return new PartitionBalance(SkiffCli.invocation(spec)).run(dryRun, brokers);
+    ReplicationThrottle.check(
+        maxBytesPerSec, spec.subcommands().get("balance").getCommandSpec().commandLine());
+    return new PartitionBalance(SkiffCli.invocation(spec)).run(dryRun, brokers, maxBytesPerSec);
   }
 
   private int generate(List<String> topics, List<Integer> brokers) throws Exception {
@@ -216,19 +250,44 @@ final class PartitionCommand {
     return 0;
   }
 
-  /** Checks {@code plan} against the cluster, starts it and (if asked) follows it to the end. */
-  private int apply(ReassignmentPlan plan, boolean wait, String what) throws Exception {
+  static final String THROTTLE_HELP =
+      "Throttle the new replicas' catch-up to BYTES per second in all, on each broker that receives"
+          + " replicas (follower.replication.throttled.rate, cluster-wide, kept in the metadata"
+          + " across restarts). Lifted when the moves are done (when waiting), or by 'partition"
+          + " reassign --verify' once done, or '--cancel'.";
+
+  /**
+   * Checks {@code plan} against the cluster, sets the throttle (when asked), starts the plan and
+   * (if asked) follows it to the end, then lifts the throttle.
+   */
+  private int apply(ReassignmentPlan plan, boolean wait, Long maxBytesPerSec) throws Exception {
     final Invocation run = SkiffCli.invocation(spec);
     try (Admin admin = run.admin()) {
       plan.check(ClusterSnapshot.read(admin, run));
+      if (maxBytesPerSec != null) {
+        ReplicationThrottle.set(run, admin, maxBytesPerSec);
+      }
       final Reassigner reassigner = new Reassigner(run, admin);
       reassigner.start(plan);
       final boolean done = wait && reassigner.await(plan);
+      if (done && maxBytesPerSec != null) {
+        ReplicationThrottle.clear(run, admin);
+      } else if (maxBytesPerSec != null) {
+        run.err()
+            .println(
+                "the throttle stays until 'skiff partition reassign --verify' finds a plan's moves done,"
+                    + " '--cancel' stops them, or kafka-configs --entity-type brokers"
+                    + " --entity-default --alter --delete-config "
+                    + ReplicationThrottle.KEY);
+      }
       final Map<TopicPartition, Reassigner.State> states = reassigner.states(plan);
       final Table table = new Table("PARTITION", "TARGET", "STATE");
       final ObjectNode data = Printer.object();
       data.set("partitions", Reassigner.describe(plan, states, table));
       data.put("complete", states.values().stream().allMatch(s -> s == Reassigner.State.DONE));
+      if (reassigner.lastSample() != null) {
+        data.set("progress", reassigner.lastSample().toJson());
+      }
       run.printer().print(data, table::print);
       if (wait && !done) {
         throw new CliException(

@@ -30,12 +30,22 @@ final class Reassigner {
     NOT_STARTED
   }
 
+  private static final long REPORT_NANOS = 2_000_000_000L;
+
   private final Invocation run;
   private final Admin admin;
+  private final CopyProgress copies;
+  private CopyProgress.Sample lastSample;
 
   Reassigner(Invocation run, Admin admin) {
     this.run = run;
     this.admin = admin;
+    this.copies = new CopyProgress(run, admin);
+  }
+
+  /** The bytes copied at the last progress report of {@link #await}; null before one. */
+  CopyProgress.Sample lastSample() {
+    return lastSample;
   }
 
   /**
@@ -113,7 +123,9 @@ final class Reassigner {
 
   /**
    * Waits until every partition of {@code plan} is done or {@code --timeout} passes, printing
-   * progress on stderr as partitions finish (and every 5 s); true if all are done.
+   * progress on stderr as partitions finish (and every 2 s): partitions done and moving, bytes
+   * copied of the total, rate and ETA ({@link CopyProgress}); {@link #lastSample()} keeps the last
+   * for the command's result. True if all are done.
    */
   boolean await(ReassignmentPlan plan) throws Exception {
     final long start = System.nanoTime();
@@ -124,15 +136,9 @@ final class Reassigner {
       final Map<TopicPartition, State> states = states(plan);
       final int done = (int) states.values().stream().filter(s -> s == State.DONE).count();
       final long now = System.nanoTime();
-      if (done != lastDone || now - lastReport > 5_000_000_000L) {
-        run.err()
-            .printf(
-                "moving %d partitions: %d done, %d moving, %.0fs elapsed%n",
-                states.size(),
-                done,
-                states.values().stream().filter(s -> s == State.MOVING).count(),
-                (now - start) / 1e9);
-        run.err().flush();
+      if (done != lastDone || now - lastReport > REPORT_NANOS) {
+        lastSample = copies.sample(states.keySet());
+        report(states, done, lastSample, now - start);
         lastDone = done;
         lastReport = now;
       }
@@ -144,6 +150,16 @@ final class Reassigner {
       }
       Thread.sleep(500);
     }
+  }
+
+  private void report(
+      Map<TopicPartition, State> states, int done, CopyProgress.Sample copied, long elapsedNanos) {
+    final long moving = states.values().stream().filter(s -> s == State.MOVING).count();
+    run.err()
+        .printf(
+            "moving %d partitions: %d done, %d moving; %s; %.0fs elapsed%n",
+            states.size(), done, moving, copied.text(), elapsedNanos / 1e9);
+    run.err().flush();
   }
 
   /** {@code [{"partition": "t/0", "replicas": [...], "state": "done"}, ...]} and a table. */

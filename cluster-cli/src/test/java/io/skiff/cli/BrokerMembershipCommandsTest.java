@@ -62,7 +62,11 @@ class BrokerMembershipCommandsTest extends ThreeBrokerCommandTest {
     final Cli.Run done = ok("broker", "decommission", "3", "--wait", "-o", "json");
     assertThat(done.json().path("state").asText()).isEqualTo("decommissioned");
     assertThat(done.json().path("replicas").asInt()).isZero();
-    assertThat(done.err()).contains("broker 3: partitions moved", " / ");
+    assertThat(done.err()).contains("broker 3: partitions moved", " / ", "; copied ", " MiB at ");
+    final JsonNode progress = done.json().path("progress");
+    assertThat(progress.path("bytes_copied").asLong())
+        .as(progress.toString())
+        .isEqualTo(progress.path("bytes_total").asLong());
 
     final JsonNode status = ok("cluster", "status", "-o", "json").json();
     status.path("brokers").forEach(b -> assertThat(b.path("id").asInt()).isNotEqualTo(3));

@@ -37,7 +37,8 @@ class PlacementCommandsTest extends ThreeBrokerCommandTest {
 
     final Cli.Run move = ok("partition", "move", "moving/0", "--replicas", replicas, "-o", "json");
     assertThat(move.json().path("complete").asBoolean()).isTrue();
-    assertThat(move.err()).contains("moving 1 partitions: 1 done");
+    assertThat(move.err()).contains("moving 1 partitions: 1 done", "; copied ");
+    assertThat(move.json().path("progress").has("bytes_per_sec")).as(move.toString()).isTrue();
     assertThat(replicasOf("moving", 0)).containsExactlyInAnyOrderElementsOf(target);
 
     final Cli.Run notAPartition = cli.run("partition", "move", "moving0", "--replicas", "1,2,3");

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.agrona.concurrent.EpochClock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -697,6 +698,11 @@ public final class PartitionStateMachine extends LifecycleStateMachine
    * leader's log still starts at its first index. Then there is nothing to fetch: completing with
    * null ("no snapshot") makes the leader send the whole log instead. Otherwise the replica fetcher
    * copies the segments the leader's log no longer covers.
+   *
+   * <p>A new replica of a move (it joins as a listener) while this broker's replication throttle is
+   * set always copies through the replica fetcher, after the leader took a fresh snapshot: the
+   * fetcher obeys the throttle, Raft's AppendEntries would not, so the bulk of the catch-up goes
+   * where it is bounded and Raft replays only what was written since that snapshot.
    */
   @Override
   public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
@@ -706,9 +712,12 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       return CompletableFuture.failedFuture(
           new IOException(partition + ": not initialized yet; the leader will notify again"));
     }
+    final ReplicaFetcher replicaFetcher = fetcher.get();
+    final boolean moving = roleInfo.getRole() == RaftPeerRole.LISTENER;
+    final boolean throttled = moving && replicaFetcher.throttle().isLimited();
     final TermIndex last = getLastAppliedTermIndex();
     final long nextNeeded = last == null ? 0 : last.getIndex() + 1;
-    if (firstTermIndexInLog.getIndex() <= nextNeeded) {
+    if (firstTermIndexInLog.getIndex() <= nextNeeded && !throttled) {
       LOG.info(
           "{}: the leader's log starts at {}, which holds everything from {}; replaying it",
           partition,
@@ -717,12 +726,12 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       return CompletableFuture.completedFuture(null);
     }
     LOG.info(
-        "{}: behind the leader's log (it starts at {}); catching up with the replica fetcher",
+        "{}: behind the leader's log (it starts at {}){}; catching up with the replica fetcher",
         partition,
-        firstTermIndexInLog);
-    return fetcher
-        .get()
-        .catchUp(this, getGroupId())
+        firstTermIndexInLog,
+        throttled ? ", throttled to " + replicaFetcher.throttle().rate() + " B/s" : "");
+    return replicaFetcher
+        .catchUp(this, getGroupId(), moving, throttled)
         .thenApply(
             point -> {
               if (point.index() < 0) {

@@ -20,6 +20,7 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.server.RaftServer;
@@ -47,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * this broker; the fetch size adapts per partition (see {@link FetchBuffer}). {@link
  * #bufferedBytes()} and {@link #peakBufferedBytes()} are the gauges.
  *
+ * <p>Throttle: a catch-up of a new replica (a listener joining through a move) pays for each chunk
+ * from {@link #throttle()} before asking for it, so all such catch-ups on this broker together
+ * fetch at most {@code follower.replication.throttled.rate} bytes per second; while it is set they
+ * also start with a fresh leader snapshot, so that they, not Raft's AppendEntries, carry the bulk
+ * (see {@link PartitionStateMachine#notifyInstallSnapshotFromLeader}).
+ *
  * <p>The producer state of the copied range is rebuilt from the fetched batch headers, so the
  * replica de-duplicates producer retries correctly if it becomes leader.
  *
@@ -58,6 +65,7 @@ public final class ReplicaFetcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaFetcher.class);
   private static final Duration BUFFER_WAIT = Duration.ofMinutes(5);
   private static final int MIN_FETCH_BYTES = 64 * 1024;
+  private static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(30);
 
   /**
    * A query that keeps failing (no leader, a peer that left the group) fails the catch-up after
@@ -76,6 +84,8 @@ public final class ReplicaFetcher implements AutoCloseable {
   private final FetchBuffer<PartitionId> buffer;
   private final ConcurrentHashMap<PartitionId, CatchUp> catchUps = new ConcurrentHashMap<>();
   private final AtomicLong fetchedBytes = new AtomicLong();
+  private final AtomicLong throttledBytes = new AtomicLong();
+  private final ByteRateLimiter throttle = new ByteRateLimiter();
   private final ExecutorService fetchers;
   private final Thread applier;
   private volatile boolean closed;
@@ -123,6 +133,19 @@ public final class ReplicaFetcher implements AutoCloseable {
     return fetchedBytes.get();
   }
 
+  /** Bytes fetched by throttled catch-ups (new replicas joining as listeners), a counter. */
+  public long throttledBytes() {
+    return throttledBytes.get();
+  }
+
+  /**
+   * The broker's replication throttle ({@code follower.replication.throttled.rate}): it bounds the
+   * bytes per second all catch-ups of new replicas on this broker fetch together.
+   */
+  public ByteRateLimiter throttle() {
+    return throttle;
+  }
+
   /** Catch-ups in progress (a gauge). */
   public int activeCatchUps() {
     return catchUps.size();
@@ -140,12 +163,18 @@ public final class ReplicaFetcher implements AutoCloseable {
   /**
    * Copies the leader's log up to its latest snapshot point into {@code machine}'s log.
    *
+   * @param throttled whether the catch-up obeys the {@link #throttle()}: a new replica of a move
+   * @param freshSnapshot whether to have the leader take a snapshot first, so that the copy reaches
+   *     its latest committed data rather than its last periodic snapshot
    * @return the point reached, which the caller adopts as its snapshot; a catch-up of the same
    *     partition already under way is joined
    */
   CompletableFuture<PartitionRequest.SnapshotPoint> catchUp(
-      PartitionStateMachine machine, RaftGroupId groupId) {
-    final CatchUp fresh = new CatchUp(machine);
+      PartitionStateMachine machine,
+      RaftGroupId groupId,
+      boolean throttled,
+      boolean freshSnapshot) {
+    final CatchUp fresh = new CatchUp(machine, throttled, freshSnapshot);
     final CatchUp running = catchUps.putIfAbsent(machine.partition(), fresh);
     if (running != null) {
       return running.machine == machine
@@ -171,6 +200,9 @@ public final class ReplicaFetcher implements AutoCloseable {
   private void fetchFromLeader(CatchUp catchUp, RaftGroupId groupId) {
     final PartitionId id = catchUp.machine.partition();
     try (RaftClient leader = clientFor(groupId)) {
+      if (catchUp.freshSnapshot) {
+        snapshotOnLeader(leader, groupId, id);
+      }
       final ByteString reply = ask(leader, PartitionRequest.snapshotPoint());
       final PartitionRequest.SnapshotPoint point = PartitionRequest.parseSnapshotPoint(reply);
       long offset = startOffset(catchUp.machine, catchUp.machine.log(), point);
@@ -183,11 +215,8 @@ public final class ReplicaFetcher implements AutoCloseable {
         final FetchBuffer.Reservation<PartitionId> reservation = buffer.reserve(id, BUFFER_WAIT);
         final ByteString batches;
         try {
-          batches =
-              ask(
-                  leader,
-                  PartitionRequest.fetch(offset, reservation.bytes(), point.highWatermark()));
-        } catch (IOException | RuntimeException e) {
+          batches = fetchChunk(leader, catchUp, offset, reservation.bytes());
+        } catch (IOException | RuntimeException | InterruptedException e) {
           buffer.cancel(reservation);
           throw e;
         }
@@ -204,6 +233,53 @@ public final class ReplicaFetcher implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       fail(catchUp, e);
+    }
+  }
+
+  /**
+   * Asks the leader for the batches from {@code offset}: a throttled catch-up first takes the bytes
+   * from the {@link #throttle()} (at most an eighth of a second's worth per request), and gives
+   * back what the reply did not use or pays for what it used beyond.
+   */
+  private ByteString fetchChunk(RaftClient leader, CatchUp catchUp, long offset, int maxBytes)
+      throws IOException, InterruptedException {
+    final long until = catchUp.point.highWatermark();
+    if (!catchUp.throttled || !throttle.isLimited()) {
+      return ask(leader, PartitionRequest.fetch(offset, maxBytes, until));
+    }
+    final int bytes = throttle.chunkBytes(maxBytes);
+    throttle.acquire(bytes);
+    final ByteString batches;
+    try {
+      batches = ask(leader, PartitionRequest.fetch(offset, bytes, until));
+    } catch (IOException | RuntimeException e) {
+      throttle.refund(bytes);
+      throw e;
+    }
+    throttle.refund(bytes - (long) batches.size());
+    throttledBytes.addAndGet(batches.size());
+    return batches;
+  }
+
+  /**
+   * Has the group's leader take a snapshot now ("the log up to its high watermark"), so the copy
+   * that follows carries everything committed so far instead of Raft replaying it unthrottled.
+   * Snapshot requests are served by whichever member they reach, so this one names the leader that
+   * sent the notice (the point query after it goes to the leader too).
+   */
+  private void snapshotOnLeader(RaftClient client, RaftGroupId groupId, PartitionId id)
+      throws IOException {
+    final RaftPeerId leaderId = server.getDivision(groupId).getInfo().getLeaderId();
+    if (leaderId == null) {
+      throw new IOException(
+          id + ": no leader known to take a snapshot; the leader will notify again");
+    }
+    final RaftClientReply reply =
+        client.getSnapshotManagementApi(leaderId).create(true, SNAPSHOT_TIMEOUT.toMillis());
+    if (!reply.isSuccess()) {
+      throw new IOException(
+          id + ": the leader did not take a snapshot: " + reply.getException(),
+          reply.getException());
     }
   }
 
@@ -323,13 +399,17 @@ public final class ReplicaFetcher implements AutoCloseable {
   /** One partition catching up: where it started, where it goes, and its outcome. */
   private static final class CatchUp {
     final PartitionStateMachine machine;
+    final boolean throttled;
+    final boolean freshSnapshot;
     final CompletableFuture<PartitionRequest.SnapshotPoint> done = new CompletableFuture<>();
     volatile PartitionRequest.SnapshotPoint point;
     volatile ByteBuffer producerState;
     volatile long startOffset;
 
-    CatchUp(PartitionStateMachine machine) {
+    CatchUp(PartitionStateMachine machine, boolean throttled, boolean freshSnapshot) {
       this.machine = machine;
+      this.throttled = throttled;
+      this.freshSnapshot = freshSnapshot;
     }
 
     void start(PartitionRequest.SnapshotPoint target, ByteBuffer targetProducerState, long from) {

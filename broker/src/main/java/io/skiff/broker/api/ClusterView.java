@@ -107,6 +107,16 @@ public final class ClusterView {
     return local(topic, partition).map(p -> (int) p.leaderEpoch()).orElse(-1);
   }
 
+  /** The replicas this broker hosts. */
+  public java.util.Collection<ReplicatedPartition> localReplicas() {
+    return raft.partitions();
+  }
+
+  /** The directory that holds this broker's partition logs. */
+  public java.nio.file.Path logDir() {
+    return raft.config().dataDir().resolve("log");
+  }
+
   /** Leader transfers (preferred leader elections) of any partition, hosted here or not. */
   public PartitionMembership membership() {
     return raft.membership();

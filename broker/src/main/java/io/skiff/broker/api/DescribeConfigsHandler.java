@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.raft.ReplicationThrottleApplier;
 import io.skiff.raft.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,6 +123,17 @@ public final class DescribeConfigsHandler implements ApiHandler {
             result.configs().add(entries.brokerKey(key, value, source, brokerDefaults.get(key)));
           }
         });
+    final String throttle = cluster.image().clusterConfigs().get(ReplicationThrottleApplier.KEY);
+    if (throttle != null && isWanted(wanted, ReplicationThrottleApplier.KEY)) {
+      result
+          .configs()
+          .add(
+              entries.brokerKey(
+                  ReplicationThrottleApplier.KEY,
+                  throttle,
+                  ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+                  null));
+    }
   }
 
   private static boolean isWanted(List<String> wanted, String name) {

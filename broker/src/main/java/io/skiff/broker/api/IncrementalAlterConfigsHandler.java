@@ -1,5 +1,6 @@
 package io.skiff.broker.api;
 
+import io.skiff.raft.ReplicationThrottleApplier;
 import io.skiff.raft.metadata.MetadataException;
 import io.skiff.raft.metadata.MetadataException.Error;
 import io.skiff.raft.metadata.TopicInfo;
@@ -30,17 +31,20 @@ import org.apache.kafka.common.protocol.Errors;
  *
  * <p>Errors: an unknown key or a bad value is INVALID_CONFIG with a message saying what is
  * expected; APPEND/SUBTRACT on a non-list key, a key named twice and BROKER resources are
- * INVALID_REQUEST (broker configs are static: they come from the properties file). Deleting Kafka's
- * replication throttles (what {@code kafka-reassign-partitions --verify} does when a move is done)
- * succeeds and changes nothing, on topics and brokers alike. Stateless; thread-safe.
+ * INVALID_REQUEST (broker configs are static: they come from the properties file), but for the
+ * replication throttle ({@code follower.replication.throttled.rate}), which SET and DELETE change
+ * cluster-wide on the default broker resource (empty name). Deleting Kafka's replication throttles
+ * (what {@code kafka-reassign-partitions --verify} does when a move is done) succeeds and changes
+ * nothing, on topics and brokers alike. Stateless; thread-safe.
  */
 public final class IncrementalAlterConfigsHandler implements ApiHandler {
   private static final long TIMEOUT_MS = 30_000;
 
   /**
    * Kafka's replication throttles, which {@code kafka-reassign-partitions --verify} deletes from
-   * every broker and topic of a finished move. Skiff does not throttle replication, so there is
-   * never one to delete: such a DELETE succeeds and changes nothing.
+   * every broker and topic of a finished move. Skiff keeps one throttle, cluster-wide (see {@link
+   * #clusterThrottleChanges}), so there is never one of these to delete: such a DELETE succeeds and
+   * changes nothing.
    */
   private static final Set<String> REPLICATION_THROTTLES =
       Set.of(
@@ -79,9 +83,7 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
       }
       if (!request.validateOnly() && !changes.isEmpty()) {
         pending.add(
-            cluster
-                .metadata()
-                .setTopicConfigs(resource.resourceName(), changes)
+            write(resource, changes)
                 .orTimeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .handle(
                     (v, error) -> {
@@ -105,13 +107,18 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
   private Map<String, String> changesOf(AlterConfigsResource resource) {
     final ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
     if (type == ConfigResource.Type.BROKER) {
+      if (resource.resourceName().isEmpty()) {
+        return clusterThrottleChanges(resource);
+      }
       if (resource.configs().stream().allMatch(IncrementalAlterConfigsHandler::clearsThrottle)) {
         return Map.of();
       }
       throw new MetadataException(
           Error.INVALID_REQUEST,
           "broker configs are static in this version; edit the properties file and restart the"
-              + " broker");
+              + " broker (the replication throttle "
+              + ReplicationThrottleApplier.KEY
+              + " is set cluster-wide, on the default broker resource)");
     }
     if (type != ConfigResource.Type.TOPIC) {
       throw new MetadataException(
@@ -136,6 +143,51 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
             Error.INVALID_REQUEST, "config " + config.name() + " is named twice in one request");
       }
       changes.put(config.name(), newValue(topic, config));
+    }
+    return changes;
+  }
+
+  private CompletableFuture<Void> write(
+      AlterConfigsResource resource, Map<String, String> changes) {
+    return ConfigResource.Type.forId(resource.resourceType()) == ConfigResource.Type.BROKER
+        ? cluster.metadata().setClusterConfigs(changes)
+        : cluster.metadata().setTopicConfigs(resource.resourceName(), changes);
+  }
+
+  /**
+   * The cluster default broker resource (empty name) takes SET and DELETE of the replication
+   * throttle, which every broker applies to its new replicas' catch-up; Kafka's other throttle keys
+   * may only be deleted (a no-op).
+   */
+  private static Map<String, String> clusterThrottleChanges(AlterConfigsResource resource) {
+    final Map<String, String> changes = new HashMap<>();
+    for (AlterableConfig config : resource.configs()) {
+      if (!config.name().equals(ReplicationThrottleApplier.KEY)) {
+        if (clearsThrottle(config)) {
+          continue;
+        }
+        throw new MetadataException(
+            Error.INVALID_REQUEST,
+            "the cluster default broker resource takes "
+                + ReplicationThrottleApplier.KEY
+                + " only; other broker configs are static (the properties file)");
+      }
+      final OpType op = OpType.forId(config.configOperation());
+      if (op == OpType.DELETE) {
+        changes.put(config.name(), null);
+      } else if (op == OpType.SET) {
+        try {
+          changes.put(
+              config.name(),
+              Long.toString(ReplicationThrottleApplier.parse(String.valueOf(config.value()))));
+        } catch (IllegalArgumentException e) {
+          throw new MetadataException(
+              Error.INVALID_CONFIG, ReplicationThrottleApplier.KEY + ": " + e.getMessage());
+        }
+      } else {
+        throw new MetadataException(
+            Error.INVALID_REQUEST, op + " does not apply to " + config.name() + "; use SET");
+      }
     }
     return changes;
   }
