@@ -110,7 +110,7 @@ class GroupAndRecordCommandsTest extends ThreeBrokerCommandTest {
       described = ok("group", "describe", "billing", "-o", "json").json();
     }
     assertThat(described.path("members")).isEmpty();
-    assertThat(described.path("total_lag").asLong()).isEqualTo(2);
+    assertThat(described.path("total_lag").asLong()).as("described: %s", described).isEqualTo(2);
     assertThat(described.path("offsets")).hasSize(2);
     assertThat(ok("group", "describe", "billing").out())
         .containsPattern("TOPIC\\s+PARTITION\\s+COMMITTED\\s+END\\s+LAG");
