@@ -218,30 +218,34 @@ public final class PartitionMembership {
       BooleanSupplier proceed)
       throws IOException, InterruptedException {
     final RaftServer.Division division = node.server().getDivision(id.groupId());
-    final List<RaftPeer> current = new ArrayList<>(division.getRaftConf().getCurrentPeers());
+    final RaftConfiguration conf = division.getRaftConf();
+    final List<RaftPeer> current = new ArrayList<>(conf.getCurrentPeers());
     final Set<RaftPeerId> currentIds =
         current.stream().map(RaftPeer::getId).collect(Collectors.toSet());
     final List<RaftPeer> added =
         targetVoters.stream().filter(p -> !currentIds.contains(p.getId())).toList();
     try (RaftClient client = changeClientFor(id)) {
+      final ConfChange change =
+          new ConfChange(
+              client, id, current, new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.LISTENER)));
       if (!added.isEmpty()) {
         requireStarted(id, added);
         LOG.info("{}: adding {} as listeners to catch up", id, ids(added));
-        setConfiguration(client, id, current, added);
+        change.to(current, added);
         awaitCaughtUp(client, id, added, catchUpTimeout);
       }
       if (!proceed.getAsBoolean()) {
         LOG.info("{}: reassignment withdrawn; voters stay {}", id, ids(current));
-        setConfiguration(client, id, current, List.of());
+        change.to(current, List.of());
         return false;
       }
       for (List<RaftPeer> step : VoterSteps.growth(current, targetVoters)) {
         LOG.info("{}: voters grow to {}", id, ids(step));
-        setConfiguration(client, id, step, VoterSteps.minus(added, step));
+        change.to(step, VoterSteps.minus(added, step));
       }
       handOverIfLeaving(client, id, targetVoters);
       LOG.info("{}: voters become {}", id, ids(targetVoters));
-      setConfiguration(client, id, new ArrayList<>(targetVoters), List.of());
+      change.to(new ArrayList<>(targetVoters), List.of());
     }
     return true;
   }
@@ -345,7 +349,10 @@ public final class PartitionMembership {
     }
     try (RaftClient client = changeClientFor(id)) {
       LOG.info("{}: dropping listeners {}", id, ids(conf.getCurrentPeers(RaftPeerRole.LISTENER)));
-      setConfiguration(client, id, new ArrayList<>(conf.getCurrentPeers()), List.of());
+      final List<RaftPeer> voters = new ArrayList<>(conf.getCurrentPeers());
+      new ConfChange(
+              client, id, voters, new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.LISTENER)))
+          .to(voters, List.of());
     }
     return true;
   }
@@ -397,21 +404,47 @@ public final class PartitionMembership {
         .anyMatch(p -> p.getId().toStringUtf8().equals(peerId));
   }
 
-  private static void setConfiguration(
-      RaftClient client, PartitionId id, List<RaftPeer> voters, List<RaftPeer> listeners)
-      throws IOException {
-    final RaftClientReply reply =
-        client
-            .admin()
-            .setConfiguration(
-                SetConfigurationRequest.Arguments.newBuilder()
-                    .setServersInNewConf(voters)
-                    .setListenersInNewConf(listeners)
-                    .build());
-    if (!reply.isSuccess()) {
-      throw new IOException(
-          "configuration change of " + id + " failed: " + reply.getException(),
-          reply.getException());
+  /**
+   * A chain of configuration changes, each made only if the group's configuration is still the one
+   * the previous step left ({@code COMPARE_AND_SET}). A step worked out from a view that has gone
+   * stale — a new leader's driver that read the configuration just before the leaving leader's last
+   * change reached it — is refused and retried from a fresh view, instead of undoing that change:
+   * made unconditionally, it brought a replica just moved away back as a voter, the leader waited
+   * for a replica that no longer existed to catch up, and refused every later change of the group
+   * ("Reconfiguration is already in progress"), so the next move or drain never finished.
+   */
+  private static final class ConfChange {
+    private final RaftClient client;
+    private final PartitionId id;
+    private List<RaftPeer> voters;
+    private List<RaftPeer> listeners;
+
+    ConfChange(RaftClient client, PartitionId id, List<RaftPeer> voters, List<RaftPeer> listeners) {
+      this.client = client;
+      this.id = id;
+      this.voters = voters;
+      this.listeners = listeners;
+    }
+
+    void to(List<RaftPeer> newVoters, List<RaftPeer> newListeners) throws IOException {
+      final RaftClientReply reply =
+          client
+              .admin()
+              .setConfiguration(
+                  SetConfigurationRequest.Arguments.newBuilder()
+                      .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+                      .setServersInCurrentConf(voters)
+                      .setListenersInCurrentConf(listeners)
+                      .setServersInNewConf(newVoters)
+                      .setListenersInNewConf(newListeners)
+                      .build());
+      if (!reply.isSuccess()) {
+        throw new IOException(
+            "configuration change of " + id + " failed: " + reply.getException(),
+            reply.getException());
+      }
+      voters = newVoters;
+      listeners = newListeners;
     }
   }
 
