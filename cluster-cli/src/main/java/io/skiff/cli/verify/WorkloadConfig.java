@@ -65,6 +65,22 @@ public record WorkloadConfig(
         requestTimeout);
   }
 
+  /** This configuration with {@code newPartitions} partitions in the topic. */
+  public WorkloadConfig withPartitions(int newPartitions) {
+    return new WorkloadConfig(
+        bootstrap,
+        topic,
+        newPartitions,
+        replicationFactor,
+        producers,
+        groupConsumers,
+        assignedConsumers,
+        acks,
+        idempotent,
+        sendsPerSecond,
+        requestTimeout);
+  }
+
   /** The history name of a partition of the topic. */
   public String partitionName(int partition) {
     return topic + "-" + partition;
