@@ -154,13 +154,11 @@ class FourBrokerChaosTest {
   }
 
   /**
-   * Excluded from the default build (tag {@code reassignment-race}, run by {@code -Pchaos-soak}): a
-   * drain can wedge a group when the new leader's reassignment step, computed from a stale
-   * configuration, makes the replica just moved away a voter again (docs/chaos.md).
+   * Once stalled a drain: the new leader's reassignment step, computed from a stale configuration,
+   * made the replica just moved away a voter again (docs/chaos.md, "A group wedged after a move").
    */
   @Test
   @Order(4)
-  @Tag("reassignment-race")
   void acknowledgedWritesSurviveReplicaMovesAndADecommission() throws Exception {
     final String topic = "moves";
     try (ReplicaMoveNemesis move = new ReplicaMoveNemesis(skiff, topic, 0, ids(), 4)) {
