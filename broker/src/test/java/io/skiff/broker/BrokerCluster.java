@@ -187,6 +187,46 @@ public final class BrokerCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until every running broker knows topic {@code name} and each of its partitions has a
+   * leader ready to take writes on a running broker: a new partition's first election ends after
+   * CreateTopics answers, and until then a produce is answered NOT_LEADER_OR_FOLLOWER.
+   */
+  public void awaitLeaders(String name, Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    awaitTopic(name, timeout);
+    final int partitions =
+        broker(runningIds().get(0))
+            .raft()
+            .metadata()
+            .image()
+            .topic(name)
+            .orElseThrow()
+            .partitionCount();
+    for (int partition = 0; partition < partitions; partition++) {
+      while (!hasReadyLeader(name, partition)) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("no leader for " + name + "-" + partition + " after " + timeout);
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  private boolean hasReadyLeader(String topic, int partition) {
+    return runningIds().stream()
+        .anyMatch(
+            id ->
+                broker(id)
+                    .raft()
+                    .metadata()
+                    .image()
+                    .topic(topic)
+                    .flatMap(t -> broker(id).raft().partition(t.partition(partition)))
+                    .map(ReplicatedPartition::isLeaderReady)
+                    .orElse(false));
+  }
+
   /** The admin HTTP address of a running broker. */
   public String admin(int id) {
     return "127.0.0.1:" + broker(id).adminPort();
