@@ -30,14 +30,17 @@ public final class CountingMetricRegistry implements RatisMetricRegistry {
     this.info = Objects.requireNonNull(info, "info");
   }
 
+  /** The timer of that name; Ratis asks again for some on every request, so look up first. */
   @Override
   public CountingTimer timer(String name) {
-    return timers.computeIfAbsent(name, n -> new CountingTimer());
+    final CountingTimer timer = timers.get(name);
+    return timer != null ? timer : timers.computeIfAbsent(name, n -> new CountingTimer());
   }
 
   @Override
   public LongCounter counter(String name) {
-    return counters.computeIfAbsent(name, n -> new Counter());
+    final Counter counter = counters.get(name);
+    return counter != null ? counter : counters.computeIfAbsent(name, n -> new Counter());
   }
 
   @Override
