@@ -28,8 +28,16 @@ public abstract class LifecycleStateMachine extends BaseStateMachine {
     getLifeCycle().transition(LifeCycle.State.PAUSED);
   }
 
+  /**
+   * Ratis calls this after installing a snapshot. Skiff's own catch-up has already told the storage
+   * of the snapshot it wrote; Ratis' chunked installation (off in Skiff) would have put files in
+   * the directory behind its back, so look at the directory once more before restoring.
+   */
   @Override
   public final void reinitialize() throws IOException {
+    if (getStateMachineStorage() instanceof SnapshotStorage storage) {
+      storage.loadLatestSnapshot();
+    }
     restore();
     if (getLifeCycleState() == LifeCycle.State.PAUSED) {
       getLifeCycle().transition(LifeCycle.State.STARTING);

@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
-import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.MD5FileUtil;
 
@@ -26,14 +25,14 @@ import org.apache.ratis.util.MD5FileUtil;
  * at the same time.
  */
 final class PartitionSnapshots {
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final SnapshotStorage storage = new SnapshotStorage();
   private boolean directoriesSynced;
 
   void init(RaftStorage raftStorage) throws IOException {
     storage.init(raftStorage);
   }
 
-  SimpleStateMachineStorage storage() {
+  SnapshotStorage storage() {
     return storage;
   }
 

@@ -2,6 +2,7 @@ package io.skiff.raft.metadata;
 
 import io.skiff.log.Fsync;
 import io.skiff.raft.LifecycleStateMachine;
+import io.skiff.raft.SnapshotStorage;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -29,7 +30,6 @@ import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
-import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.MD5FileUtil;
@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
 public final class MetadataStateMachine extends LifecycleStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(MetadataStateMachine.class);
 
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final SnapshotStorage storage = new SnapshotStorage();
   private final MetadataState state = new MetadataState();
   private final List<Consumer<MetadataImage>> listeners = new CopyOnWriteArrayList<>();
   private final ConcurrentSkipListMap<Long, List<CompletableFuture<MetadataImage>>> waiters =
