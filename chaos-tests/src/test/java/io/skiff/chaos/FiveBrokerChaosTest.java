@@ -51,21 +51,7 @@ class FiveBrokerChaosTest extends SharedClusterChaosTest {
   @Test
   @Order(2)
   void acknowledgedWritesSurviveOneWayPartitions() throws Exception {
-    final ChaosRun run =
-        run(
-            "acknowledgedWritesSurviveOneWayPartitions",
-            "one-way",
-            LENGTH,
-            2,
-            leader ->
-                List.of(
-                    PartitionNemesis.oneWayToLeader(cluster, leader),
-                    PartitionNemesis.oneWayFromLeader(cluster, leader)));
-
-    assertValid(run);
-    assertThat(windows(run))
-        .anyMatch(f -> f.matches("partition: one-way: \\[.*] -> \\d dropped"))
-        .anyMatch(f -> f.matches("partition: one-way: \\d -> \\[.*] dropped"));
+    checkOneWayPartitions("acknowledgedWritesSurviveOneWayPartitions", LENGTH);
   }
 
   @Test
@@ -89,21 +75,8 @@ class FiveBrokerChaosTest extends SharedClusterChaosTest {
   @Test
   @Order(5)
   void acknowledgedWritesSurviveReplicaMovesAndDecommissions() throws Exception {
-    final String topic = "moves";
-    try (ReplicaMoveNemesis move = new ReplicaMoveNemesis(skiff, topic, 0, ids(), 5)) {
-      final ChaosRun run =
-          run(
-              "acknowledgedWritesSurviveReplicaMovesAndDecommissions",
-              topic,
-              LENGTH,
-              3,
-              leader -> List.of(move, new DecommissionNemesis(skiff, leader), move));
-
-      assertValid(run);
-      assertThat(windows(run))
-          .anyMatch(f -> f.startsWith("replica move of"))
-          .anyMatch(f -> f.startsWith("decommission of broker"));
-    }
+    checkReplicaMovesAndDecommissions(
+        "acknowledgedWritesSurviveReplicaMovesAndDecommissions", LENGTH, 5);
   }
 
   @Test

@@ -44,21 +44,8 @@ class FourBrokerChaosTest extends SharedClusterChaosTest {
   @Test
   @Order(1)
   void acknowledgedWritesSurviveOneWayPartitions() throws Exception {
-    final ChaosRun run =
-        run(
-            "acknowledgedWritesSurviveOneWayPartitionsOnFourBrokers",
-            "one-way",
-            Duration.ofSeconds(45),
-            2,
-            leader ->
-                List.of(
-                    PartitionNemesis.oneWayToLeader(cluster, leader),
-                    PartitionNemesis.oneWayFromLeader(cluster, leader)));
-
-    assertValid(run);
-    assertThat(windows(run))
-        .anyMatch(f -> f.matches("partition: one-way: \\[.*] -> \\d dropped"))
-        .anyMatch(f -> f.matches("partition: one-way: \\d -> \\[.*] dropped"));
+    checkOneWayPartitions(
+        "acknowledgedWritesSurviveOneWayPartitionsOnFourBrokers", Duration.ofSeconds(45));
   }
 
   /**
@@ -139,21 +126,10 @@ class FourBrokerChaosTest extends SharedClusterChaosTest {
   @Order(4)
   @Tag("reassignment-race")
   void acknowledgedWritesSurviveReplicaMovesAndADecommission() throws Exception {
-    final String topic = "moves";
-    try (ReplicaMoveNemesis move = new ReplicaMoveNemesis(skiff, topic, 0, ids(), 4)) {
-      final ChaosRun run =
-          run(
-              "acknowledgedWritesSurviveReplicaMovesAndADecommissionOnFourBrokers",
-              topic,
-              Duration.ofSeconds(60),
-              3,
-              leader -> List.of(move, new DecommissionNemesis(skiff, leader), move));
-
-      assertValid(run);
-      assertThat(windows(run))
-          .anyMatch(f -> f.startsWith("replica move of"))
-          .anyMatch(f -> f.startsWith("decommission of broker"));
-    }
+    checkReplicaMovesAndDecommissions(
+        "acknowledgedWritesSurviveReplicaMovesAndADecommissionOnFourBrokers",
+        Duration.ofSeconds(60),
+        4);
   }
 
   private Admin admin() {

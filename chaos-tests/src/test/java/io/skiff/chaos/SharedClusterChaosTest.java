@@ -67,6 +67,51 @@ abstract class SharedClusterChaosTest {
         ids());
   }
 
+  /**
+   * Runs one-way partitions to and from the leader on topic {@code one-way} and checks the run:
+   * valid, with windows of both directions.
+   */
+  final void checkOneWayPartitions(String name, Duration length) throws Exception {
+    final ChaosRun run =
+        run(
+            name,
+            "one-way",
+            length,
+            2,
+            leader ->
+                List.of(
+                    PartitionNemesis.oneWayToLeader(cluster, leader),
+                    PartitionNemesis.oneWayFromLeader(cluster, leader)));
+
+    assertValid(run);
+    assertThat(windows(run))
+        .anyMatch(f -> f.matches("partition: one-way: \\[.*] -> \\d dropped"))
+        .anyMatch(f -> f.matches("partition: one-way: \\d -> \\[.*] dropped"));
+  }
+
+  /**
+   * Runs replica moves of partition 0 of topic {@code moves} ({@code seed} picks them) and a
+   * decommission of its leader, and checks the run: valid, with windows of both kinds.
+   */
+  final void checkReplicaMovesAndDecommissions(String name, Duration length, long seed)
+      throws Exception {
+    final String topic = "moves";
+    try (ReplicaMoveNemesis move = new ReplicaMoveNemesis(skiff, topic, 0, ids(), seed)) {
+      final ChaosRun run =
+          run(
+              name,
+              topic,
+              length,
+              3,
+              leader -> List.of(move, new DecommissionNemesis(skiff, leader), move));
+
+      assertValid(run);
+      assertThat(windows(run))
+          .anyMatch(f -> f.startsWith("replica move of"))
+          .anyMatch(f -> f.startsWith("decommission of broker"));
+    }
+  }
+
   /** Acknowledged writes survived, and every fault injected has its availability window. */
   static void assertValid(ChaosRun run) {
     // progress, not throughput: a loaded 2-core machine runs four or five brokers slowly
