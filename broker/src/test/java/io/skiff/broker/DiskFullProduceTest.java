@@ -12,14 +12,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
@@ -63,7 +61,8 @@ class DiskFullProduceTest {
     try (BrokerCluster cluster = new BrokerCluster(mount, 1, Map.of());
         Admin admin =
             Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()));
-        KafkaProducer<String, String> producer = new KafkaProducer<>(noRetries(cluster))) {
+        KafkaProducer<String, String> producer =
+            new KafkaProducer<>(KafkaClientsTest.noRetriesProducerProps(cluster.bootstrap()))) {
       admin
           .createTopics(List.of(new NewTopic("full", 1, (short) 1)))
           .all()
@@ -119,15 +118,6 @@ class DiskFullProduceTest {
   private static List<String> read(BrokerCluster cluster) {
     return KafkaClientsTest.readPartition(
         cluster.bootstrap(), new TopicPartition("full", 0), Duration.ofSeconds(WAIT_S));
-  }
-
-  private static Properties noRetries(BrokerCluster cluster) {
-    final Properties p = KafkaClientsTest.producerProps(cluster.bootstrap());
-    p.put(ProducerConfig.RETRIES_CONFIG, "0");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000");
-    return p;
   }
 
   /** Writes {@code filler} until the disk is full, then frees {@code leaveFree} bytes of it. */

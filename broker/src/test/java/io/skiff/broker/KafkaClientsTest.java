@@ -41,6 +41,19 @@ class KafkaClientsTest {
   }
 
   /**
+   * {@link #producerProps} for a producer that neither retries nor is idempotent, so that the first
+   * error a send meets is the one the test sees (within 10 s a request, 20 s a send).
+   */
+  static Properties noRetriesProducerProps(String bootstrap) {
+    final Properties p = producerProps(bootstrap);
+    p.put(ProducerConfig.RETRIES_CONFIG, "0");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000");
+    return p;
+  }
+
+  /**
    * The values of a partition from its start to its end offset as read when the call begins, in log
    * order; what is left unread after {@code timeout} is missing from the list.
    */
