@@ -2,6 +2,7 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.skiff.testing.SmallTmpfs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,7 +23,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,20 +38,19 @@ class DiskFullProduceTest {
   private static final long WAIT_S = 60;
 
   @TempDir Path temp;
+  private SmallTmpfs tmpfs;
   private Path mount;
 
   @BeforeEach
   void mountSmallTmpfs() throws Exception {
-    mount = Files.createDirectory(temp.resolve("tmpfs"));
-    Assumptions.assumeTrue(
-        run("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mount.toString()),
-        "mount -t tmpfs is not permitted here (needs root): skipping the disk-full test");
+    tmpfs = SmallTmpfs.mountOrSkip(temp.resolve("tmpfs"), "64m", "disk-full test");
+    mount = tmpfs.path();
   }
 
   @AfterEach
   void unmount() throws Exception {
-    if (mount != null) {
-      run("umount", "-l", mount.toString()); // lazily: the broker may still hold files open
+    if (tmpfs != null) {
+      tmpfs.unmount(); // lazily: the broker may still hold files open
     }
   }
 
@@ -136,11 +135,5 @@ class DiskFullProduceTest {
       }
       channel.truncate(Math.max(0, written - leaveFree));
     }
-  }
-
-  private static boolean run(String... command) throws Exception {
-    final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
   }
 }

@@ -3,6 +3,7 @@ package io.skiff.log;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.skiff.testing.SmallTmpfs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.CachedEpochClock;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,29 +29,22 @@ class DiskFullTest {
   private static final int PAGE = 4096;
 
   @TempDir Path temp;
+  private SmallTmpfs tmpfs;
   private Path mount;
 
   @BeforeEach
   void mountSmallTmpfs() throws Exception {
-    mount = Files.createDirectory(temp.resolve("tmpfs"));
-    final boolean mounted = run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mount.toString());
-    Assumptions.assumeTrue(
-        mounted, "mount -t tmpfs is not permitted here (needs root): skipping the disk-full tests");
+    tmpfs = SmallTmpfs.mountOrSkip(temp.resolve("tmpfs"), "8m", "disk-full tests");
+    mount = tmpfs.path();
   }
 
   @AfterEach
   void unmount() throws Exception {
-    if (mount != null) {
-      run("umount", "-l", mount.toString()); // lazily: a failed test may hold files open
+    if (tmpfs != null) {
+      tmpfs.unmount(); // lazily: a failed test may hold files open
     }
   }
 
-  /**
-   * Whatever little space is left when a segment rolls (the new segment's index tails, its first
-   * log page, its first index entries each need a page), a full disk fails the append with an
-   * exception, never with a SIGBUS from a store into a mapped index hole; what was appended before
-   * is intact, and appends go on once space is freed.
-   */
   @Test
   void fullDiskFailsAppendsCleanlyAndTheLogGoesOnOnceSpaceIsFreed() throws Exception {
     for (int freePages = 0; freePages <= 8; freePages++) {
@@ -155,11 +148,5 @@ class DiskFullTest {
       }
     }
     Files.delete(dir);
-  }
-
-  private static boolean run(String... command) throws Exception {
-    final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
   }
 }
