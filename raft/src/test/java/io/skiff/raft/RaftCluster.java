@@ -33,6 +33,23 @@ final class RaftCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Three nodes whose followers catch up by fetching: a snapshot every {@code snapshotEntries}
+   * entries moves the Raft log start on, Raft segments are 16 KiB, and the replica fetcher's
+   * buffers are small enough that a catch-up takes many fetches.
+   */
+  static RaftCluster catchingUpByFetch(Path root, int snapshotEntries) throws IOException {
+    final ReplicaFetchConfig smallBuffers =
+        new ReplicaFetchConfig(16 * 1024, 64 * 1024, 32 * 1024, 1);
+    return new RaftCluster(
+        root,
+        3,
+        c ->
+            c.withSnapshotEntries(snapshotEntries)
+                .withRaftSegmentBytes(16 * 1024)
+                .withReplicaFetch(smallBuffers));
+  }
+
   static RaftNodeConfig testDefaults(RaftNodeConfig c) {
     return c.withElectionTimeout(300, 600)
         .withLogConfig(LogConfig.builder().segmentBytes(256 * 1024).build());
