@@ -22,11 +22,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A broker whose data directory is a small tmpfs (mounting one needs root; skipped, saying so,
@@ -37,27 +35,12 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskFullProduceTest {
   private static final long WAIT_S = 60;
 
-  @TempDir Path temp;
-  private SmallTmpfs tmpfs;
-  private Path mount;
-
-  @BeforeEach
-  void mountSmallTmpfs() throws Exception {
-    tmpfs = SmallTmpfs.mountOrSkip(temp.resolve("tmpfs"), "64m", "disk-full test");
-    mount = tmpfs.path();
-  }
-
-  @AfterEach
-  void unmount() throws Exception {
-    if (tmpfs != null) {
-      tmpfs.unmount(); // lazily: the broker may still hold files open
-    }
-  }
+  @RegisterExtension final SmallTmpfs tmpfs = SmallTmpfs.perTest("64m", "disk-full test");
 
   @Test
   void fullDiskRefusesProduceWithStorageErrorServesReadsAndRecoversWhenSpaceIsFreed()
       throws Exception {
-    try (BrokerCluster cluster = new BrokerCluster(mount, 1, Map.of());
+    try (BrokerCluster cluster = new BrokerCluster(tmpfs.path(), 1, Map.of());
         Admin admin =
             Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()));
         KafkaProducer<String, String> producer =
@@ -73,7 +56,7 @@ class DiskFullProduceTest {
         acknowledged.add("before-" + i);
       }
 
-      final Path filler = mount.resolve("filler");
+      final Path filler = tmpfs.path().resolve("filler");
       fill(filler, 256 << 10);
       final Throwable refused = send(producer, "while-full");
       assertThat(refused)

@@ -14,11 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.CachedEpochClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A log on a full disk: an 8 MiB tmpfs (mounting one needs root; the tests are skipped, saying so,
@@ -28,28 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskFullTest {
   private static final int PAGE = 4096;
 
-  @TempDir Path temp;
-  private SmallTmpfs tmpfs;
-  private Path mount;
-
-  @BeforeEach
-  void mountSmallTmpfs() throws Exception {
-    tmpfs = SmallTmpfs.mountOrSkip(temp.resolve("tmpfs"), "8m", "disk-full tests");
-    mount = tmpfs.path();
-  }
-
-  @AfterEach
-  void unmount() throws Exception {
-    if (tmpfs != null) {
-      tmpfs.unmount(); // lazily: a failed test may hold files open
-    }
-  }
+  @RegisterExtension final SmallTmpfs tmpfs = SmallTmpfs.perTest("8m", "disk-full tests");
 
   @Test
   void fullDiskFailsAppendsCleanlyAndTheLogGoesOnOnceSpaceIsFreed() throws Exception {
     for (int freePages = 0; freePages <= 8; freePages++) {
-      final Path dir = mount.resolve("log-" + freePages);
-      final Path filler = mount.resolve("filler");
+      final Path dir = tmpfs.path().resolve("log-" + freePages);
+      final Path filler = tmpfs.path().resolve("filler");
       final LogConfig config =
           LogConfig.builder()
               .segmentBytes(4 * PAGE)
@@ -89,8 +72,9 @@ class DiskFullTest {
   /** The free-space check refuses an append before anything is written, and passes again later. */
   @Test
   void spaceCheckRefusesAnAppendOnANearlyFullDisk() throws Exception {
-    final Path filler = mount.resolve("filler");
-    try (SegmentedLog log = SegmentedLog.open(mount.resolve("log"), LogConfig.builder().build())) {
+    final Path filler = tmpfs.path().resolve("filler");
+    try (SegmentedLog log =
+        SegmentedLog.open(tmpfs.path().resolve("log"), LogConfig.builder().build())) {
       log.checkSpaceFor(1000);
       fill(filler, (int) (SegmentedLog.MIN_FREE_BYTES / 2));
       assertThatThrownBy(() -> log.checkSpaceFor(1000))

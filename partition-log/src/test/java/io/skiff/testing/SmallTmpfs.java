@@ -5,41 +5,60 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A small tmpfs mounted for one test, a disk that the test can fill: {@code mount -t tmpfs} on a
- * new directory, and a lazy {@code umount -l} by {@link #unmount()}, since a broker or a failed
- * test may still hold files open there. Mounting needs root: where it is not permitted, the test is
- * skipped (not failed), saying so. Not thread-safe: one test owns it.
+ * A small tmpfs mounted for each test of a class, a disk that the test can fill: {@code mount -t
+ * tmpfs} on a new temporary directory before the test, and a lazy {@code umount -l} after it, since
+ * a broker or a failed test may still hold files open there. Mounting needs root: where it is not
+ * permitted, the test is skipped (not failed), saying so.
+ *
+ * <pre>{@code
+ * @RegisterExtension final SmallTmpfs tmpfs = SmallTmpfs.perTest("8m", "disk-full tests");
+ * }</pre>
+ *
+ * <p>Not thread-safe: register it on a test instance field, one test at a time.
  */
-public final class SmallTmpfs {
-  private final Path path;
+public final class SmallTmpfs implements BeforeEachCallback, AfterEachCallback {
+  private final String size;
+  private final String skipping;
+  private Path path;
 
-  private SmallTmpfs(Path path) {
-    this.path = path;
+  private SmallTmpfs(String size, String skipping) {
+    this.size = size;
+    this.skipping = skipping;
   }
 
   /**
-   * Creates {@code dir} and mounts a tmpfs of {@code size} ({@code mount}'s syntax, e.g. {@code
-   * 64m}) there; where that is not permitted, aborts the calling test, naming {@code skipping} as
-   * what is skipped.
+   * A tmpfs of {@code size} ({@code mount}'s syntax, e.g. {@code 64m}) for each test; where it
+   * cannot be mounted, the message names {@code skipping} as what is skipped.
    */
-  public static SmallTmpfs mountOrSkip(Path dir, String size, String skipping) throws Exception {
-    final Path path = Files.createDirectory(dir);
-    Assumptions.assumeTrue(
-        run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path.toString()),
-        "mount -t tmpfs is not permitted here (needs root): skipping the " + skipping);
-    return new SmallTmpfs(path);
+  public static SmallTmpfs perTest(String size, String skipping) {
+    return new SmallTmpfs(size, skipping);
   }
 
-  /** Where the tmpfs is mounted. */
+  /** Where the current test's tmpfs is mounted. */
   public Path path() {
     return path;
   }
 
-  /** Unmounts lazily: the files still open stay readable to their holders until closed. */
-  public void unmount() throws IOException, InterruptedException {
-    run("umount", "-l", path.toString());
+  @Override
+  public void beforeEach(ExtensionContext context) throws Exception {
+    path = Files.createTempDirectory("skiff-tmpfs");
+    Assumptions.assumeTrue(
+        run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path.toString()),
+        "mount -t tmpfs is not permitted here (needs root): skipping the " + skipping);
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) throws Exception {
+    if (path != null) {
+      run("umount", "-l", path.toString()); // lazily: files may still be open there
+      Files.deleteIfExists(path);
+      path = null;
+    }
   }
 
   private static boolean run(String... command) throws IOException, InterruptedException {
