@@ -50,6 +50,22 @@ final class RaftCluster implements AutoCloseable {
                 .withReplicaFetch(smallBuffers));
   }
 
+  /**
+   * Three nodes that keep many entries in the Raft log (a snapshot only every 400 entries), with
+   * the brokers' election timeouts (1-2 s), 16 KiB Raft segments and {@code logConfig} for the
+   * partition logs: a follower stopped for a while catches up from the Raft log.
+   */
+  static RaftCluster keepingTheRaftLog(Path root, LogConfig logConfig) throws IOException {
+    return new RaftCluster(
+        root,
+        3,
+        c ->
+            c.withSnapshotEntries(400)
+                .withElectionTimeout(1_000, 2_000)
+                .withRaftSegmentBytes(16 * 1024)
+                .withLogConfig(logConfig));
+  }
+
   static RaftNodeConfig testDefaults(RaftNodeConfig c) {
     return c.withElectionTimeout(300, 600)
         .withLogConfig(LogConfig.builder().segmentBytes(256 * 1024).build());
