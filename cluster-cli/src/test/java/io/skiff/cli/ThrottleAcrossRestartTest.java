@@ -36,22 +36,12 @@ class ThrottleAcrossRestartTest extends ThrottledMoveTest {
     assertThat(four.raft().replicaFetcher().throttle().rate())
         .as("the restarted broker read the throttle from the metadata")
         .isEqualTo(THROTTLE);
-    assertThat(
-            ok("cluster", "status", "-o", "json")
-                .json()
-                .path("replication_throttle_bytes_per_sec")
-                .asLong())
-        .isEqualTo(THROTTLE);
+    assertThat(statusThrottle().asLong()).isEqualTo(THROTTLE);
 
     final Cli.Run cancelled =
         ok("partition", "reassign", "--plan", plan.toString(), "--cancel", "-o", "json");
     assertThat(cancelled.json().path("throttle_lifted").asBoolean()).isTrue();
-    assertThat(
-            ok("cluster", "status", "-o", "json")
-                .json()
-                .path("replication_throttle_bytes_per_sec")
-                .isNull())
-        .isTrue();
+    assertThat(statusThrottle().isNull()).isTrue();
     awaitLifted(four);
   }
 

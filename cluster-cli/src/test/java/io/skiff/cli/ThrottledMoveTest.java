@@ -2,6 +2,7 @@ package io.skiff.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.skiff.broker.Broker;
 import io.skiff.log.SegmentedLog;
 import io.skiff.raft.ReplicatedPartition;
@@ -66,6 +67,14 @@ abstract class ThrottledMoveTest extends ThreeBrokerCommandTest {
         "--execute",
         "--max-bytes-per-sec",
         Long.toString(throttle));
+  }
+
+  /**
+   * The replication throttle that {@code skiff cluster status -o json} shows; a JSON null when
+   * none.
+   */
+  JsonNode statusThrottle() {
+    return ok("cluster", "status", "-o", "json").json().path("replication_throttle_bytes_per_sec");
   }
 
   /** The bytes of {@code topic}'s replicas on {@code broker}. */

@@ -55,20 +55,14 @@ class ThrottledReassignmentTest extends ThrottledMoveTest {
     final Cli.Run executed = executeThrottled(plan, THROTTLE);
     assertThat(executed.err())
         .contains("replication throttle: new replicas catch up at most 2.0 MiB/s");
-    final JsonNode status = ok("cluster", "status", "-o", "json").json();
-    assertThat(status.path("replication_throttle_bytes_per_sec").asLong()).isEqualTo(THROTTLE);
+    assertThat(statusThrottle().asLong()).isEqualTo(THROTTLE);
     assertThat(ok("cluster", "status").out()).contains("replication throttle:        2.0 MiB/s");
 
     final JsonNode verified = verifyUntilDone(plan);
     sampling.set(false);
     sampler.join();
     assertThat(verified.path("throttle_lifted").asBoolean()).as(verified.toString()).isTrue();
-    assertThat(
-            ok("cluster", "status", "-o", "json")
-                .json()
-                .path("replication_throttle_bytes_per_sec")
-                .isNull())
-        .isTrue();
+    assertThat(statusThrottle().isNull()).isTrue();
 
     System.out.println("verify: " + verified);
     final long copied = samples.getLast()[1];
