@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.testing.SmallTmpfs;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,19 +101,6 @@ class DiskFullProduceTest {
 
   /** Writes {@code filler} until the disk is full, then frees {@code leaveFree} bytes of it. */
   private static void fill(Path filler, int leaveFree) throws IOException {
-    final ByteBuffer chunk = ByteBuffer.allocate(64 << 10);
-    long written = 0;
-    try (FileChannel channel =
-        FileChannel.open(filler, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      while (true) {
-        chunk.clear();
-        try {
-          written += channel.write(chunk, written);
-        } catch (IOException full) {
-          break;
-        }
-      }
-      channel.truncate(Math.max(0, written - leaveFree));
-    }
+    SmallTmpfs.fill(filler, 64 << 10, written -> Math.max(0, written - leaveFree));
   }
 }

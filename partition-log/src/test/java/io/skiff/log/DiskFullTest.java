@@ -6,10 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.skiff.testing.SmallTmpfs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -109,20 +107,7 @@ class DiskFullTest {
 
   /** Writes {@code filler} until the disk is full, then frees {@code leaveFree} bytes of it. */
   private static void fill(Path filler, int leaveFree) throws IOException {
-    final ByteBuffer chunk = ByteBuffer.allocate(PAGE);
-    long written = 0;
-    try (FileChannel channel =
-        FileChannel.open(filler, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      while (true) {
-        chunk.clear();
-        try {
-          written += channel.write(chunk, written);
-        } catch (IOException full) {
-          break;
-        }
-      }
-      channel.truncate(Math.max(0, (written / PAGE) * PAGE - leaveFree));
-    }
+    SmallTmpfs.fill(filler, PAGE, written -> Math.max(0, (written / PAGE) * PAGE - leaveFree));
   }
 
   private static void deleteLog(Path dir) throws IOException {

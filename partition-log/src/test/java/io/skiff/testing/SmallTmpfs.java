@@ -1,9 +1,13 @@
 package io.skiff.testing;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongUnaryOperator;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -12,8 +16,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * A small tmpfs mounted for each test of a class, a disk that the test can fill: {@code mount -t
  * tmpfs} on a new temporary directory before the test, and a lazy {@code umount -l} after it, since
- * a broker or a failed test may still hold files open there. Mounting needs root: where it is not
- * permitted, the test is skipped (not failed), saying so.
+ * a broker or a failed test may still hold files open there; {@link #fill} fills it up to a chosen
+ * margin. Mounting needs root: where it is not permitted, the test is skipped (not failed), saying
+ * so.
  *
  * <pre>{@code
  * @RegisterExtension final SmallTmpfs tmpfs = SmallTmpfs.perTest("8m", "disk-full tests");
@@ -58,6 +63,27 @@ public final class SmallTmpfs implements BeforeEachCallback, AfterEachCallback {
       run("umount", "-l", path.toString()); // lazily: files may still be open there
       Files.deleteIfExists(path);
       path = null;
+    }
+  }
+
+  /**
+   * Writes zeros to {@code filler} in chunks of {@code chunkBytes} until the disk is full, then
+   * truncates it to {@code keep} of the bytes written, which frees the rest.
+   */
+  public static void fill(Path filler, int chunkBytes, LongUnaryOperator keep) throws IOException {
+    final ByteBuffer chunk = ByteBuffer.allocate(chunkBytes);
+    long written = 0;
+    try (FileChannel channel =
+        FileChannel.open(filler, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      while (true) {
+        chunk.clear();
+        try {
+          written += channel.write(chunk, written);
+        } catch (IOException full) {
+          break;
+        }
+      }
+      channel.truncate(keep.applyAsLong(written));
     }
   }
 
