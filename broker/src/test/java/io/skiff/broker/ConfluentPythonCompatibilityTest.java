@@ -1,13 +1,10 @@
 package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -26,20 +23,9 @@ class ConfluentPythonCompatibilityTest {
 
   @TempDir Path dir;
 
-  /** The Debian interpreter first: a python3 earlier on PATH may lack the Debian module. */
-  private static Optional<String> python() {
-    return Stream.of("/usr/bin/python3", "python3")
-        .filter(p -> ExternalCommand.available(p, "-c", "import confluent_kafka"))
-        .findFirst();
-  }
-
   @Test
   void confluentKafkaPythonProducesConsumesAndCommits() throws Exception {
-    final Optional<String> python = python();
-    assumeTrue(
-        python.isPresent(),
-        "no python3 with confluent_kafka (apt-get install python3-confluent-kafka); skipping the"
-            + " confluent-kafka-python checks");
+    final String python = ConfluentKafkaPython.interpreterOrSkip("confluent-kafka-python checks");
     try (BrokerCluster cluster =
             new BrokerCluster(dir, 3, Map.of("group.initial.rebalance.delay.ms", "0"));
         Admin admin =
@@ -47,7 +33,7 @@ class ConfluentPythonCompatibilityTest {
       admin.createTopics(List.of(new NewTopic("python-demo", 3, (short) 3))).all().get();
       final String out =
           ExternalCommand.of(
-                  python.get(),
+                  python,
                   SCRIPT.toString(),
                   cluster.bootstrap(),
                   "python-demo",

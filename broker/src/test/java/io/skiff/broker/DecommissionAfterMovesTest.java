@@ -7,6 +7,7 @@ import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.BrokerState;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.testing.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,19 +18,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -79,11 +74,10 @@ class DecommissionAfterMovesTest {
       cluster.awaitTopic(TOPIC, WAIT);
       final Random random = new Random(22);
       final List<String> steps = new ArrayList<>();
-      final Load load = new Load(cluster.bootstrap());
-      final Thread loading = new Thread(load, "test-load");
-      loading.start();
-      try (GroupTimeline timeline = new GroupTimeline(cluster, () -> image(cluster), TOPIC, 0)) {
-        load.awaitAcknowledged(100);
+      try (ProduceLoad load =
+              ProduceLoad.start(cluster.bootstrap(), TOPIC, PARTITIONS, Duration.ofMillis(20));
+          GroupTimeline timeline = new GroupTimeline(cluster, () -> image(cluster), TOPIC, 0)) {
+        load.awaitAcknowledged(100, Await.atMost(WAIT).pollingEvery(Duration.ofMillis(5)));
         for (int round = 0; round < ROUNDS; round++) {
           final List<Integer> before = topic(cluster).replicasOf(0);
           steps.add(move(cluster, admin, random, timeline));
@@ -92,9 +86,6 @@ class DecommissionAfterMovesTest {
         }
         LOG.info("Steps: {}", steps);
         assertThat(load.failure()).isNull();
-      } finally {
-        load.stop();
-        loading.join(TimeUnit.SECONDS.toMillis(60));
       }
     }
   }
@@ -114,16 +105,7 @@ class DecommissionAfterMovesTest {
     final int to = spare.get(random.nextInt(spare.size()));
     replicas.set(slot, to);
     final String step = "move " + from + "->" + to + " " + replicas;
-    LOG.info("Step: {} (leader {})", step, leaderOf(cluster, 0));
-    final long start = System.nanoTime();
-    admin
-        .alterPartitionReassignments(
-            Map.of(
-                new TopicPartition(TOPIC, 0), Optional.of(new NewPartitionReassignment(replicas))))
-        .all()
-        .get(60, TimeUnit.SECONDS);
-    await(step, () -> topic(cluster).reassignmentOf(0).isEmpty(), timeline);
-    return step + " in " + millisSince(start) + " ms";
+    return reassign(cluster, admin, step, replicas, timeline);
   }
 
   /**
@@ -135,6 +117,17 @@ class DecommissionAfterMovesTest {
       BrokerCluster cluster, Admin admin, List<Integer> replicas, GroupTimeline timeline)
       throws Exception {
     final String step = "move back to " + replicas + " from " + topic(cluster).replicasOf(0);
+    return reassign(cluster, admin, step, replicas, timeline);
+  }
+
+  /** Reassigns partition 0 to {@code replicas} as {@code step}; waits until the move is done. */
+  private static String reassign(
+      BrokerCluster cluster,
+      Admin admin,
+      String step,
+      List<Integer> replicas,
+      GroupTimeline timeline)
+      throws Exception {
     LOG.info("Step: {} (leader {})", step, leaderOf(cluster, 0));
     final long start = System.nanoTime();
     admin
@@ -241,54 +234,5 @@ class DecommissionAfterMovesTest {
 
   private static Admin admin(BrokerCluster cluster) {
     return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()));
-  }
-
-  /** An idempotent acks=all producer writing round-robin over the partitions until stopped. */
-  private static final class Load implements Runnable {
-    private final Properties props;
-    private final AtomicBoolean stopped = new AtomicBoolean();
-    private final AtomicLong acknowledged = new AtomicLong();
-    private volatile Exception failure;
-
-    Load(String bootstrap) {
-      props = KafkaClientsTest.producerProps(bootstrap);
-      props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
-      props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    }
-
-    @Override
-    public void run() {
-      try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
-        for (long seq = 0; !stopped.get(); seq++) {
-          producer.send(
-              new ProducerRecord<>(TOPIC, (int) (seq % PARTITIONS), null, Long.toString(seq)),
-              (metadata, error) -> {
-                if (error == null) {
-                  acknowledged.incrementAndGet();
-                } else if (failure == null) {
-                  failure = error;
-                }
-              });
-          if (seq % 20 == 19) {
-            producer.flush();
-            Thread.sleep(20);
-          }
-        }
-      } catch (Exception e) {
-        failure = e;
-      }
-    }
-
-    void stop() {
-      stopped.set(true);
-    }
-
-    Exception failure() {
-      return failure;
-    }
-
-    void awaitAcknowledged(long count) throws InterruptedException {
-      await(count + " records acknowledged", () -> acknowledged.get() >= count, null);
-    }
   }
 }

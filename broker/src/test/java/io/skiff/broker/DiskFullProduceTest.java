@@ -2,33 +2,26 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.skiff.testing.SmallTmpfs;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.KafkaStorageException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A broker whose data directory is a small tmpfs (mounting one needs root; skipped, saying so,
@@ -39,31 +32,16 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskFullProduceTest {
   private static final long WAIT_S = 60;
 
-  @TempDir Path temp;
-  private Path mount;
-
-  @BeforeEach
-  void mountSmallTmpfs() throws Exception {
-    mount = Files.createDirectory(temp.resolve("tmpfs"));
-    Assumptions.assumeTrue(
-        run("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mount.toString()),
-        "mount -t tmpfs is not permitted here (needs root): skipping the disk-full test");
-  }
-
-  @AfterEach
-  void unmount() throws Exception {
-    if (mount != null) {
-      run("umount", "-l", mount.toString()); // lazily: the broker may still hold files open
-    }
-  }
+  @RegisterExtension final SmallTmpfs tmpfs = SmallTmpfs.perTest("64m", "disk-full test");
 
   @Test
   void fullDiskRefusesProduceWithStorageErrorServesReadsAndRecoversWhenSpaceIsFreed()
       throws Exception {
-    try (BrokerCluster cluster = new BrokerCluster(mount, 1, Map.of());
+    try (BrokerCluster cluster = new BrokerCluster(tmpfs.path(), 1, Map.of());
         Admin admin =
             Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()));
-        KafkaProducer<String, String> producer = new KafkaProducer<>(noRetries(cluster))) {
+        KafkaProducer<String, String> producer =
+            new KafkaProducer<>(KafkaClientsTest.noRetriesProducerProps(cluster.bootstrap()))) {
       admin
           .createTopics(List.of(new NewTopic("full", 1, (short) 1)))
           .all()
@@ -75,7 +53,7 @@ class DiskFullProduceTest {
         acknowledged.add("before-" + i);
       }
 
-      final Path filler = mount.resolve("filler");
+      final Path filler = tmpfs.path().resolve("filler");
       fill(filler, 256 << 10);
       final Throwable refused = send(producer, "while-full");
       assertThat(refused)
@@ -121,36 +99,8 @@ class DiskFullProduceTest {
         cluster.bootstrap(), new TopicPartition("full", 0), Duration.ofSeconds(WAIT_S));
   }
 
-  private static Properties noRetries(BrokerCluster cluster) {
-    final Properties p = KafkaClientsTest.producerProps(cluster.bootstrap());
-    p.put(ProducerConfig.RETRIES_CONFIG, "0");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000");
-    return p;
-  }
-
   /** Writes {@code filler} until the disk is full, then frees {@code leaveFree} bytes of it. */
   private static void fill(Path filler, int leaveFree) throws IOException {
-    final ByteBuffer chunk = ByteBuffer.allocate(64 << 10);
-    long written = 0;
-    try (FileChannel channel =
-        FileChannel.open(filler, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      while (true) {
-        chunk.clear();
-        try {
-          written += channel.write(chunk, written);
-        } catch (IOException full) {
-          break;
-        }
-      }
-      channel.truncate(Math.max(0, written - leaveFree));
-    }
-  }
-
-  private static boolean run(String... command) throws Exception {
-    final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+    SmallTmpfs.fill(filler, 64 << 10, written -> Math.max(0, written - leaveFree));
   }
 }

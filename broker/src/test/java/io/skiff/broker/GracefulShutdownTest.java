@@ -20,12 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,7 +82,10 @@ class GracefulShutdownTest {
       producer.join(TimeUnit.MINUTES.toMillis(3));
 
       assertThat(load.failures.get()).as("sends that failed").isZero();
-      assertThat(readAll(cluster.bootstrap())).containsAll(load.acked);
+      assertThat(
+              KafkaClientsTest.readPartitions(cluster.bootstrap(), TOPIC, PARTITIONS).stream()
+                  .flatMap(List::stream))
+          .containsAll(load.acked);
       System.out.printf(
           "rolling restart: %d records acknowledged, longest wait between acks %d ms%n",
           load.acked.size(), load.longestGapMs.get());
@@ -194,27 +194,5 @@ class GracefulShutdownTest {
         Thread.sleep(100);
       }
     }
-  }
-
-  private static Set<String> readAll(String bootstrap) {
-    final Set<String> seen = ConcurrentHashMap.newKeySet();
-    final List<TopicPartition> partitions = new ArrayList<>();
-    for (int p = 0; p < PARTITIONS; p++) {
-      partitions.add(new TopicPartition(TOPIC, p));
-    }
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(KafkaClientsTest.consumerProps(bootstrap))) {
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      final Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (System.nanoTime() < deadline
-          && partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-          seen.add(r.value());
-        }
-      }
-    }
-    return seen;
   }
 }

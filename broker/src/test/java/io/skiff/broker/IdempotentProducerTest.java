@@ -20,13 +20,10 @@ import java.util.function.DoubleSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +60,7 @@ class IdempotentProducerTest {
         assertThat(send.get(3, TimeUnit.MINUTES).offset()).isNotNegative();
       }
 
-      final List<List<String>> read = readAll(bootstrap);
+      final List<List<String>> read = KafkaClientsTest.readPartitions(bootstrap, TOPIC, PARTITIONS);
       for (int p = 0; p < PARTITIONS; p++) {
         final List<String> expected = new ArrayList<>();
         for (int i = 0; i < PER_PARTITION; i++) {
@@ -185,29 +182,6 @@ class IdempotentProducerTest {
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     return p;
-  }
-
-  private static List<List<String>> readAll(String bootstrap) {
-    final List<List<String>> read = new ArrayList<>();
-    final List<TopicPartition> partitions = new ArrayList<>();
-    for (int p = 0; p < PARTITIONS; p++) {
-      read.add(new ArrayList<>());
-      partitions.add(new TopicPartition(TOPIC, p));
-    }
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(KafkaClientsTest.consumerProps(bootstrap))) {
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      final Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (System.nanoTime() < deadline
-          && partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-          read.get(r.partition()).add(r.value());
-        }
-      }
-    }
-    return read;
   }
 
   private static long duplicates(BrokerCluster cluster) {

@@ -41,6 +41,19 @@ class KafkaClientsTest {
   }
 
   /**
+   * {@link #producerProps} for a producer that neither retries nor is idempotent, so that the first
+   * error a send meets is the one the test sees (within 10 s a request, 20 s a send).
+   */
+  static Properties noRetriesProducerProps(String bootstrap) {
+    final Properties p = producerProps(bootstrap);
+    p.put(ProducerConfig.RETRIES_CONFIG, "0");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000");
+    return p;
+  }
+
+  /**
    * The values of a partition from its start to its end offset as read when the call begins, in log
    * order; what is left unread after {@code timeout} is missing from the list.
    */
@@ -58,6 +71,33 @@ class KafkaClientsTest {
       }
     }
     return values;
+  }
+
+  /**
+   * The values of partitions {@code 0 .. partitions - 1} of {@code topic}, one list a partition in
+   * log order, read by one consumer from their start to their end offsets as read when the call
+   * begins; what is left unread after 90 s is missing from the lists.
+   */
+  static List<List<String>> readPartitions(String bootstrap, String topic, int partitions) {
+    final List<List<String>> read = new ArrayList<>();
+    final List<TopicPartition> tps = new ArrayList<>();
+    for (int p = 0; p < partitions; p++) {
+      read.add(new ArrayList<>());
+      tps.add(new TopicPartition(topic, p));
+    }
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProps(bootstrap))) {
+      consumer.assign(tps);
+      consumer.seekToBeginning(tps);
+      final Map<TopicPartition, Long> ends = consumer.endOffsets(tps);
+      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (System.nanoTime() < deadline
+          && tps.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+          read.get(r.partition()).add(r.value());
+        }
+      }
+    }
+    return read;
   }
 
   static Properties consumerProps(String bootstrap) {

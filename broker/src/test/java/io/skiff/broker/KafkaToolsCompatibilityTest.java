@@ -22,7 +22,11 @@ class KafkaToolsCompatibilityTest {
 
   @TempDir Path dir;
 
-  private static List<String> tool(String mainClass, String... args) {
+  /**
+   * Apache Kafka's command-line tool {@code mainClass} (from the test classpath, in its own JVM)
+   * against {@code bootstrap}, with {@code args} after {@code --bootstrap-server}.
+   */
+  private static ExternalCommand tool(String mainClass, String bootstrap, String... args) {
     final List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
@@ -30,8 +34,10 @@ class KafkaToolsCompatibilityTest {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(mainClass);
+    command.add("--bootstrap-server");
+    command.add(bootstrap);
     command.addAll(List.of(args));
-    return command;
+    return ExternalCommand.of(command);
   }
 
   @Test
@@ -39,51 +45,33 @@ class KafkaToolsCompatibilityTest {
     try (BrokerCluster cluster =
         new BrokerCluster(dir, 3, Map.of("group.initial.rebalance.delay.ms", "0"))) {
       final String bootstrap = cluster.bootstrap();
-      ExternalCommand.of(
-              tool(
-                  "org.apache.kafka.tools.TopicCommand",
-                  "--bootstrap-server",
-                  bootstrap,
-                  "--create",
-                  "--topic",
-                  "tools-demo",
-                  "--partitions",
-                  "3",
-                  "--replication-factor",
-                  "3"))
+      tool(
+              "org.apache.kafka.tools.TopicCommand",
+              bootstrap,
+              "--create",
+              "--topic",
+              "tools-demo",
+              "--partitions",
+              "3",
+              "--replication-factor",
+              "3")
           .run();
-      assertThat(
-              ExternalCommand.of(
-                      tool(
-                          "org.apache.kafka.tools.TopicCommand",
-                          "--bootstrap-server",
-                          bootstrap,
-                          "--list"))
-                  .run()
-                  .lines())
+      assertThat(tool("org.apache.kafka.tools.TopicCommand", bootstrap, "--list").run().lines())
           .contains("tools-demo");
       assertThat(
-              ExternalCommand.of(
-                      tool(
-                          "org.apache.kafka.tools.TopicCommand",
-                          "--bootstrap-server",
-                          bootstrap,
-                          "--describe",
-                          "--topic",
-                          "tools-demo"))
+              tool(
+                      "org.apache.kafka.tools.TopicCommand",
+                      bootstrap,
+                      "--describe",
+                      "--topic",
+                      "tools-demo")
                   .run())
           .contains("PartitionCount: 3")
           .contains("ReplicationFactor: 3");
 
       final String input =
           String.join("\n", IntStream.range(0, LINES).mapToObj(i -> "tool-" + i).toList()) + "\n";
-      ExternalCommand.of(
-              tool(
-                  "org.apache.kafka.tools.ConsoleProducer",
-                  "--bootstrap-server",
-                  bootstrap,
-                  "--topic",
-                  "tools-demo"))
+      tool("org.apache.kafka.tools.ConsoleProducer", bootstrap, "--topic", "tools-demo")
           .stdin(input)
           .run();
 
@@ -99,18 +87,16 @@ class KafkaToolsCompatibilityTest {
               });
       assertThat(described.stream().mapToLong(GroupRow::endOffset).sum()).isEqualTo(LINES);
 
-      ExternalCommand.of(
-              tool(
-                  "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-                  "--bootstrap-server",
-                  bootstrap,
-                  "--group",
-                  "tools-readers",
-                  "--reset-offsets",
-                  "--to-earliest",
-                  "--topic",
-                  "tools-demo",
-                  "--execute"))
+      tool(
+              "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+              bootstrap,
+              "--group",
+              "tools-readers",
+              "--reset-offsets",
+              "--to-earliest",
+              "--topic",
+              "tools-demo",
+              "--execute")
           .run();
       assertThat(describeGroup(bootstrap))
           .allSatisfy(row -> assertThat(row.currentOffset()).isZero());
@@ -121,20 +107,18 @@ class KafkaToolsCompatibilityTest {
   }
 
   private static List<String> consumeAll(String bootstrap) throws Exception {
-    return ExternalCommand.of(
-            tool(
-                "org.apache.kafka.tools.consumer.ConsoleConsumer",
-                "--bootstrap-server",
-                bootstrap,
-                "--topic",
-                "tools-demo",
-                "--group",
-                "tools-readers",
-                "--from-beginning",
-                "--max-messages",
-                Integer.toString(LINES),
-                "--timeout-ms",
-                "60000"))
+    return tool(
+            "org.apache.kafka.tools.consumer.ConsoleConsumer",
+            bootstrap,
+            "--topic",
+            "tools-demo",
+            "--group",
+            "tools-readers",
+            "--from-beginning",
+            "--max-messages",
+            Integer.toString(LINES),
+            "--timeout-ms",
+            "60000")
         .run()
         .lines()
         .toList();
@@ -145,14 +129,12 @@ class KafkaToolsCompatibilityTest {
 
   private static List<GroupRow> describeGroup(String bootstrap) throws Exception {
     final String out =
-        ExternalCommand.of(
-                tool(
-                    "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-                    "--bootstrap-server",
-                    bootstrap,
-                    "--describe",
-                    "--group",
-                    "tools-readers"))
+        tool(
+                "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+                bootstrap,
+                "--describe",
+                "--group",
+                "tools-readers")
             .run();
     // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
     return out.lines()

@@ -10,8 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -43,19 +41,10 @@ class LibrdkafkaIdempotentRetryTest {
 
   @TempDir Path dir;
 
-  private static Optional<String> python() {
-    return Stream.of("/usr/bin/python3", "python3")
-        .filter(p -> ExternalCommand.available(p, "-c", "import confluent_kafka"))
-        .findFirst();
-  }
-
   @Test
   void batchesWhoseResponsesWereLostOnTheWireAreDeliveredOnce() throws Exception {
-    final Optional<String> python = python();
-    assumeTrue(
-        python.isPresent(),
-        "no python3 with confluent_kafka (apt-get install python3-confluent-kafka); skipping the"
-            + " librdkafka idempotent retry check");
+    final String python =
+        ConfluentKafkaPython.interpreterOrSkip("librdkafka idempotent retry check");
     final int kafkaPort = ListenPorts.free();
     final InetSocketAddress brokerAddress =
         new InetSocketAddress(InetAddress.getByName("127.0.0.2"), kafkaPort);
@@ -75,7 +64,7 @@ class LibrdkafkaIdempotentRetryTest {
       admin.createTopics(List.of(new NewTopic("lost-acks", 1, (short) 1))).all().get();
       final String out =
           ExternalCommand.of(
-                  python.get(),
+                  python,
                   PYTHON_SCRIPT.toString(),
                   cluster.bootstrap(),
                   "lost-acks",

@@ -1,13 +1,10 @@
 package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,12 +22,6 @@ class LibrdkafkaNewTopicTest {
 
   @TempDir Path dir;
 
-  private static Optional<String> python() {
-    return Stream.of("/usr/bin/python3", "python3")
-        .filter(p -> ExternalCommand.available(p, "-c", "import confluent_kafka"))
-        .findFirst();
-  }
-
   @Test
   void producesToTopicsCreatedJustBeforeWithOneReplica() throws Exception {
     producesToFreshTopics(1);
@@ -42,16 +33,12 @@ class LibrdkafkaNewTopicTest {
   }
 
   private void producesToFreshTopics(int replicationFactor) throws Exception {
-    final Optional<String> python = python();
-    assumeTrue(
-        python.isPresent(),
-        "no python3 with confluent_kafka (apt-get install python3-confluent-kafka); skipping the"
-            + " librdkafka new-topic checks");
+    final String python = ConfluentKafkaPython.interpreterOrSkip("librdkafka new-topic checks");
     // As ./skiff dev runs: min.insync.replicas=2, which Kafka caps at a partition's replica count.
     try (BrokerCluster cluster = new BrokerCluster(dir, 3, Map.of("min.insync.replicas", "2"))) {
       final String out =
           ExternalCommand.of(
-                  python.get(),
+                  python,
                   SCRIPT.toString(),
                   cluster.bootstrap(),
                   "fresh-rf" + replicationFactor,

@@ -7,14 +7,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
@@ -38,7 +36,8 @@ class MinInsyncReplicasTest {
             new BrokerCluster(dir, 3, Map.of("replica.lag.time.max.ms", "3000"));
         Admin admin =
             Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()));
-        KafkaProducer<String, String> producer = new KafkaProducer<>(noRetries(cluster))) {
+        KafkaProducer<String, String> producer =
+            new KafkaProducer<>(KafkaClientsTest.noRetriesProducerProps(cluster.bootstrap()))) {
       admin
           .createTopics(
               List.of(
@@ -73,15 +72,6 @@ class MinInsyncReplicasTest {
           .as("and none of the refused ones")
           .doesNotContainAnyElementsOf(stored.refused);
     }
-  }
-
-  private static Properties noRetries(BrokerCluster cluster) {
-    final Properties p = KafkaClientsTest.producerProps(cluster.bootstrap());
-    p.put(ProducerConfig.RETRIES_CONFIG, "0");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "20000");
-    return p;
   }
 
   /** The values sent: acknowledged, and refused with NOT_ENOUGH_REPLICAS. */

@@ -12,11 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -27,7 +24,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.PartitionReassignment;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
@@ -46,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReassignmentTest {
   private static final long WAIT_S = 120;
+  private static final Await AWAIT = Await.atMost(Duration.ofSeconds(WAIT_S));
 
   @TempDir Path dir;
 
@@ -54,10 +51,9 @@ class ReassignmentTest {
     try (BrokerCluster cluster = new BrokerCluster(dir, 3, Map.of());
         Admin admin = admin(cluster)) {
       createTopic(admin, "moving", Map.of(0, List.of(1), 1, List.of(1, 2)));
-      final Writer writer = new Writer(cluster.bootstrap(), "moving", 2);
-      final Thread writing = new Thread(writer, "test-writer");
-      writing.start();
-      writer.awaitAcknowledged(200);
+      final ProduceLoad writer =
+          ProduceLoad.start(cluster.bootstrap(), "moving", 2, Duration.ofMillis(5));
+      writer.awaitAcknowledged(200, AWAIT);
 
       admin
           .alterPartitionReassignments(
@@ -68,9 +64,8 @@ class ReassignmentTest {
           .get(WAIT_S, TimeUnit.SECONDS);
       awaitTrue(() -> reassignments(admin).isEmpty(), "the reassignments finish");
       final long acknowledgedAtCompletion = writer.acknowledgedCount();
-      writer.awaitAcknowledged(acknowledgedAtCompletion + 200);
-      writer.stop();
-      writing.join(TimeUnit.SECONDS.toMillis(WAIT_S));
+      writer.awaitAcknowledged(acknowledgedAtCompletion + 200, AWAIT);
+      writer.stop(Duration.ofSeconds(WAIT_S));
       assertThat(writer.failure()).isNull();
 
       clearThrottlesAsReassignToolVerifyDoes(admin, "moving", 1, 2, 3);
@@ -254,76 +249,6 @@ class ReassignmentTest {
     return leader[0];
   }
 
-  /** Writes numbered records round-robin to a topic's partitions until stopped. */
-  private static final class Writer implements Runnable {
-    private final String topic;
-    private final int partitions;
-    private final Properties props;
-    private final Map<Integer, List<Long>> acknowledged = new ConcurrentHashMap<>();
-    private final AtomicBoolean stopped = new AtomicBoolean();
-    private volatile Exception failure;
-
-    Writer(String bootstrap, String topic, int partitions) {
-      this.topic = topic;
-      this.partitions = partitions;
-      this.props = KafkaClientsTest.producerProps(bootstrap);
-      props.put(ProducerConfig.RETRIES_CONFIG, Integer.toString(Integer.MAX_VALUE));
-      props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
-      props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-      for (int p = 0; p < partitions; p++) {
-        acknowledged.put(p, java.util.Collections.synchronizedList(new ArrayList<>()));
-      }
-    }
-
-    @Override
-    public void run() {
-      try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
-        for (long seq = 0; !stopped.get(); seq++) {
-          final int partition = (int) (seq % partitions);
-          final long value = seq;
-          producer.send(
-              new ProducerRecord<>(topic, partition, null, Long.toString(seq)),
-              (metadata, error) -> {
-                if (error == null) {
-                  acknowledged.get(partition).add(value);
-                } else if (failure == null) {
-                  failure = error;
-                }
-              });
-          if (seq % 20 == 19) {
-            producer.flush();
-            Thread.sleep(5);
-          }
-        }
-        producer.flush();
-      } catch (Exception e) {
-        failure = e;
-      }
-    }
-
-    void stop() {
-      stopped.set(true);
-    }
-
-    Exception failure() {
-      return failure;
-    }
-
-    long acknowledgedCount() {
-      return acknowledged.values().stream().mapToLong(List::size).sum();
-    }
-
-    List<Long> acknowledged(int partition) {
-      synchronized (acknowledged.get(partition)) {
-        return List.copyOf(acknowledged.get(partition));
-      }
-    }
-
-    void awaitAcknowledged(long count) throws InterruptedException {
-      awaitTrue(() -> acknowledgedCount() >= count, count + " records acknowledged");
-    }
-  }
-
   /**
    * Every acknowledged record of the partition is read, in the order it was written (a retried send
    * may repeat a record; its first copy is where it belongs).
@@ -410,6 +335,6 @@ class ReassignmentTest {
 
   private static void awaitTrue(BooleanSupplier condition, String what)
       throws InterruptedException {
-    Await.atMost(Duration.ofSeconds(WAIT_S)).until(what, condition);
+    AWAIT.until(what, condition);
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.skiff.raft.PartitionId;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.testing.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,18 +17,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -60,11 +55,9 @@ class RepeatedMovesTest {
           .all()
           .get(60, TimeUnit.SECONDS);
       cluster.awaitTopic(TOPIC, WAIT);
-      final Load load = new Load(cluster.bootstrap());
-      final Thread loading = new Thread(load, "test-load");
-      loading.start();
-      try {
-        load.awaitAcknowledged(100);
+      try (ProduceLoad load =
+          ProduceLoad.start(cluster.bootstrap(), TOPIC, PARTITIONS, Duration.ofMillis(20))) {
+        load.awaitAcknowledged(100, Await.atMost(WAIT).pollingEvery(Duration.ofMillis(50)));
         final List<Long> startMillis = new ArrayList<>();
         for (int move = 0; move < 6; move++) {
           final int partition = move % PARTITIONS;
@@ -109,9 +102,6 @@ class RepeatedMovesTest {
             drainMillis);
         assertThat(startMillis).allMatch(ms -> ms < START_WITHIN.toMillis());
         assertThat(load.failure()).isNull();
-      } finally {
-        load.stop();
-        loading.join(TimeUnit.SECONDS.toMillis(60));
       }
     }
   }
@@ -178,54 +168,5 @@ class RepeatedMovesTest {
 
   private static Admin admin(BrokerCluster cluster) {
     return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()));
-  }
-
-  /** An idempotent acks=all producer writing round-robin over the partitions until stopped. */
-  private static final class Load implements Runnable {
-    private final Properties props;
-    private final AtomicBoolean stopped = new AtomicBoolean();
-    private final AtomicLong acknowledged = new AtomicLong();
-    private volatile Exception failure;
-
-    Load(String bootstrap) {
-      props = KafkaClientsTest.producerProps(bootstrap);
-      props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
-      props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    }
-
-    @Override
-    public void run() {
-      try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
-        for (long seq = 0; !stopped.get(); seq++) {
-          producer.send(
-              new ProducerRecord<>(TOPIC, (int) (seq % PARTITIONS), null, Long.toString(seq)),
-              (metadata, error) -> {
-                if (error == null) {
-                  acknowledged.incrementAndGet();
-                } else if (failure == null) {
-                  failure = error;
-                }
-              });
-          if (seq % 20 == 19) {
-            producer.flush();
-            Thread.sleep(20);
-          }
-        }
-      } catch (Exception e) {
-        failure = e;
-      }
-    }
-
-    void stop() {
-      stopped.set(true);
-    }
-
-    Exception failure() {
-      return failure;
-    }
-
-    void awaitAcknowledged(long count) throws InterruptedException {
-      await(count + " records acknowledged", () -> acknowledged.get() >= count);
-    }
   }
 }

@@ -10,12 +10,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,23 +23,12 @@ import org.junit.jupiter.api.Timeout;
  * container is killed and restarted, and a random minority is cut off; after the heal and the drain
  * the history must be valid. Skipped, saying why, where Docker or the images are missing.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
-class ContainerChaosTest {
-  private SkiffContainerCluster cluster;
-
-  @BeforeAll
-  void startCluster() {
-    SkiffImage.requireDocker();
-    cluster = new SkiffContainerCluster(3, Map.of()).start();
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
+class ContainerChaosTest extends SharedClusterChaosTest {
+  @Override
+  SkiffContainerCluster newCluster() {
+    return new SkiffContainerCluster(3, Map.of());
   }
 
   @Test

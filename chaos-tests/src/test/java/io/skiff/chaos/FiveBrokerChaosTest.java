@@ -2,20 +2,14 @@ package io.skiff.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.cli.verify.Verdict;
-import io.skiff.cli.verify.WorkloadConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,28 +23,14 @@ import org.junit.jupiter.api.Timeout;
  * so it runs under {@code -Pchaos-soak}, not in the default build.
  */
 @Tag("five-brokers")
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
-class FiveBrokerChaosTest {
-  /** Under the broker's 1 MiB reserve: every append to the full broker is refused. */
-  private static final long LEFT_FREE = 512 * 1024;
+class FiveBrokerChaosTest extends SharedClusterChaosTest {
+  private static final Duration LENGTH = Duration.ofSeconds(30);
 
-  private SkiffContainerCluster cluster;
-  private SkiffCommandLine skiff;
-
-  @BeforeAll
-  void startCluster() {
-    SkiffImage.requireDocker();
-    cluster = new SkiffContainerCluster(5, Map.of(), "256m").start();
-    skiff = new SkiffCommandLine(cluster.bootstrap(), cluster.admin(), Duration.ofMinutes(4));
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
+  @Override
+  SkiffContainerCluster newCluster() {
+    return new SkiffContainerCluster(5, Map.of(), "256m");
   }
 
   @Test
@@ -60,6 +40,7 @@ class FiveBrokerChaosTest {
         run(
             "acknowledgedWritesSurviveABridgePartition",
             "bridge",
+            LENGTH,
             2,
             leader -> List.of(PartitionNemesis.bridge(cluster, 22)));
 
@@ -70,20 +51,7 @@ class FiveBrokerChaosTest {
   @Test
   @Order(2)
   void acknowledgedWritesSurviveOneWayPartitions() throws Exception {
-    final ChaosRun run =
-        run(
-            "acknowledgedWritesSurviveOneWayPartitions",
-            "one-way",
-            2,
-            leader ->
-                List.of(
-                    PartitionNemesis.oneWayToLeader(cluster, leader),
-                    PartitionNemesis.oneWayFromLeader(cluster, leader)));
-
-    assertValid(run);
-    assertThat(windows(run))
-        .anyMatch(f -> f.matches("partition: one-way: \\[.*] -> \\d dropped"))
-        .anyMatch(f -> f.matches("partition: one-way: \\d -> \\[.*] dropped"));
+    checkOneWayPartitions("acknowledgedWritesSurviveOneWayPartitions", LENGTH);
   }
 
   @Test
@@ -93,6 +61,7 @@ class FiveBrokerChaosTest {
         run(
             "acknowledgedWritesSurviveAFullDiskOnTheLeader",
             "disk-full",
+            LENGTH,
             2,
             leader ->
                 List.of(
@@ -106,20 +75,8 @@ class FiveBrokerChaosTest {
   @Test
   @Order(5)
   void acknowledgedWritesSurviveReplicaMovesAndDecommissions() throws Exception {
-    final String topic = "moves";
-    try (ReplicaMoveNemesis move = new ReplicaMoveNemesis(skiff, topic, 0, ids(), 5)) {
-      final ChaosRun run =
-          run(
-              "acknowledgedWritesSurviveReplicaMovesAndDecommissions",
-              topic,
-              3,
-              leader -> List.of(move, new DecommissionNemesis(skiff, leader), move));
-
-      assertValid(run);
-      assertThat(windows(run))
-          .anyMatch(f -> f.startsWith("replica move of"))
-          .anyMatch(f -> f.startsWith("decommission of broker"));
-    }
+    checkReplicaMovesAndDecommissions(
+        "acknowledgedWritesSurviveReplicaMovesAndDecommissions", LENGTH, 5);
   }
 
   @Test
@@ -131,6 +88,7 @@ class FiveBrokerChaosTest {
           run(
               "acknowledgedWritesSurviveAMixedSchedule",
               topic,
+              LENGTH,
               5,
               leader ->
                   List.of(
@@ -144,33 +102,5 @@ class FiveBrokerChaosTest {
       assertValid(run);
       assertThat(windows(run)).hasSizeGreaterThanOrEqualTo(5);
     }
-  }
-
-  private ChaosRun run(
-      String name, String topic, int minFaults, Function<LeaderLocator, List<Nemesis>> nemeses)
-      throws Exception {
-    return ChaosRun.run(
-        name,
-        WorkloadConfig.durable(cluster.bootstrap(), topic),
-        ChaosRun.length(Duration.ofSeconds(30)),
-        minFaults,
-        Duration.ofSeconds(4),
-        Duration.ofSeconds(8),
-        nemeses,
-        ids());
-  }
-
-  private static void assertValid(ChaosRun run) {
-    // progress, not throughput: a loaded 2-core machine runs five brokers slowly
-    run.assertAcknowledgedWritesSurvived(20);
-    assertThat(run.verdict().availability()).hasSize(run.faults());
-  }
-
-  private static List<String> windows(ChaosRun run) {
-    return run.verdict().availability().stream().map(Verdict.FaultWindow::fault).toList();
-  }
-
-  private List<Integer> ids() {
-    return cluster.ids();
   }
 }

@@ -3,16 +3,12 @@ package io.skiff.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.skiff.cli.verify.Op;
-import io.skiff.cli.verify.Verdict;
-import io.skiff.cli.verify.WorkloadConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -21,13 +17,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
@@ -40,48 +33,19 @@ import org.junit.jupiter.api.Timeout;
  * schedule under {@code -Pchaos-soak}. No test here kills or restarts a container (a tmpfs does not
  * outlive it). Skipped, saying why, where Docker or the images are missing.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
-class FourBrokerChaosTest {
-  /** Under the broker's 1 MiB reserve: every append to the full broker is refused. */
-  private static final long LEFT_FREE = 512 * 1024;
-
-  private SkiffContainerCluster cluster;
-  private SkiffCommandLine skiff;
-
-  @BeforeAll
-  void startCluster() {
-    SkiffImage.requireDocker();
-    cluster = new SkiffContainerCluster(4, 3, Map.of(), "256m").start();
-    skiff = new SkiffCommandLine(cluster.bootstrap(), cluster.admin(), Duration.ofMinutes(4));
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
+class FourBrokerChaosTest extends SharedClusterChaosTest {
+  @Override
+  SkiffContainerCluster newCluster() {
+    return new SkiffContainerCluster(4, 3, Map.of(), "256m");
   }
 
   @Test
   @Order(1)
   void acknowledgedWritesSurviveOneWayPartitions() throws Exception {
-    final ChaosRun run =
-        run(
-            "acknowledgedWritesSurviveOneWayPartitionsOnFourBrokers",
-            "one-way",
-            Duration.ofSeconds(45),
-            2,
-            leader ->
-                List.of(
-                    PartitionNemesis.oneWayToLeader(cluster, leader),
-                    PartitionNemesis.oneWayFromLeader(cluster, leader)));
-
-    assertValid(run);
-    assertThat(windows(run))
-        .anyMatch(f -> f.matches("partition: one-way: \\[.*] -> \\d dropped"))
-        .anyMatch(f -> f.matches("partition: one-way: \\d -> \\[.*] dropped"));
+    checkOneWayPartitions(
+        "acknowledgedWritesSurviveOneWayPartitionsOnFourBrokers", Duration.ofSeconds(45));
   }
 
   /**
@@ -160,56 +124,10 @@ class FourBrokerChaosTest {
   @Test
   @Order(4)
   void acknowledgedWritesSurviveReplicaMovesAndADecommission() throws Exception {
-    final String topic = "moves";
-    try (ReplicaMoveNemesis move = new ReplicaMoveNemesis(skiff, topic, 0, ids(), 4)) {
-      final ChaosRun run =
-          run(
-              "acknowledgedWritesSurviveReplicaMovesAndADecommissionOnFourBrokers",
-              topic,
-              Duration.ofSeconds(60),
-              3,
-              leader -> List.of(move, new DecommissionNemesis(skiff, leader), move));
-
-      assertValid(run);
-      assertThat(windows(run))
-          .anyMatch(f -> f.startsWith("replica move of"))
-          .anyMatch(f -> f.startsWith("decommission of broker"));
-    }
-  }
-
-  private ChaosRun run(
-      String name,
-      String topic,
-      Duration length,
-      int minFaults,
-      Function<LeaderLocator, List<Nemesis>> nemeses)
-      throws Exception {
-    return ChaosRun.run(
-        name,
-        WorkloadConfig.durable(cluster.bootstrap(), topic),
-        ChaosRun.length(length),
-        minFaults,
-        Duration.ofSeconds(4),
-        Duration.ofSeconds(8),
-        nemeses,
-        ids());
-  }
-
-  private static void assertValid(ChaosRun run) {
-    assertThat(run.drained()).isTrue();
-    assertThat(run.verdict().valid()).as(run.verdict().summary()).isTrue();
-    assertThat(run.verdict().anomalies().values()).allMatch(n -> n == 0);
-    // progress, not throughput: a loaded 2-core machine runs four brokers slowly
-    assertThat(run.verdict().sends().get(Op.Type.OK)).isGreaterThan(20);
-    assertThat(run.verdict().availability()).hasSize(run.faults());
-  }
-
-  private static List<String> windows(ChaosRun run) {
-    return run.verdict().availability().stream().map(Verdict.FaultWindow::fault).toList();
-  }
-
-  private List<Integer> ids() {
-    return cluster.ids();
+    checkReplicaMovesAndDecommissions(
+        "acknowledgedWritesSurviveReplicaMovesAndADecommissionOnFourBrokers",
+        Duration.ofSeconds(60),
+        4);
   }
 
   private Admin admin() {

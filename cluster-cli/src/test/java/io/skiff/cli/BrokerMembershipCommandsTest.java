@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.skiff.broker.BrokerCluster;
-import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,14 +24,7 @@ class BrokerMembershipCommandsTest extends ThreeBrokerCommandTest {
 
   @Override
   Cli commandLine(BrokerCluster brokers) {
-    return new Cli(
-        Profile.load(Map.of(), Path.of("/nonexistent/skiff.properties")),
-        "--bootstrap",
-        brokers.bootstrap(),
-        "--admin",
-        brokers.admin(1) + "," + brokers.admin(2),
-        "--timeout",
-        "180s");
+    return Cli.against(brokers, "180s", 1, 2);
   }
 
   @Test

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.skiff.broker.BrokerCluster;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,14 +34,7 @@ import org.junit.jupiter.api.Timeout;
 class BufferedConsumeTest extends ThreeBrokerCommandTest {
   @Override
   Cli commandLine(BrokerCluster brokers) {
-    return new Cli(
-        Profile.load(Map.of(), Path.of("/nonexistent/skiff.properties")),
-        "--bootstrap",
-        brokers.bootstrap(),
-        "--admin",
-        brokers.admin(1) + "," + brokers.admin(2) + "," + brokers.admin(3),
-        "--timeout",
-        "120s");
+    return Cli.against(brokers, "120s", 1, 2, 3);
   }
 
   @Test

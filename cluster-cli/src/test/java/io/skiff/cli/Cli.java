@@ -2,6 +2,7 @@ package io.skiff.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.skiff.broker.BrokerCluster;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -43,6 +44,26 @@ final class Cli {
         bootstrap,
         "--timeout",
         "60s");
+  }
+
+  /**
+   * A command line aimed at {@code brokers}: their bootstrap, the admin APIs of brokers {@code
+   * adminIds}, and {@code timeout} ({@code --timeout}'s syntax, e.g. {@code 120s}); no environment
+   * and no profile file.
+   */
+  static Cli against(BrokerCluster brokers, String timeout, int... adminIds) {
+    final List<String> admins = new ArrayList<>();
+    for (int id : adminIds) {
+      admins.add(brokers.admin(id));
+    }
+    return new Cli(
+        Profile.load(Map.of(), Path.of("/nonexistent/skiff.properties")),
+        "--bootstrap",
+        brokers.bootstrap(),
+        "--admin",
+        String.join(",", admins),
+        "--timeout",
+        timeout);
   }
 
   Run run(String... args) {

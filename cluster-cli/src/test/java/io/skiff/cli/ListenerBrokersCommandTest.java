@@ -102,14 +102,7 @@ class ListenerBrokersCommandTest {
   }
 
   private static Cli cli(BrokerCluster cluster) {
-    return new Cli(
-        Profile.load(Map.of(), Path.of("/nonexistent/skiff.properties")),
-        "--bootstrap",
-        cluster.bootstrap(),
-        "--admin",
-        cluster.admin(1) + "," + cluster.admin(2),
-        "--timeout",
-        "300s");
+    return Cli.against(cluster, "300s", 1, 2);
   }
 
   private static Cli.Run ok(Cli cli, String... args) {

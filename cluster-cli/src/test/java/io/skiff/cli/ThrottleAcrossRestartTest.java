@@ -3,7 +3,6 @@ package io.skiff.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.broker.Broker;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -15,32 +14,21 @@ import org.junit.jupiter.api.Timeout;
  * cluster status} still shows it, and {@code --cancel} lifts it there too.
  */
 @Timeout(900)
-class ThrottleAcrossRestartTest extends ThreeBrokerCommandTest {
+class ThrottleAcrossRestartTest extends ThrottledMoveTest {
   private static final String TOPIC = "restarted";
   private static final int PARTITIONS = 2;
-  private static final int RECORDS = 16 * 1024 * 1024 / (8 * 1024);
+  private static final int RECORDS = 16 * 1024 * 1024 / RECORD_BYTES;
   private static final long THROTTLE = 1L << 20;
 
   @Test
   void aBrokerRestartedMidMoveAppliesTheThrottleAgainAndCancelLiftsIt() throws Exception {
-    ok("topic", "create", TOPIC, "-p", Integer.toString(PARTITIONS), "-r", "2");
-    ThrottledReassignmentTest.produce(cluster.bootstrap(), TOPIC, PARTITIONS, RECORDS);
-    Broker four = cluster.addBroker(4);
-    final Path plan = dir.resolve("restart-plan.json");
-    Files.writeString(
-        plan,
-        ok("partition", "reassign", "--generate", "--topics", TOPIC, "--brokers", "1,4").out());
-    ok(
-        "partition",
-        "reassign",
-        "--plan",
-        plan.toString(),
-        "--execute",
-        "--max-bytes-per-sec",
-        Long.toString(THROTTLE));
+    final PlannedMove move = planMoveToANewBroker(TOPIC, PARTITIONS, RECORDS, "restart-plan.json");
+    Broker four = move.joined();
+    final Path plan = move.plan();
+    executeThrottled(plan, THROTTLE);
 
     final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-    while (ThrottledReassignmentTest.bytesOn(four, TOPIC) < (2L << 20)) {
+    while (bytesOn(four, TOPIC) < (2L << 20)) {
       assertThat(System.nanoTime()).as("broker 4 starts copying").isLessThan(deadline);
       Thread.sleep(100);
     }
@@ -48,22 +36,12 @@ class ThrottleAcrossRestartTest extends ThreeBrokerCommandTest {
     assertThat(four.raft().replicaFetcher().throttle().rate())
         .as("the restarted broker read the throttle from the metadata")
         .isEqualTo(THROTTLE);
-    assertThat(
-            ok("cluster", "status", "-o", "json")
-                .json()
-                .path("replication_throttle_bytes_per_sec")
-                .asLong())
-        .isEqualTo(THROTTLE);
+    assertThat(statusThrottle().asLong()).isEqualTo(THROTTLE);
 
     final Cli.Run cancelled =
         ok("partition", "reassign", "--plan", plan.toString(), "--cancel", "-o", "json");
     assertThat(cancelled.json().path("throttle_lifted").asBoolean()).isTrue();
-    assertThat(
-            ok("cluster", "status", "-o", "json")
-                .json()
-                .path("replication_throttle_bytes_per_sec")
-                .isNull())
-        .isTrue();
+    assertThat(statusThrottle().isNull()).isTrue();
     awaitLifted(four);
   }
 

@@ -4,28 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.skiff.broker.Broker;
-import io.skiff.log.SegmentedLog;
-import io.skiff.raft.ReplicatedPartition;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Properties;
-import java.util.SplittableRandom;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -37,10 +20,9 @@ import org.junit.jupiter.api.Timeout;
  * throttle, and every record reads back as written.
  */
 @Timeout(900)
-class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
+class ThrottledReassignmentTest extends ThrottledMoveTest {
   private static final String TOPIC = "bulk";
   private static final int PARTITIONS = 3;
-  private static final int RECORD_BYTES = 8 * 1024;
   private static final int RECORDS = 48 * 1024 * 1024 / RECORD_BYTES;
   private static final long THROTTLE = 2L << 20;
   private static final long SAMPLE_MS = 200;
@@ -48,13 +30,9 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
 
   @Test
   void aThrottledMoveCatchesUpNoFasterThanTheThrottleAndVerifyLiftsIt() throws Exception {
-    ok("topic", "create", TOPIC, "-p", Integer.toString(PARTITIONS), "-r", "2");
-    produce(cluster.bootstrap(), TOPIC, PARTITIONS, RECORDS);
-    final Broker four = cluster.addBroker(4);
-    final Path plan = dir.resolve("to-four.json");
-    Files.writeString(
-        plan,
-        ok("partition", "reassign", "--generate", "--topics", TOPIC, "--brokers", "1,4").out());
+    final PlannedMove move = planMoveToANewBroker(TOPIC, PARTITIONS, RECORDS, "to-four.json");
+    final Broker four = move.joined();
+    final Path plan = move.plan();
 
     final List<long[]> samples = new ArrayList<>();
     final AtomicBoolean sampling = new AtomicBoolean(true);
@@ -74,31 +52,17 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
                     }
                   }
                 });
-    final Cli.Run executed =
-        ok(
-            "partition",
-            "reassign",
-            "--plan",
-            plan.toString(),
-            "--execute",
-            "--max-bytes-per-sec",
-            Long.toString(THROTTLE));
+    final Cli.Run executed = executeThrottled(plan, THROTTLE);
     assertThat(executed.err())
         .contains("replication throttle: new replicas catch up at most 2.0 MiB/s");
-    final JsonNode status = ok("cluster", "status", "-o", "json").json();
-    assertThat(status.path("replication_throttle_bytes_per_sec").asLong()).isEqualTo(THROTTLE);
+    assertThat(statusThrottle().asLong()).isEqualTo(THROTTLE);
     assertThat(ok("cluster", "status").out()).contains("replication throttle:        2.0 MiB/s");
 
     final JsonNode verified = verifyUntilDone(plan);
     sampling.set(false);
     sampler.join();
     assertThat(verified.path("throttle_lifted").asBoolean()).as(verified.toString()).isTrue();
-    assertThat(
-            ok("cluster", "status", "-o", "json")
-                .json()
-                .path("replication_throttle_bytes_per_sec")
-                .isNull())
-        .isTrue();
+    assertThat(statusThrottle().isNull()).isTrue();
 
     System.out.println("verify: " + verified);
     final long copied = samples.getLast()[1];
@@ -145,18 +109,6 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
     return bytesOn(broker, TOPIC);
   }
 
-  /** The bytes of {@code topic}'s replicas on {@code broker}. */
-  static long bytesOn(Broker broker, String topic) {
-    long bytes = 0;
-    for (ReplicatedPartition p : broker.raft().partitions()) {
-      final SegmentedLog log = p.log(); // null while the replica starts
-      if (p.id().topic().equals(topic) && log != null) {
-        bytes += log.sizeInBytes();
-      }
-    }
-    return bytes;
-  }
-
   /** The highest rate over any 2 s window that starts 2 s or more after the growth began. */
   private static double fastestWindow(List<long[]> samples) {
     return fastestWindow(
@@ -190,67 +142,5 @@ class ThrottledReassignmentTest extends ThreeBrokerCommandTest {
     final long total = samples.getLast()[1];
     final long[] last = samples.stream().filter(s -> s[1] == total).findFirst().orElseThrow();
     return last[0] == first[0] ? 0 : (last[1] - first[1]) * 1e9 / (last[0] - first[0]);
-  }
-
-  static byte[] valueOf(int i) {
-    final byte[] value = new byte[RECORD_BYTES];
-    new SplittableRandom(i).nextBytes(value);
-    return value;
-  }
-
-  /** Writes {@code records} values of 8 KiB round-robin over the partitions, keyed by index. */
-  static void produce(String bootstrap, String topic, int partitions, int records)
-      throws Exception {
-    final Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000);
-    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 60_000);
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-      final List<Future<RecordMetadata>> sent = new ArrayList<>();
-      for (int i = 0; i < records; i++) {
-        sent.add(
-            producer.send(
-                new ProducerRecord<>(
-                    topic, i % partitions, Integer.toString(i).getBytes(), valueOf(i))));
-      }
-      for (Future<RecordMetadata> f : sent) {
-        f.get(5, TimeUnit.MINUTES);
-      }
-    }
-  }
-
-  /** Reads the topic from the start: every record written by {@link #produce}, intact. */
-  static void assertEveryRecordReadable(
-      String bootstrap, String topic, int partitions, int records) {
-    final Properties props = new Properties();
-    props.put("bootstrap.servers", bootstrap);
-    props.put("max.partition.fetch.bytes", 4 << 20);
-    final List<TopicPartition> tps = new ArrayList<>();
-    for (int p = 0; p < partitions; p++) {
-      tps.add(new TopicPartition(topic, p));
-    }
-    final boolean[] seen = new boolean[records];
-    int count = 0;
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.assign(tps);
-      consumer.seekToBeginning(tps);
-      final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-      while (count < records && System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          final int i = Integer.parseInt(new String(r.key()));
-          assertThat(Arrays.equals(r.value(), valueOf(i))).as("record " + i).isTrue();
-          if (!seen[i]) {
-            seen[i] = true;
-            count++;
-          }
-        }
-      }
-    }
-    assertThat(count).as("records read back").isEqualTo(records);
   }
 }

@@ -3,22 +3,18 @@ package io.skiff.log;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.skiff.testing.SmallTmpfs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.CachedEpochClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A log on a full disk: an 8 MiB tmpfs (mounting one needs root; the tests are skipped, saying so,
@@ -28,35 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskFullTest {
   private static final int PAGE = 4096;
 
-  @TempDir Path temp;
-  private Path mount;
+  @RegisterExtension final SmallTmpfs tmpfs = SmallTmpfs.perTest("8m", "disk-full tests");
 
-  @BeforeEach
-  void mountSmallTmpfs() throws Exception {
-    mount = Files.createDirectory(temp.resolve("tmpfs"));
-    final boolean mounted = run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mount.toString());
-    Assumptions.assumeTrue(
-        mounted, "mount -t tmpfs is not permitted here (needs root): skipping the disk-full tests");
-  }
-
-  @AfterEach
-  void unmount() throws Exception {
-    if (mount != null) {
-      run("umount", "-l", mount.toString()); // lazily: a failed test may hold files open
-    }
-  }
-
-  /**
-   * Whatever little space is left when a segment rolls (the new segment's index tails, its first
-   * log page, its first index entries each need a page), a full disk fails the append with an
-   * exception, never with a SIGBUS from a store into a mapped index hole; what was appended before
-   * is intact, and appends go on once space is freed.
-   */
   @Test
   void fullDiskFailsAppendsCleanlyAndTheLogGoesOnOnceSpaceIsFreed() throws Exception {
     for (int freePages = 0; freePages <= 8; freePages++) {
-      final Path dir = mount.resolve("log-" + freePages);
-      final Path filler = mount.resolve("filler");
+      final Path dir = tmpfs.path().resolve("log-" + freePages);
+      final Path filler = tmpfs.path().resolve("filler");
       final LogConfig config =
           LogConfig.builder()
               .segmentBytes(4 * PAGE)
@@ -96,8 +70,9 @@ class DiskFullTest {
   /** The free-space check refuses an append before anything is written, and passes again later. */
   @Test
   void spaceCheckRefusesAnAppendOnANearlyFullDisk() throws Exception {
-    final Path filler = mount.resolve("filler");
-    try (SegmentedLog log = SegmentedLog.open(mount.resolve("log"), LogConfig.builder().build())) {
+    final Path filler = tmpfs.path().resolve("filler");
+    try (SegmentedLog log =
+        SegmentedLog.open(tmpfs.path().resolve("log"), LogConfig.builder().build())) {
       log.checkSpaceFor(1000);
       fill(filler, (int) (SegmentedLog.MIN_FREE_BYTES / 2));
       assertThatThrownBy(() -> log.checkSpaceFor(1000))
@@ -132,20 +107,7 @@ class DiskFullTest {
 
   /** Writes {@code filler} until the disk is full, then frees {@code leaveFree} bytes of it. */
   private static void fill(Path filler, int leaveFree) throws IOException {
-    final ByteBuffer chunk = ByteBuffer.allocate(PAGE);
-    long written = 0;
-    try (FileChannel channel =
-        FileChannel.open(filler, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      while (true) {
-        chunk.clear();
-        try {
-          written += channel.write(chunk, written);
-        } catch (IOException full) {
-          break;
-        }
-      }
-      channel.truncate(Math.max(0, (written / PAGE) * PAGE - leaveFree));
-    }
+    SmallTmpfs.fill(filler, PAGE, written -> Math.max(0, (written / PAGE) * PAGE - leaveFree));
   }
 
   private static void deleteLog(Path dir) throws IOException {
@@ -155,11 +117,5 @@ class DiskFullTest {
       }
     }
     Files.delete(dir);
-  }
-
-  private static boolean run(String... command) throws Exception {
-    final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
   }
 }

@@ -80,17 +80,7 @@ class ByteRateLimiterTest {
     limiter.setRate(1024);
     limiter.acquire(1024 * 600); // ten minutes in debt
     final CountDownLatch through = new CountDownLatch(1);
-    final Thread waiter =
-        Thread.ofPlatform()
-            .start(
-                () -> {
-                  try {
-                    limiter.acquire(1024);
-                    through.countDown();
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                });
+    final Thread waiter = acquireInBackground(limiter, 1024, through);
     assertThat(through.await(300, TimeUnit.MILLISECONDS)).as("waits while in debt").isFalse();
     limiter.setRate(ByteRateLimiter.UNLIMITED);
     assertThat(through.await(10, TimeUnit.SECONDS)).as("woken by the lift").isTrue();
@@ -107,20 +97,25 @@ class ByteRateLimiterTest {
     limiter.refund(1 << 20); // capped at the burst, 1024
     limiter.acquire(2048); // 1024 -> -1024: passes, bucket not in debt before
     final CountDownLatch through = new CountDownLatch(1);
-    final Thread waiter =
-        Thread.ofPlatform()
-            .start(
-                () -> {
-                  try {
-                    limiter.acquire(1);
-                    through.countDown();
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                });
+    final Thread waiter = acquireInBackground(limiter, 1, through);
     assertThat(through.await(300, TimeUnit.MILLISECONDS)).as("in debt, clock stopped").isFalse();
     clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(125)); // refills 1024
     assertThat(through.await(10, TimeUnit.SECONDS)).isTrue();
     waiter.join();
+  }
+
+  /** Starts a thread that acquires {@code bytes} from {@code limiter}, then counts down. */
+  private static Thread acquireInBackground(
+      ByteRateLimiter limiter, int bytes, CountDownLatch through) {
+    return Thread.ofPlatform()
+        .start(
+            () -> {
+              try {
+                limiter.acquire(bytes);
+                through.countDown();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
   }
 }

@@ -27,15 +27,7 @@ class DeleteRecordsBehindRaftTest {
   @Timeout(value = 5, unit = TimeUnit.MINUTES)
   void deleteRecordsKeepsWhatTheRaftLogStillNeedsSoALaggingFollowerCatchesUp() throws Exception {
     final LogConfig smallSegments = LogConfig.builder().segmentBytes(4096).build();
-    try (RaftCluster cluster =
-        new RaftCluster(
-            dir,
-            3,
-            c ->
-                c.withSnapshotEntries(400) // every entry below stays in the Raft log
-                    .withElectionTimeout(1_000, 2_000)
-                    .withRaftSegmentBytes(16 * 1024)
-                    .withLogConfig(smallSegments))) {
+    try (RaftCluster cluster = RaftCluster.keepingTheRaftLog(dir, smallSegments)) {
       final PartitionId id = RaftCluster.newPartition("trimmed", 0);
       cluster.createPartition(id, 1, 2, 3);
       final Workload workload = new Workload(cluster, id);

@@ -57,16 +57,7 @@ class FaultToleranceTest {
 
   @Test
   void aWipedFollowerCatchesUpThroughTheReplicaFetcherWhileWritesContinue() throws Exception {
-    final ReplicaFetchConfig smallBuffers =
-        new ReplicaFetchConfig(16 * 1024, 64 * 1024, 32 * 1024, 1);
-    try (RaftCluster cluster =
-        new RaftCluster(
-            dir,
-            3,
-            c ->
-                c.withSnapshotEntries(100)
-                    .withRaftSegmentBytes(16 * 1024)
-                    .withReplicaFetch(smallBuffers))) {
+    try (RaftCluster cluster = RaftCluster.catchingUpByFetch(dir, 100)) {
       final PartitionId id = RaftCluster.newPartition("audit", 0);
       cluster.createPartition(id, 1, 2, 3);
       final Workload workload = new Workload(cluster, id);

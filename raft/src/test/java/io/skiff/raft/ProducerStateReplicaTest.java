@@ -25,16 +25,7 @@ class ProducerStateReplicaTest {
 
   @Test
   void caughtUpAndRestartedReplicasHoldTheLeadersProducerState() throws Exception {
-    final ReplicaFetchConfig smallBuffers =
-        new ReplicaFetchConfig(16 * 1024, 64 * 1024, 32 * 1024, 1);
-    try (RaftCluster cluster =
-        new RaftCluster(
-            dir,
-            3,
-            c ->
-                c.withSnapshotEntries(20)
-                    .withRaftSegmentBytes(16 * 1024)
-                    .withReplicaFetch(smallBuffers))) {
+    try (RaftCluster cluster = RaftCluster.catchingUpByFetch(dir, 20)) {
       final PartitionId id = RaftCluster.newPartition("state", 0);
       cluster.createPartition(id, 1, 2, 3);
       cluster.appendThroughLeader(WAIT, id, batch(EARLY_PID, 0, 2));

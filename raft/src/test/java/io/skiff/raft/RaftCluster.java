@@ -33,6 +33,39 @@ final class RaftCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Three nodes whose followers catch up by fetching: a snapshot every {@code snapshotEntries}
+   * entries moves the Raft log start on, Raft segments are 16 KiB, and the replica fetcher's
+   * buffers are small enough that a catch-up takes many fetches.
+   */
+  static RaftCluster catchingUpByFetch(Path root, int snapshotEntries) throws IOException {
+    final ReplicaFetchConfig smallBuffers =
+        new ReplicaFetchConfig(16 * 1024, 64 * 1024, 32 * 1024, 1);
+    return new RaftCluster(
+        root,
+        3,
+        c ->
+            c.withSnapshotEntries(snapshotEntries)
+                .withRaftSegmentBytes(16 * 1024)
+                .withReplicaFetch(smallBuffers));
+  }
+
+  /**
+   * Three nodes that keep many entries in the Raft log (a snapshot only every 400 entries), with
+   * the brokers' election timeouts (1-2 s), 16 KiB Raft segments and {@code logConfig} for the
+   * partition logs: a follower stopped for a while catches up from the Raft log.
+   */
+  static RaftCluster keepingTheRaftLog(Path root, LogConfig logConfig) throws IOException {
+    return new RaftCluster(
+        root,
+        3,
+        c ->
+            c.withSnapshotEntries(400)
+                .withElectionTimeout(1_000, 2_000)
+                .withRaftSegmentBytes(16 * 1024)
+                .withLogConfig(logConfig));
+  }
+
   static RaftNodeConfig testDefaults(RaftNodeConfig c) {
     return c.withElectionTimeout(300, 600)
         .withLogConfig(LogConfig.builder().segmentBytes(256 * 1024).build());

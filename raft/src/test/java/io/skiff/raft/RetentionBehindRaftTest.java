@@ -26,15 +26,7 @@ class RetentionBehindRaftTest {
   void retentionKeepsWhatTheRaftLogStillNeedsSoALaggingFollowerCatchesUp() throws Exception {
     final LogConfig smallSegments =
         LogConfig.builder().segmentBytes(4096).retentionBytes(8192).build();
-    try (RaftCluster cluster =
-        new RaftCluster(
-            dir,
-            3,
-            c ->
-                c.withSnapshotEntries(400) // many entries stay in the Raft log
-                    .withElectionTimeout(1_000, 2_000) // the brokers' default
-                    .withRaftSegmentBytes(16 * 1024)
-                    .withLogConfig(smallSegments))) {
+    try (RaftCluster cluster = RaftCluster.keepingTheRaftLog(dir, smallSegments)) {
       final PartitionId id = RaftCluster.newPartition("metrics", 0);
       cluster.createPartition(id, 1, 2, 3);
       final Workload workload = new Workload(cluster, id);

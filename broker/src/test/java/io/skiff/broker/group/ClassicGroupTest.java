@@ -50,6 +50,24 @@ class ClassicGroupTest {
   }
 
   /**
+   * A join of a member without an id yet (client "c" on host "h"), offering one assignor {@code
+   * protocol} with empty metadata.
+   */
+  private static JoinRequest newMemberJoin(
+      int sessionMs, String protocol, boolean requireKnownMemberId) {
+    return new JoinRequest(
+        "",
+        null,
+        "c",
+        "h",
+        sessionMs,
+        REBALANCE_MS,
+        "consumer",
+        List.of(new JoinRequest.Protocol(protocol, new byte[0])),
+        requireKnownMemberId);
+  }
+
+  /**
    * Joins {@code count} dynamic members at {@code now}; the rebalance completes after the delay.
    */
   private static List<JoinGroupResponseData> joinAll(ClassicGroup group, int count, long now) {
@@ -97,17 +115,7 @@ class ClassicGroupTest {
   @Test
   void newDynamicMemberNeedsAMemberIdFirstFromV4() {
     final ClassicGroup group = group(DELAY_MS);
-    final JoinRequest anonymous =
-        new JoinRequest(
-            "",
-            null,
-            "c",
-            "h",
-            SESSION_MS,
-            REBALANCE_MS,
-            "consumer",
-            List.of(new JoinRequest.Protocol("range", new byte[0])),
-            true);
+    final JoinRequest anonymous = newMemberJoin(SESSION_MS, "range", true);
     final JoinGroupResponseData required = group.join(anonymous, 0).join();
     assertThat(required.errorCode()).isEqualTo(Errors.MEMBER_ID_REQUIRED.code());
     final var joining = group.join(join(required.memberId(), null, "s"), 10);
@@ -228,33 +236,9 @@ class ClassicGroupTest {
         .as("admin commits need an empty group")
         .isEqualTo(Errors.UNKNOWN_MEMBER_ID);
     assertThat(group.validateCommit(member, null, 2)).isEqualTo(Errors.ILLEGAL_GENERATION);
-    final var invalid =
-        group.join(
-            new JoinRequest(
-                "",
-                null,
-                "c",
-                "h",
-                10,
-                REBALANCE_MS,
-                "consumer",
-                List.of(new JoinRequest.Protocol("range", new byte[0])),
-                false),
-            1);
+    final var invalid = group.join(newMemberJoin(10, "range", false), 1);
     assertThat(invalid.join().errorCode()).isEqualTo(Errors.INVALID_SESSION_TIMEOUT.code());
-    final var otherProtocol =
-        group.join(
-            new JoinRequest(
-                "",
-                null,
-                "c",
-                "h",
-                SESSION_MS,
-                REBALANCE_MS,
-                "consumer",
-                List.of(new JoinRequest.Protocol("sticky", new byte[0])),
-                false),
-            1);
+    final var otherProtocol = group.join(newMemberJoin(SESSION_MS, "sticky", false), 1);
     assertThat(otherProtocol.join().errorCode())
         .isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL.code());
   }

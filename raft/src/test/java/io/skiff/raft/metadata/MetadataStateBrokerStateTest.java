@@ -3,21 +3,15 @@ package io.skiff.raft.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.raft.metadata.MetadataException.Error;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.ratis.protocol.Message;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Broker membership states in the metadata: transitions, capacity refusals, drains, snapshots. */
-class MetadataStateBrokerStateTest {
-  private final MetadataState state = new MetadataState();
+class MetadataStateBrokerStateTest extends MetadataStateCommandTest {
 
   @BeforeEach
   void threeBrokersAndATopic() throws IOException {
@@ -109,12 +103,7 @@ class MetadataStateBrokerStateTest {
   void snapshotsCarryBrokerStates() throws IOException {
     ok(MetadataCommand.setBrokerState(2, BrokerState.MAINTENANCE));
     ok(MetadataCommand.setBrokerState(3, BrokerState.DRAINING));
-    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      state.writeTo(out);
-    }
-    final MetadataState restored = new MetadataState();
-    restored.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+    final MetadataState restored = restored(snapshot());
 
     assertThat(restored.image(0).brokers()).isEqualTo(state.image(0).brokers());
     assertThat(restored.image(0).broker(2).orElseThrow().state())
@@ -124,19 +113,5 @@ class MetadataStateBrokerStateTest {
 
   private BrokerState stateOf(int nodeId) {
     return state.image(0).broker(nodeId).orElseThrow().state();
-  }
-
-  private MetadataState.Result apply(Message command) throws IOException {
-    return state.apply(new DataInputStream(command.getContent().newInput()));
-  }
-
-  private void ok(Message command) throws IOException {
-    assertThat(apply(command).error()).isEqualTo(Error.NONE);
-  }
-
-  private void refused(Message command, Error error) throws IOException {
-    final MetadataState.Result result = apply(command);
-    assertThat(result.error()).isEqualTo(error);
-    assertThat(result.message()).isNotBlank();
   }
 }

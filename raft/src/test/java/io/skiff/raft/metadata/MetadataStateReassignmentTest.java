@@ -3,21 +3,15 @@ package io.skiff.raft.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.raft.metadata.MetadataException.Error;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.ratis.protocol.Message;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The metadata rules of partition reassignments, applied to the state directly. */
-class MetadataStateReassignmentTest {
-  private final MetadataState state = new MetadataState();
+class MetadataStateReassignmentTest extends MetadataStateCommandTest {
 
   @BeforeEach
   void brokersAndATopic() throws IOException {
@@ -112,45 +106,21 @@ class MetadataStateReassignmentTest {
   @Test
   void snapshotsCarryReassignments() throws IOException {
     ok(MetadataCommand.alterReassignment("t", 1, List.of(1, 3)));
-    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      state.writeTo(out);
-    }
-    final MetadataState restored = new MetadataState();
-    restored.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+    final MetadataState restored = restored(snapshot());
 
     assertThat(restored.image(7).topic("t").orElseThrow()).isEqualTo(topic());
   }
 
   @Test
   void snapshotsFromBeforeReassignmentsStillRead() throws IOException {
-    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      state.writeTo(out);
-    }
-    final byte[] withTrailer = bytes.toByteArray();
+    final byte[] withTrailer = snapshot();
     final byte[] old = java.util.Arrays.copyOf(withTrailer, withTrailer.length - Integer.BYTES);
-    final MetadataState restored = new MetadataState();
-    restored.readFrom(new DataInputStream(new ByteArrayInputStream(old)));
+    final MetadataState restored = restored(old);
 
     assertThat(restored.image(7).topic("t").orElseThrow()).isEqualTo(topic());
   }
 
   private TopicInfo topic() {
     return state.image(0).topic("t").orElseThrow();
-  }
-
-  private MetadataState.Result apply(Message command) throws IOException {
-    return state.apply(new DataInputStream(command.getContent().newInput()));
-  }
-
-  private void ok(Message command) throws IOException {
-    assertThat(apply(command).error()).isEqualTo(Error.NONE);
-  }
-
-  private void refused(Message command, Error error) throws IOException {
-    final MetadataState.Result result = apply(command);
-    assertThat(result.error()).isEqualTo(error);
-    assertThat(result.message()).isNotBlank();
   }
 }
