@@ -89,9 +89,6 @@ class FourBrokerChaosTest {
    * meanwhile (the probe then goes to a broker with room, which takes it, as Kafka would), the
    * attempt does not count, and the disk of the new leader is filled in the next one.
    */
-  // Soak only for now (tag disk-full-recovery): after a full disk, a broker's Raft log of a group
-  // can stay wedged until restart, and a later topic creation then timed out (docs/chaos.md).
-  @Tag("disk-full-recovery")
   @Test
   @Order(2)
   void aFullDiskOnTheLeaderRefusesWritesWithAStorageErrorAndTakesThemOnceFreed() throws Exception {
@@ -132,9 +129,6 @@ class FourBrokerChaosTest {
     }
   }
 
-  // Soak only for now (tag disk-full-recovery): after a full disk, a broker's Raft log of a group
-  // can stay wedged until restart, and a later topic creation then timed out (docs/chaos.md).
-  @Tag("disk-full-recovery")
   @Test
   @Order(3)
   void acknowledgedWritesSurviveAFullDiskOnTheLeader() throws Exception {
