@@ -83,13 +83,15 @@ final class RaftLogRecovery implements AutoCloseable {
       return;
     }
     for (PartitionStateMachine machine : failed.values()) {
+      // Out first: the restarted replica's own failure, if any, must find its place free.
+      failed.remove(machine.partition(), machine);
       try {
         if (restart.restart(machine)) {
           restarts.incrementAndGet();
           LOG.info("{}: restarted its Raft group from disk after its log failed", machine);
         }
-        failed.remove(machine.partition(), machine);
       } catch (IOException | RuntimeException e) {
+        failed.putIfAbsent(machine.partition(), machine);
         LOG.warn(
             "{}: cannot restart its Raft group yet ({}); retrying in {} ms",
             machine.partition(),
