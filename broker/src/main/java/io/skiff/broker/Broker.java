@@ -322,6 +322,8 @@ public final class Broker implements AutoCloseable {
     final ElectionCounters elections = new ElectionCounters(raft.self().getId());
     metrics.register("raft.elections", new SourcedCounter(elections::elections));
     metrics.register("raft.leader.changes", new SourcedCounter(raft::leaderChanges));
+    metrics.register("raft.log.restarts", new SourcedCounter(raft::raftLogRestarts));
+    metrics.gauge("raft.log.failed", () -> raft::failedRaftLogs);
     final LatencyHistogram commitLatency = new LatencyHistogram();
     metrics.register("raft.commit.latency", commitLatency);
     raft.onCommitLatency(commitLatency::record);

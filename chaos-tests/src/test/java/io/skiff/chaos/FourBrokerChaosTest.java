@@ -19,7 +19,6 @@ import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
@@ -53,9 +52,6 @@ class FourBrokerChaosTest extends SharedClusterChaosTest {
    * meanwhile (the probe then goes to a broker with room, which takes it, as Kafka would), the
    * attempt does not count, and the disk of the new leader is filled in the next one.
    */
-  // Soak only for now (tag disk-full-recovery): after a full disk, a broker's Raft log of a group
-  // can stay wedged until restart, and a later topic creation then timed out (docs/chaos.md).
-  @Tag("disk-full-recovery")
   @Test
   @Order(2)
   void aFullDiskOnTheLeaderRefusesWritesWithAStorageErrorAndTakesThemOnceFreed() throws Exception {
@@ -96,9 +92,6 @@ class FourBrokerChaosTest extends SharedClusterChaosTest {
     }
   }
 
-  // Soak only for now (tag disk-full-recovery): after a full disk, a broker's Raft log of a group
-  // can stay wedged until restart, and a later topic creation then timed out (docs/chaos.md).
-  @Tag("disk-full-recovery")
   @Test
   @Order(3)
   void acknowledgedWritesSurviveAFullDiskOnTheLeader() throws Exception {

@@ -60,6 +60,14 @@ public final class SegmentedLog implements AutoCloseable {
    */
   public static final long MIN_FREE_BYTES = 1 << 20;
 
+  /**
+   * Bytes a replica's write of batches its leader has accepted leaves free ({@link
+   * #checkSpaceFor(int, long)}): less than {@link #MIN_FREE_BYTES}, so that followers go on taking
+   * what a leader with room took, but enough for the small writes the broker cannot refuse on the
+   * same disk: the metadata group's Raft log (its segments preallocate 64 KiB) and checkpoints.
+   */
+  public static final long REPLICA_RESERVE_BYTES = 256 << 10;
+
   private static final Logger LOG = LoggerFactory.getLogger(SegmentedLog.class);
 
   private final Path dir;
@@ -262,6 +270,16 @@ public final class SegmentedLog implements AutoCloseable {
    * @throws LogStorageException if the space is not there; nothing has been written
    */
   public void checkSpaceFor(int bytes) throws LogStorageException {
+    checkSpaceFor(bytes, MIN_FREE_BYTES);
+  }
+
+  /**
+   * Refuses a write of {@code bytes} when the log's file system would be left with less than {@code
+   * reserve} bytes ({@link #REPLICA_RESERVE_BYTES} for a replica's write).
+   *
+   * @throws LogStorageException if the space is not there; nothing has been written
+   */
+  public void checkSpaceFor(int bytes, long reserve) throws LogStorageException {
     final long usable;
     try {
       usable = store.getUsableSpace();
@@ -269,7 +287,7 @@ public final class SegmentedLog implements AutoCloseable {
       throw new LogStorageException(
           "cannot read the free space of " + store + " holding log " + files.name(), e);
     }
-    if (usable < bytes + MIN_FREE_BYTES) {
+    if (usable < bytes + reserve) {
       throw new LogStorageException(
           "the disk holding log "
               + dir
@@ -278,7 +296,7 @@ public final class SegmentedLog implements AutoCloseable {
               + " bytes usable, an append of "
               + bytes
               + " bytes needs "
-              + MIN_FREE_BYTES
+              + reserve
               + " more; free space (retention, DeleteRecords, deleting topics) and it goes on");
     }
   }

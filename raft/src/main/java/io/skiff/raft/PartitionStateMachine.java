@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.agrona.concurrent.EpochClock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -97,6 +98,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   /** Read when needed: Ratis builds the machines of recovered groups before the node's fetcher. */
   private final Supplier<ReplicaFetcher> fetcher;
 
+  private final BiConsumer<PartitionStateMachine, Throwable> logFailed;
+
   private final PartitionSnapshots snapshots = new PartitionSnapshots();
   private final List<HighWatermarkListener> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong duplicateAppends = new AtomicLong();
@@ -134,7 +137,8 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       EpochClock clock,
       boolean fsync,
       int entryMaxBatchBytes,
-      Supplier<ReplicaFetcher> fetcher) {
+      Supplier<ReplicaFetcher> fetcher,
+      BiConsumer<PartitionStateMachine, Throwable> logFailed) {
     this.partition = partition;
     this.logDir = logDir;
     this.logConfig = logConfig;
@@ -143,6 +147,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     this.fsync = fsync;
     this.entryMaxBatchBytes = entryMaxBatchBytes;
     this.fetcher = fetcher;
+    this.logFailed = logFailed;
   }
 
   public PartitionId partition() {
@@ -430,6 +435,9 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     final PendingAppend pending =
         context != null && context.getStateMachineContext() instanceof PendingAppend p ? p : null;
     try {
+      // A write that fails half way leaves the disk fuller; one refused here leaves room for the
+      // metadata group's Raft log. Either way the Raft log fails and RaftLogRecovery restarts it.
+      log.checkSpaceFor(header.batchBytes(), SegmentedLog.REPLICA_RESERVE_BYTES);
       alignLogEnd(header, entry.getIndex());
       if (pending != null && pending.validatedHere()) {
         // The leader's own buffer, CRC-checked by ReplicatedPartition.append; since then only the
@@ -832,6 +840,15 @@ public final class PartitionStateMachine extends LifecycleStateMachine
         .values()
         .forEach(waiters -> waiters.forEach(w -> w.completeExceptionally(error)));
     awaitingCommit.clear();
+  }
+
+  /**
+   * Ratis' log worker failed a write of this group's Raft log (this machine's own write, a Raft log
+   * segment, ...): it fails every later one too, so the group must restart from disk to go on.
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    logFailed.accept(this, cause);
   }
 
   @Override

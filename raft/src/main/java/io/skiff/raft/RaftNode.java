@@ -72,6 +72,7 @@ public final class RaftNode implements AutoCloseable {
   private volatile MetadataService metadata;
   private volatile LongConsumer commitLatency = nanos -> {};
   private volatile MetadataListeners metadataListeners;
+  private final RaftLogRecovery logRecovery;
 
   public RaftNode(RaftNodeConfig config) throws IOException {
     DataDirectoryOwner.bind(config.dataDir(), config.nodeId());
@@ -79,13 +80,20 @@ public final class RaftNode implements AutoCloseable {
     this.peerId = peerId(config.nodeId());
     this.budget = new IndexMemoryBudget(config.maxMappedIndexBytes(), config.indexHints());
     this.catalog = new PartitionCatalog(config.dataDir().resolve("log"));
-    this.server =
-        RaftServer.newBuilder()
-            .setServerId(peerId)
-            .setProperties(RatisProperties.server(config))
-            .setStateMachineRegistry(this::newStateMachine)
-            .setOption(RaftStorage.StartupOption.RECOVER)
-            .build();
+    // Before the server: building it starts the state machines of the groups already on disk.
+    this.logRecovery = new RaftLogRecovery(config.dataDir(), this::restartFromDisk);
+    try {
+      this.server =
+          RaftServer.newBuilder()
+              .setServerId(peerId)
+              .setProperties(RatisProperties.server(config))
+              .setStateMachineRegistry(this::newStateMachine)
+              .setOption(RaftStorage.StartupOption.RECOVER)
+              .build();
+    } catch (IOException | RuntimeException e) {
+      logRecovery.close();
+      throw e;
+    }
     this.fetcher =
         new ReplicaFetcher(
             config.replicaFetch(), server, RatisProperties.client(), new Parameters());
@@ -334,6 +342,54 @@ public final class RaftNode implements AutoCloseable {
     catalog.delete(id);
   }
 
+  /**
+   * Restarts this broker's replica of a partition whose Raft log failed from its durable state, as
+   * a broker restart would: the division is removed (its storage kept) and added again in {@code
+   * RECOVER} mode, with a new state machine over the same partition log.
+   *
+   * @return false if {@code failed} is no longer the replica's state machine: restarted already, or
+   *     the replica was removed (moved away, topic deleted)
+   */
+  private boolean restartFromDisk(PartitionStateMachine failed) throws IOException {
+    final PartitionId id = failed.partition();
+    final RaftGroupId groupId = id.groupId();
+    final PartitionStateMachine current = machines.get(groupId);
+    if ((current != null && current != failed) || catalog.get(groupId).isEmpty()) {
+      return false;
+    }
+    if (current != null) {
+      final RaftClientReply removed =
+          server.groupManagement(
+              GroupManagementRequest.newRemove(
+                  clientId, peerId, nextCallId(), groupId, false, false));
+      if (!removed.isSuccess()) {
+        throw new IOException("cannot stop " + id + ": " + removed.getException());
+      }
+      machines.remove(groupId, failed);
+      replicas.remove(id);
+    }
+    // Peers from the group's own Raft log and snapshot, as Ratis restores a group at start; no
+    // format: the storage holds the replica's durable state.
+    final RaftClientReply added =
+        server.groupManagement(
+            GroupManagementRequest.newAdd(
+                clientId, peerId, nextCallId(), RaftGroup.valueOf(groupId), false));
+    if (!added.isSuccess()) {
+      throw new IOException("cannot start " + id + " again: " + added.getException());
+    }
+    return true;
+  }
+
+  /** Partition replicas restarted from disk after their Raft log failed (a counter). */
+  public long raftLogRestarts() {
+    return logRecovery.restarts();
+  }
+
+  /** Partition replicas whose Raft log failed, waiting for their restart (a gauge). */
+  public int failedRaftLogs() {
+    return logRecovery.failedCount();
+  }
+
   /** This broker's replica of {@code id}, if it hosts one. */
   public Optional<ReplicatedPartition> partition(PartitionId id) {
     return Optional.ofNullable(replicas.get(id));
@@ -395,7 +451,8 @@ public final class RaftNode implements AutoCloseable {
             SystemEpochClock.INSTANCE,
             config.fsync(),
             config.entryMaxBatchBytes(),
-            this::replicaFetcher);
+            this::replicaFetcher,
+            logRecovery::logFailed);
     machines.put(groupId, machine);
     replicas.put(id, new ReplicatedPartition(this, machine));
     return machine;
@@ -433,6 +490,7 @@ public final class RaftNode implements AutoCloseable {
     if (service != null) {
       service.close();
     }
+    logRecovery.close();
     firstElection.close();
     fetcher.close();
     server.close();

@@ -65,6 +65,7 @@ public final class MetadataStateMachine extends LifecycleStateMachine {
       new ConcurrentSkipListMap<>();
   private volatile MetadataImage image = MetadataImage.empty();
   private volatile Supplier<RaftClient> leaderClients;
+  private volatile boolean logFailed;
 
   /** The query that asks the leader for its whole state. */
   private static final byte QUERY_STATE = 'S';
@@ -136,6 +137,23 @@ public final class MetadataStateMachine extends LifecycleStateMachine {
     }
     setLastAppliedTermIndex(snapshot.getTermIndex());
     publish(snapshot.getIndex());
+  }
+
+  /**
+   * Ratis' log worker failed a write of the metadata group's Raft log here (a full disk): it fails
+   * every later one too, and this replica stops following the metadata until the broker restarts.
+   * Partition replicas leave {@code SegmentedLog.REPLICA_RESERVE_BYTES} free for this log so that a
+   * full disk does not get here.
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    if (!logFailed) {
+      logFailed = true;
+      LOG.error(
+          "The metadata group's Raft log on this broker failed ({}): this broker no longer sees"
+              + " metadata changes; free disk space and restart it",
+          cause.toString());
+    }
   }
 
   @Override
