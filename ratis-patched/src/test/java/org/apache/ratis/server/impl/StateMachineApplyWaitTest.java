@@ -3,38 +3,21 @@ package org.apache.ratis.server.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
-import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.rpc.SupportedRpcType;
-import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -54,30 +37,28 @@ class StateMachineApplyWaitTest {
   private static final int IN_FLIGHT = 16;
   private static final TimeDuration AN_HOUR = TimeDuration.valueOf(1, TimeUnit.HOURS);
 
-  private final List<RaftServer> servers = new ArrayList<>();
   private final List<CountingStateMachine> machines = new ArrayList<>();
-  private Path root;
-
-  @BeforeEach
-  void createRoot() throws IOException {
-    root = Files.createTempDirectory("ratis-apply-wait");
-  }
+  private LoopbackGroup servers;
 
   @AfterEach
   void closeServers() throws IOException {
-    for (RaftServer server : servers) {
-      server.close();
-    }
-    try (Stream<Path> files = Files.walk(root)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    if (servers != null) {
+      servers.close();
     }
   }
 
   @Test
   void everyCommittedEntryIsAppliedAtOnceWithoutPolling() throws Exception {
-    final RaftGroup group = startGroup();
-    try (RaftClient client =
-        RaftClient.newBuilder().setRaftGroup(group).setProperties(properties()).build()) {
+    servers =
+        LoopbackGroup.start(
+            3,
+            p -> RaftServerConfigKeys.StateMachineApply.setIdleWait(p, AN_HOUR),
+            () -> {
+              final CountingStateMachine machine = new CountingStateMachine();
+              machines.add(machine);
+              return machine;
+            });
+    try (RaftClient client = servers.newClient()) {
       // One at a time: the updater is idle, waiting, when each commit arrives.
       for (int i = 0; i < ONE_BY_ONE; i++) {
         assertSucceeded(client.async().send(Message.valueOf("entry " + i)));
@@ -104,10 +85,7 @@ class StateMachineApplyWaitTest {
         .allMatch(m -> m.applied() >= WRITES, "applied all " + WRITES);
 
     final long closing = System.nanoTime();
-    for (RaftServer server : servers) {
-      server.close();
-    }
-    servers.clear();
+    servers.closeServers();
     assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - closing))
         .as("seconds to close the three servers")
         .isLessThan(30);
@@ -116,52 +94,6 @@ class StateMachineApplyWaitTest {
   private static void assertSucceeded(CompletableFuture<RaftClientReply> reply) throws Exception {
     final RaftClientReply r = reply.get(20, TimeUnit.SECONDS);
     assertThat(r.isSuccess()).as("reply %s", r).isTrue();
-  }
-
-  private RaftGroup startGroup() throws IOException {
-    final List<RaftPeer> peers = new ArrayList<>();
-    for (int i = 1; i <= 3; i++) {
-      peers.add(
-          RaftPeer.newBuilder()
-              .setId(RaftPeerId.valueOf("s" + i))
-              .setAddress("127.0.0.1:" + freePort())
-              .build());
-    }
-    final RaftGroup group = RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), peers);
-    for (RaftPeer peer : peers) {
-      final RaftProperties p = properties();
-      GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
-      RaftServerConfigKeys.setStorageDir(
-          p, List.of(root.resolve(peer.getId().toString()).toFile()));
-      RaftServerConfigKeys.StateMachineApply.setIdleWait(p, AN_HOUR);
-      final CountingStateMachine machine = new CountingStateMachine();
-      machines.add(machine);
-      final RaftServer server =
-          RaftServer.newBuilder()
-              .setServerId(peer.getId())
-              .setGroup(group)
-              .setProperties(p)
-              .setStateMachine(machine)
-              .build();
-      servers.add(server);
-      server.start();
-    }
-    return group;
-  }
-
-  private static RaftProperties properties() {
-    final RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    GrpcConfigKeys.Server.setHost(p, "127.0.0.1");
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
-    return p;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
   }
 
   /** Counts the client entries it applied (the leader's configuration entries are not counted). */

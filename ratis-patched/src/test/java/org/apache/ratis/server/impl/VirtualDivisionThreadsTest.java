@@ -5,39 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
-import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.rpc.SupportedRpcType;
-import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -59,29 +43,20 @@ class VirtualDivisionThreadsTest {
           "LeaderStateImpl",
           "LogAppenderDaemon");
 
-  private final List<RaftServer> servers = new ArrayList<>();
   private final Set<Boolean> appliedOnVirtualThread = ConcurrentHashMap.newKeySet();
-  private Path root;
-
-  @BeforeEach
-  void createRoot() throws IOException {
-    root = Files.createTempDirectory("ratis-virtual");
-  }
+  private LoopbackGroup servers;
 
   @AfterEach
   void closeServers() throws IOException {
-    for (RaftServer server : servers) {
-      server.close();
-    }
-    try (Stream<Path> files = Files.walk(root)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    if (servers != null) {
+      servers.close();
     }
   }
 
   @Test
   void divisionDaemonsAreVirtualThreadsWhenSelected() throws Exception {
     final RaftGroup group = startGroup(true);
-    replicateOneEntry(group);
+    replicateOneEntry();
 
     assertThat(platformThreadNames(group))
         .as("platform threads of the division")
@@ -96,7 +71,7 @@ class VirtualDivisionThreadsTest {
   @Test
   void divisionDaemonsArePlatformThreadsByDefault() throws Exception {
     final RaftGroup group = startGroup(false);
-    replicateOneEntry(group);
+    replicateOneEntry();
 
     final List<String> names = platformThreadNames(group);
     for (String daemon : DIVISION_DAEMONS) {
@@ -106,49 +81,21 @@ class VirtualDivisionThreadsTest {
   }
 
   private RaftGroup startGroup(boolean virtual) throws IOException {
-    final List<RaftPeer> peers = new ArrayList<>();
-    for (int i = 1; i <= 3; i++) {
-      peers.add(
-          RaftPeer.newBuilder()
-              .setId(RaftPeerId.valueOf("s" + i))
-              .setAddress("127.0.0.1:" + freePort())
-              .build());
-    }
-    final RaftGroup group = RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), peers);
-    for (RaftPeer peer : peers) {
-      final RaftProperties p = properties();
-      GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
-      RaftServerConfigKeys.setStorageDir(
-          p, List.of(root.resolve(peer.getId().toString()).toFile()));
-      if (virtual) {
-        RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
-      }
-      final RaftServer server =
-          RaftServer.newBuilder()
-              .setServerId(peer.getId())
-              .setGroup(group)
-              .setProperties(p)
-              .setStateMachine(new RecordingStateMachine())
-              .build();
-      servers.add(server);
-      server.start();
-    }
-    return group;
-  }
-
-  private static RaftProperties properties() {
-    final RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    GrpcConfigKeys.Server.setHost(p, "127.0.0.1");
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
-    return p;
+    servers =
+        LoopbackGroup.start(
+            3,
+            p -> {
+              if (virtual) {
+                RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
+              }
+            },
+            RecordingStateMachine::new);
+    return servers.group();
   }
 
   /** Through the leader, so the group has a leader with log appenders and two followers. */
-  private void replicateOneEntry(RaftGroup group) throws IOException {
-    try (RaftClient client =
-        RaftClient.newBuilder().setRaftGroup(group).setProperties(properties()).build()) {
+  private void replicateOneEntry() throws IOException {
+    try (RaftClient client = servers.newClient()) {
       final RaftClientReply reply = client.io().send(Message.valueOf("entry"));
       assertThat(reply.isSuccess()).as("reply %s", reply).isTrue();
     }
@@ -164,16 +111,10 @@ class VirtualDivisionThreadsTest {
 
   /** {@link Thread#getAllStackTraces()} lists platform threads only; this dump has both. */
   private String threadDumpWithVirtualThreads() throws IOException {
-    final Path file = root.resolve("threads.json");
+    final Path file = servers.root().resolve("threads.json");
     ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
         .dumpThreads(file.toString(), HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
     return Files.readString(file, StandardCharsets.UTF_8);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
   }
 
   /** Records whether committed entries are applied on a virtual thread. */

@@ -1,0 +1,135 @@
+package org.apache.ratis.server.impl;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * Real Ratis servers over gRPC on loopback, one group of them, storage in a temporary directory:
+ * the fixture of the patch tests that need a group with a leader and followers. {@link #close}
+ * closes the servers and deletes the directory. Not thread-safe: used by one test thread.
+ */
+final class LoopbackGroup implements AutoCloseable {
+  private final Path root;
+  private final RaftGroup group;
+  private final List<RaftServer> servers = new ArrayList<>();
+
+  private LoopbackGroup(Path root, RaftGroup group) {
+    this.root = root;
+    this.group = group;
+  }
+
+  /**
+   * Starts {@code size} servers of one new group.
+   *
+   * @param configure applied to each server's properties after the common ones
+   * @param machines a new state machine per server
+   */
+  static LoopbackGroup start(
+      int size, Consumer<RaftProperties> configure, Supplier<? extends StateMachine> machines)
+      throws IOException {
+    final List<RaftPeer> peers = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      peers.add(
+          RaftPeer.newBuilder()
+              .setId(RaftPeerId.valueOf("s" + i))
+              .setAddress("127.0.0.1:" + freePort())
+              .build());
+    }
+    final LoopbackGroup started =
+        new LoopbackGroup(
+            Files.createTempDirectory("ratis-group"),
+            RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), peers));
+    try {
+      for (RaftPeer peer : peers) {
+        final RaftProperties p = properties();
+        GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
+        RaftServerConfigKeys.setStorageDir(
+            p, List.of(started.root.resolve(peer.getId().toString()).toFile()));
+        configure.accept(p);
+        final RaftServer server =
+            RaftServer.newBuilder()
+                .setServerId(peer.getId())
+                .setGroup(started.group)
+                .setProperties(p)
+                .setStateMachine(machines.get())
+                .build();
+        started.servers.add(server);
+        server.start();
+      }
+    } catch (IOException | RuntimeException e) {
+      started.close();
+      throw e;
+    }
+    return started;
+  }
+
+  /** Client and server properties in common: gRPC on loopback, 0.5–1 s election timeouts. */
+  static RaftProperties properties() {
+    final RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    GrpcConfigKeys.Server.setHost(p, "127.0.0.1");
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+    return p;
+  }
+
+  RaftGroup group() {
+    return group;
+  }
+
+  /** The temporary directory the servers' storage is in. */
+  Path root() {
+    return root;
+  }
+
+  /** A client of the group; the caller closes it. */
+  RaftClient newClient() {
+    return RaftClient.newBuilder().setRaftGroup(group).setProperties(properties()).build();
+  }
+
+  /** Closes every server; {@link #close} then only deletes the directory. */
+  void closeServers() throws IOException {
+    for (RaftServer server : servers) {
+      server.close();
+    }
+    servers.clear();
+  }
+
+  @Override
+  public void close() throws IOException {
+    closeServers();
+    try (Stream<Path> files = Files.walk(root)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
