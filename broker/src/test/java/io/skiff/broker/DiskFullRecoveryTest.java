@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.skiff.raft.PartitionId;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.testing.Await;
+import io.skiff.testing.SmallTmpfs;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -119,7 +117,7 @@ class DiskFullRecoveryTest {
 
   private Path fill() throws IOException {
     final Path ballast = mount.resolve("ballast");
-    fill(ballast, 512 << 10);
+    SmallTmpfs.fill(ballast, 64 << 10, written -> Math.max(0, written - (512 << 10)));
     return ballast;
   }
 
@@ -260,24 +258,6 @@ class DiskFullRecoveryTest {
         Thread.currentThread().interrupt();
       }
       producer.close(Duration.ofSeconds(10));
-    }
-  }
-
-  /** Writes {@code ballast} until the disk is full, then frees {@code leaveFree} bytes of it. */
-  private static void fill(Path ballast, int leaveFree) throws IOException {
-    final ByteBuffer chunk = ByteBuffer.allocate(64 << 10);
-    long written = 0;
-    try (FileChannel channel =
-        FileChannel.open(ballast, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      while (true) {
-        chunk.clear();
-        try {
-          written += channel.write(chunk, written);
-        } catch (IOException full) {
-          break;
-        }
-      }
-      channel.truncate(Math.max(0, written - leaveFree));
     }
   }
 
