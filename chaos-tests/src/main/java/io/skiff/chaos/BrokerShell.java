@@ -21,4 +21,7 @@ public interface BrokerShell {
    * @throws java.io.IOException when it exits non-zero (the message holds its standard error)
    */
   String exec(int id, String... command) throws Exception;
+
+  /** Writes {@code content} to the file {@code path} in broker {@code id}, readable by all. */
+  void write(int id, String path, byte[] content) throws Exception;
 }

@@ -51,8 +51,10 @@ class ContainerChaosTest extends SharedClusterChaosTest {
             .contains("netem")
             .contains("loss 5%");
       } else {
-        assertThat(cluster.exec(3, "iptables", "-S")).contains("statistic");
+        assertThat(cluster.exec(3, "iptables", "-S")).contains("statistic").contains("NFQUEUE");
       }
+      // 100 ms on each broker's egress: the SYN and the SYN-ACK wait 100 ms each
+      assertThat(connectMillis(2, 3)).isGreaterThanOrEqualTo(180);
     } finally {
       netem.heal();
       partition.heal();
@@ -63,6 +65,24 @@ class ContainerChaosTest extends SharedClusterChaosTest {
     assertThat(cluster.exec(2, "iptables", "-S")).isEqualTo(rulesBefore);
     assertThat(cluster.exec(3, "tc", "qdisc", "show", "dev", SkiffContainerCluster.DEVICE))
         .doesNotContain("netem");
+    assertThatThrownBy(() -> cluster.exec(3, "pgrep", "-f", "java.*PacketDelay"))
+        .hasMessageContaining("exited 1"); // no delayer left running
+  }
+
+  /** Milliseconds broker {@code from} takes to open a TCP connection to {@code to}'s Raft port. */
+  private long connectMillis(int from, int to) throws Exception {
+    return Long.parseLong(
+        cluster
+            .exec(
+                from,
+                "timeout",
+                "10",
+                "bash",
+                "-c",
+                "start=$(date +%s%N); exec 3<>/dev/tcp/"
+                    + cluster.ip(to)
+                    + "/9093; echo $(( ($(date +%s%N) - start) / 1000000 ))")
+            .strip());
   }
 
   /** Opens a TCP connection from broker {@code from} to {@code to}'s Raft port, in 3 s or fails. */
@@ -102,7 +122,7 @@ class ContainerChaosTest extends SharedClusterChaosTest {
     assertThat(run.verdict().availability())
         .extracting(Verdict.FaultWindow::fault)
         .anyMatch(f -> f.startsWith("partition: isolated leader"))
-        .anyMatch(f -> f.startsWith("netem") || f.startsWith("lossy network"))
+        .anyMatch(f -> f.startsWith("netem") || f.startsWith("lossy, slow network"))
         .anyMatch(f -> f.startsWith("partition: minority"))
         .anyMatch(f -> f.startsWith("kill -9 broker"));
   }

@@ -48,6 +48,11 @@ class NetworkNemesisCommandsTest {
       }
       return "";
     }
+
+    @Override
+    public synchronized void write(int id, String path, byte[] content) {
+      commands.add(id + ": write " + path + " (" + content.length + " bytes)");
+    }
   }
 
   @Test
@@ -167,26 +172,44 @@ class NetworkNemesisCommandsTest {
   }
 
   @Test
-  void withoutNetemInTheKernelTheLossIsAppliedWithIptablesAndSaidSo() throws Exception {
+  void withoutNetemInTheKernelPacketsAreDroppedByIptablesAndDelayedInUserSpace() throws Exception {
     final RecordingShell shell = new RecordingShell(3, true);
     final NetemNemesis nemesis =
         new NetemNemesis(shell, "eth0", Duration.ofMillis(100), Duration.ofMillis(50), 5);
 
-    assertThat(nemesis.start()).contains("loss 5%").contains("no sch_netem").contains("no delay");
-    assertThat(shell.commands)
-        .contains(
-            "1: iptables -w -A OUTPUT -o eth0 -m statistic --mode random --probability 0.05 -j"
-                + " DROP");
+    assertThat(nemesis.start())
+        .startsWith("lossy, slow network on brokers [1, 2, 3]: delay 100ms 50ms loss 5%")
+        .contains("no sch_netem");
+    final String drop =
+        "iptables -w -A OUTPUT -o eth0 -m statistic --mode random --probability 0.05 -j DROP";
+    final String queue = "iptables -w -A OUTPUT -o eth0 -j NFQUEUE --queue-num 7 --queue-bypass";
+    assertThat(shell.commands.stream().filter(c -> c.startsWith("2: ")))
+        .satisfiesExactly(
+            netem -> assertThat(netem).contains(" netem "),
+            write ->
+                assertThat(write)
+                    .startsWith(
+                        "2: write /tmp/skiff-packet-delay/io/skiff/chaos/PacketDelay.class"),
+            launch ->
+                assertThat(launch)
+                    .contains("java ")
+                    .contains("io.skiff.chaos.PacketDelay 7 100 50")
+                    .contains("grep -q ready"),
+            rule -> assertThat(rule).isEqualTo("2: " + drop),
+            rule -> assertThat(rule).isEqualTo("2: " + queue));
     shell.commands.clear();
 
     nemesis.heal();
     assertThat(shell.commands)
         .containsExactly(
-            "1: iptables -w -D OUTPUT -o eth0 -m statistic --mode random --probability 0.05 -j"
-                + " DROP",
-            "2: iptables -w -D OUTPUT -o eth0 -m statistic --mode random --probability 0.05 -j"
-                + " DROP",
-            "3: iptables -w -D OUTPUT -o eth0 -m statistic --mode random --probability 0.05 -j"
-                + " DROP");
+            "1: " + queue.replace(" -A ", " -D "),
+            "1: " + drop.replace(" -A ", " -D "),
+            "2: " + queue.replace(" -A ", " -D "),
+            "2: " + drop.replace(" -A ", " -D "),
+            "3: " + queue.replace(" -A ", " -D "),
+            "3: " + drop.replace(" -A ", " -D "),
+            "1: pkill -f io.skiff.chaos.PacketDelay",
+            "2: pkill -f io.skiff.chaos.PacketDelay",
+            "3: pkill -f io.skiff.chaos.PacketDelay");
   }
 }

@@ -20,6 +20,7 @@ import org.testcontainers.containers.Network;
 import org.testcontainers.containers.output.Slf4jLogConsumer;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.ImageFromDockerfile;
+import org.testcontainers.images.builder.Transferable;
 import org.testcontainers.lifecycle.Startables;
 
 /**
@@ -169,6 +170,11 @@ final class SkiffContainerCluster implements BrokerControl, BrokerShell, AutoClo
               + result.getStderr().strip());
     }
     return result.getStdout();
+  }
+
+  @Override
+  public void write(int id, String path, byte[] content) {
+    brokers.get(id).copyFileToContainer(Transferable.of(content, 0644), path);
   }
 
   /** The brokers' admin HTTP addresses (port 9644) as the test JVM reaches them. */
