@@ -51,11 +51,13 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.ratis.protocol.RaftPeer;
@@ -429,7 +431,12 @@ public final class Broker implements AutoCloseable {
     return admin.port();
   }
 
-  /** Registers this broker, retrying while the metadata group elects its first leader. */
+  /**
+   * Registers this broker, retrying until the metadata group takes it: while it elects its first
+   * leader, while a majority of its voters is still starting, or while a loaded machine keeps
+   * electing. The broker does not give up (a Kafka broker waits for its controller the same way);
+   * it is not healthy until registered, and says every 30 s what it waits for.
+   */
   private void register() throws Exception {
     final BrokerInfo self =
         new BrokerInfo(
@@ -439,21 +446,26 @@ public final class Broker implements AutoCloseable {
             config.raftPort(),
             config.rack(),
             true);
-    final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    final long start = System.nanoTime();
+    long nextWarning = start + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       try {
         metadata.registerBroker(self).get(30, TimeUnit.SECONDS);
         return;
-      } catch (Exception e) {
-        if (System.nanoTime() > deadline) {
-          throw new IOException(
-              "could not register broker "
-                  + config.nodeId()
-                  + " in the metadata group within 2 minutes; are a majority of metadata.voters"
-                  + " up?",
-              e);
+      } catch (ExecutionException | TimeoutException e) {
+        final long now = System.nanoTime();
+        if (now >= nextWarning) {
+          nextWarning = now + TimeUnit.SECONDS.toNanos(30);
+          LOG.warn(
+              "Broker {} is still not registered in the metadata group after {} s ({}); are a"
+                  + " majority of metadata.voters {} up and reachable on their Raft ports?",
+              config.nodeId(),
+              TimeUnit.NANOSECONDS.toSeconds(now - start),
+              e instanceof TimeoutException ? "no answer in 30 s" : e.getCause().toString(),
+              config.metadataVoters().stream().map(BrokerConfig.Voter::spec).toList());
+        } else {
+          LOG.info("Waiting for the metadata group to register broker {}", config.nodeId());
         }
-        LOG.info("Waiting for the metadata group to register broker {}", config.nodeId());
         Thread.sleep(500);
       }
     }

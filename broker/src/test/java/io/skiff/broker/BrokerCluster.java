@@ -35,6 +35,21 @@ public final class BrokerCluster implements AutoCloseable {
    */
   public BrokerCluster(Path root, int size, int voters, Map<String, String> overrides)
       throws Exception {
+    this(root, size, voters, overrides, true);
+  }
+
+  /**
+   * {@code size} brokers, every one a metadata voter, configured but not started: the test starts
+   * each with {@link #start(int)} when it wants.
+   */
+  static BrokerCluster configured(Path root, int size, Map<String, String> overrides)
+      throws Exception {
+    return new BrokerCluster(root, size, size, overrides, false);
+  }
+
+  private BrokerCluster(
+      Path root, int size, int voters, Map<String, String> overrides, boolean startAll)
+      throws Exception {
     this.root = root;
     this.overrides = Map.copyOf(overrides);
     this.defaultReplicationFactor = Math.min(3, size);
@@ -49,6 +64,9 @@ public final class BrokerCluster implements AutoCloseable {
             .collect(Collectors.joining(","));
     for (int id = 1; id <= size; id++) {
       configs.put(id, config(id, raftPorts.get(id)));
+    }
+    if (!startAll) {
+      return;
     }
     final List<Thread> starters =
         configs.keySet().stream().map(id -> new Thread(() -> startQuietly(id))).toList();
