@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -188,37 +189,28 @@ public final class NetemNemesis implements Nemesis {
   }
 
   private String[] queueRule(String op) {
-    return new String[] {
-      "iptables",
-      "-w",
-      op,
-      "OUTPUT",
-      "-o",
-      device,
-      "-j",
-      "NFQUEUE",
-      "--queue-num",
-      Integer.toString(QUEUE),
-      "--queue-bypass"
-    };
+    return egressRule(
+        op, "-j", "NFQUEUE", "--queue-num", Integer.toString(QUEUE), "--queue-bypass");
   }
 
   private String[] dropRule(String op) {
-    return new String[] {
-      "iptables",
-      "-w",
-      op,
-      "OUTPUT",
-      "-o",
-      device,
-      "-m",
-      "statistic",
-      "--mode",
-      "random",
-      "--probability",
-      Double.toString(lossPercent / 100.0),
-      "-j",
-      "DROP"
-    };
+    return egressRule(
+        op,
+        "-m",
+        "statistic",
+        "--mode",
+        "random",
+        "--probability",
+        Double.toString(lossPercent / 100.0),
+        "-j",
+        "DROP");
+  }
+
+  /** {@code iptables -w <op> OUTPUT -o <device> <match and target>}. */
+  private String[] egressRule(String op, String... matchAndTarget) {
+    final String[] head = {"iptables", "-w", op, "OUTPUT", "-o", device};
+    final String[] rule = Arrays.copyOf(head, head.length + matchAndTarget.length);
+    System.arraycopy(matchAndTarget, 0, rule, head.length, matchAndTarget.length);
+    return rule;
   }
 }
