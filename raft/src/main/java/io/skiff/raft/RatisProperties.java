@@ -34,6 +34,9 @@ final class RatisProperties {
     // signalled about anyway: most of an idle broker's CPU at 1000 groups. Skiff's Ratis patch
     // loses no signal, so the updater checks by itself only every 10 s.
     RaftServerConfigKeys.StateMachineApply.setIdleWait(p, APPLY_IDLE_WAIT);
+    // Stock Ratis' log worker polls its queue every second per group, only to notice a close.
+    // Skiff's Ratis patch wakes it on close, so it checks by itself only every minute.
+    RaftServerConfigKeys.Log.setWorkerIdleWait(p, LOG_WORKER_IDLE_WAIT);
 
     // The largest entry is one produce request's batches for a partition (raft.entry.max.bytes, at
     // least message.max.bytes). A topic's max.message.bytes cannot raise it: the leader refuses
@@ -86,6 +89,9 @@ final class RatisProperties {
 
   /** How long a group's state-machine updater waits for a signal before it looks by itself. */
   static final TimeDuration APPLY_IDLE_WAIT = TimeDuration.valueOf(10, TimeUnit.SECONDS);
+
+  /** How long a group's log worker waits for a task before it checks by itself for a close. */
+  static final TimeDuration LOG_WORKER_IDLE_WAIT = TimeDuration.valueOf(1, TimeUnit.MINUTES);
 
   /** gRPC's message cap is never set below Ratis' own default. */
   private static final int GRPC_MESSAGE_MIN_BYTES = 32 << 20;

@@ -1,8 +1,7 @@
 package org.apache.ratis.server.impl;
 
+import io.skiff.testing.ListenPorts;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,22 +23,26 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.util.TimeDuration;
 
 /**
  * Real Ratis servers over gRPC on loopback, one group of them, storage in a temporary directory:
- * the fixture of the patch tests that need a group with a leader and followers. {@link #close}
- * closes the servers and deletes the directory. Not thread-safe: used by one test thread.
+ * the fixture of the patch tests that need a group with a leader and followers. The servers can be
+ * closed and started again on their storage and ports ({@link #restart}). {@link #close} closes the
+ * servers and deletes the directory. Not thread-safe: used by one test thread.
  */
 final class LoopbackGroup implements AutoCloseable {
   private final Path root;
   private final RaftGroup group;
+  private final Consumer<RaftProperties> configure;
   private final List<RaftServer> servers = new ArrayList<>();
 
-  private LoopbackGroup(Path root, RaftGroup group) {
+  private LoopbackGroup(Path root, RaftGroup group, Consumer<RaftProperties> configure) {
     this.root = root;
     this.group = group;
+    this.configure = configure;
   }
 
   /**
@@ -56,35 +59,50 @@ final class LoopbackGroup implements AutoCloseable {
       peers.add(
           RaftPeer.newBuilder()
               .setId(RaftPeerId.valueOf("s" + i))
-              .setAddress("127.0.0.1:" + freePort())
+              .setAddress("127.0.0.1:" + ListenPorts.free())
               .build());
     }
     final LoopbackGroup started =
         new LoopbackGroup(
             Files.createTempDirectory("ratis-group"),
-            RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), peers));
+            RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), peers),
+            configure);
     try {
       for (RaftPeer peer : peers) {
-        final RaftProperties p = properties();
-        GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
-        RaftServerConfigKeys.setStorageDir(
-            p, List.of(started.root.resolve(peer.getId().toString()).toFile()));
-        configure.accept(p);
-        final RaftServer server =
-            RaftServer.newBuilder()
-                .setServerId(peer.getId())
-                .setGroup(started.group)
-                .setProperties(p)
-                .setStateMachine(machines.get())
-                .build();
-        started.servers.add(server);
-        server.start();
+        started.startServer(peer, machines.get(), RaftStorage.StartupOption.FORMAT);
       }
     } catch (IOException | RuntimeException e) {
       started.close();
       throw e;
     }
     return started;
+  }
+
+  /**
+   * Starts the server of a peer ({@code s1}, {@code s2}, ...) again on its storage and port, after
+   * {@link #closeServers}; {@link #closeServers} closes it.
+   */
+  RaftServer restart(RaftPeerId peer, StateMachine machine) throws IOException {
+    return startServer(group.getPeer(peer), machine, RaftStorage.StartupOption.RECOVER);
+  }
+
+  private RaftServer startServer(
+      RaftPeer peer, StateMachine machine, RaftStorage.StartupOption option) throws IOException {
+    final RaftProperties p = properties();
+    GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
+    RaftServerConfigKeys.setStorageDir(p, List.of(root.resolve(peer.getId().toString()).toFile()));
+    configure.accept(p);
+    final RaftServer server =
+        RaftServer.newBuilder()
+            .setServerId(peer.getId())
+            .setGroup(group)
+            .setProperties(p)
+            .setStateMachine(machine)
+            .setOption(option)
+            .build();
+    servers.add(server);
+    server.start();
+    return server;
   }
 
   /** Client and server properties in common: gRPC on loopback, 0.5–1 s election timeouts. */
@@ -99,6 +117,11 @@ final class LoopbackGroup implements AutoCloseable {
 
   RaftGroup group() {
     return group;
+  }
+
+  /** The servers running now, in the order they were started. */
+  List<RaftServer> servers() {
+    return List.copyOf(servers);
   }
 
   /** The temporary directory the servers' storage is in. */
@@ -124,12 +147,6 @@ final class LoopbackGroup implements AutoCloseable {
     closeServers();
     try (Stream<Path> files = Files.walk(root)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
     }
   }
 }

@@ -1,0 +1,170 @@
+package org.apache.ratis.server.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.TimeDuration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Checks Skiff's Ratis patch (raft.server.log.worker.idle-wait): with the log worker's idle wait
+ * set to an hour, so that only a task or {@code close()} wakes it, every write is answered, every
+ * server's log is flushed to its last entry while the group is idle, a restarted server has every
+ * entry, and closing the servers stops their log workers at once. Released Ratis polled the queue
+ * every second, and only that poll let {@code close()} stop the worker: with a long wait, close
+ * gave up after its 3 s shutdown timeout and left the worker parked until the wait ran out. Virtual
+ * division threads, as Skiff runs them.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class LogWorkerIdleWaitTest {
+  private static final int ONE_BY_ONE = 200;
+  private static final int WRITES = 1000;
+  private static final int IN_FLIGHT = 16;
+  private static final TimeDuration AN_HOUR = TimeDuration.valueOf(1, TimeUnit.HOURS);
+
+  /** What released Ratis' close waits for the worker before it gives up, per division. */
+  private static final int WORKER_SHUTDOWN_TIMEOUT_SECONDS = 3;
+
+  private LoopbackGroup servers;
+
+  @AfterEach
+  void closeServers() throws IOException {
+    if (servers != null) {
+      servers.close();
+    }
+  }
+
+  @Test
+  void writesAreFlushedAndClosingStopsTheWorkersWithoutAPoll() throws Exception {
+    servers = LoopbackGroup.start(3, LogWorkerIdleWaitTest::configure, AcceptingStateMachine::new);
+    write();
+    final long last = awaitEveryLogFlushedToOneLastEntry();
+
+    final long closing = System.nanoTime();
+    servers.closeServers();
+    final long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closing);
+    assertNoLogWorkerLeftWithin(TimeUnit.SECONDS.toNanos(10));
+    assertThat(closeMillis)
+        .as("milliseconds to close the three servers")
+        .isLessThan(TimeUnit.SECONDS.toMillis(3 * WORKER_SHUTDOWN_TIMEOUT_SECONDS));
+
+    // One server at a time, so no leader can resend it anything: what its log has is on disk.
+    for (RaftPeer peer : servers.group().getPeers()) {
+      final RaftServer restarted = servers.restart(peer.getId(), new AcceptingStateMachine());
+      final RaftLog log = restarted.getDivision(servers.group().getGroupId()).getRaftLog();
+      assertThat(log.getLastEntryTermIndex().getIndex())
+          .as("last entry of %s", peer)
+          .isEqualTo(last);
+      servers.closeServers();
+    }
+  }
+
+  private static void configure(RaftProperties p) {
+    RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
+    RaftServerConfigKeys.Log.setWorkerIdleWait(p, AN_HOUR);
+  }
+
+  /** One at a time (the worker is idle when each arrives), then up to IN_FLIGHT at a time. */
+  private void write() throws Exception {
+    try (RaftClient client = servers.newClient()) {
+      for (int i = 0; i < ONE_BY_ONE; i++) {
+        assertSucceeded(client.async().send(Message.valueOf("entry " + i)));
+      }
+      final Deque<CompletableFuture<RaftClientReply>> inFlight = new ArrayDeque<>();
+      for (int i = ONE_BY_ONE; i < WRITES; i++) {
+        if (inFlight.size() == IN_FLIGHT) {
+          assertSucceeded(inFlight.poll());
+        }
+        inFlight.add(client.async().send(Message.valueOf("entry " + i)));
+      }
+      while (!inFlight.isEmpty()) {
+        assertSucceeded(inFlight.poll());
+      }
+    }
+  }
+
+  /**
+   * Waits until every server's log has the same last entry and has flushed it: no task arrives
+   * after the last write, so nothing but the write itself may have flushed it.
+   *
+   * @return the index of that entry
+   */
+  private long awaitEveryLogFlushedToOneLastEntry() throws Exception {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (; ; ) {
+      long last = -1;
+      boolean flushed = true;
+      for (RaftServer server : servers.servers()) {
+        final RaftLog log = server.getDivision(servers.group().getGroupId()).getRaftLog();
+        final long index = log.getLastEntryTermIndex().getIndex();
+        flushed &= (last == -1 || index == last) && log.getFlushIndex() == index;
+        last = Math.max(last, index);
+      }
+      if (flushed) {
+        assertThat(last).as("last log index").isGreaterThanOrEqualTo(WRITES);
+        return last;
+      }
+      assertThat(System.nanoTime())
+          .as("every log flushed to one last entry within 30 s")
+          .isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  /** The group's log worker threads, virtual ones included, end once their servers are closed. */
+  private void assertNoLogWorkerLeftWithin(long nanos) throws Exception {
+    final String uuid = servers.group().getGroupId().getUuid().toString();
+    final String worker =
+        (uuid.substring(uuid.length() - 12) + "-SegmentedRaftLogWorker").toLowerCase(Locale.ROOT);
+    final long deadline = System.nanoTime() + nanos;
+    while (threadDumpWithVirtualThreads().contains(worker) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(threadDumpWithVirtualThreads()).as("thread dump after close").doesNotContain(worker);
+  }
+
+  /** {@link Thread#getAllStackTraces()} lists platform threads only; this dump has both. */
+  private String threadDumpWithVirtualThreads() throws IOException {
+    final Path file = Files.createTempFile(servers.root(), "threads", ".json");
+    Files.delete(file);
+    ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+        .dumpThreads(file.toString(), HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
+    return Files.readString(file, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
+  }
+
+  private static void assertSucceeded(CompletableFuture<RaftClientReply> reply) throws Exception {
+    final RaftClientReply r = reply.get(30, TimeUnit.SECONDS);
+    assertThat(r.isSuccess()).as("reply %s", r).isTrue();
+  }
+
+  /** Applies entries without keeping anything: the test looks at the Raft logs. */
+  private static final class AcceptingStateMachine extends BaseStateMachine {
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+      updateLastAppliedTermIndex(trx.getLogEntry().getTerm(), trx.getLogEntry().getIndex());
+      return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+  }
+}
