@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -26,9 +27,14 @@ import org.slf4j.LoggerFactory;
  * committed lost), as a broker restart would, and the replica catches up from its leader. A failed
  * replica never acknowledged what it could not write, so nothing acknowledged depends on it.
  *
- * <p>Thread-safety: {@link #logFailed} may be called from any thread (Ratis' log workers); checks
- * and restarts run on one named thread, {@code skiff-raft-log-recovery}, owned and stopped by the
- * {@link RaftNode}.
+ * <p>A log that fails again soon after each restart (an I/O error that free space does not cure) is
+ * restarted with a per-group exponential backoff ({@link RestartBackoff}: 1 s after the first
+ * failure, then 2, 4 ... 60 s; back to 1 s once the group stayed up for 5 minutes), each step
+ * logged once.
+ *
+ * <p>Thread-safety: {@link #logFailed} may be called from any thread (Ratis' log workers) and only
+ * records the first report of a group; backoff, checks and restarts run on one named thread, {@code
+ * skiff-raft-log-recovery}, owned and stopped by the {@link RaftNode}.
  */
 final class RaftLogRecovery implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftLogRecovery.class);
@@ -39,10 +45,23 @@ final class RaftLogRecovery implements AutoCloseable {
     boolean restart(PartitionStateMachine failed) throws IOException;
   }
 
+  /** A failed Raft log as Ratis reported it, first report only. */
+  private record Failure(PartitionStateMachine machine, Throwable cause, long atMs) {}
+
+  /** What the recovery thread knows of one group: its backoff and its pending restart. */
+  private static final class Group {
+    final RestartBackoff backoff = new RestartBackoff();
+    PartitionStateMachine scheduled; // the failed state machine the restart below is for
+    long restartAtMs;
+    PartitionStateMachine replaced; // the last one restarted away: its late reports are stale
+  }
+
   private final Path dataDir;
   private final Restart restart;
-  private final Map<PartitionId, PartitionStateMachine> failed = new ConcurrentHashMap<>();
+  private final Map<PartitionId, Failure> failed = new ConcurrentHashMap<>();
+  private final Map<PartitionId, Group> groups = new HashMap<>(); // recovery thread only
   private final AtomicLong restarts = new AtomicLong();
+  private volatile int backingOff;
   private final ScheduledExecutorService executor =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "skiff-raft-log-recovery"));
   private boolean waitingForSpaceLogged; // recovery thread only
@@ -57,15 +76,7 @@ final class RaftLogRecovery implements AutoCloseable {
    * Ratis reported a failed Raft log write of {@code machine}'s group; called for every failure.
    */
   void logFailed(PartitionStateMachine machine, Throwable cause) {
-    if (failed.putIfAbsent(machine.partition(), machine) == null) {
-      LOG.error(
-          "{}: the Raft log on this broker failed ({}); the replica stops until its group restarts"
-              + " from disk, which happens once {} has {} bytes free",
-          machine.partition(),
-          cause.toString(),
-          dataDir,
-          SegmentedLog.MIN_FREE_BYTES);
-    }
+    failed.putIfAbsent(machine.partition(), new Failure(machine, cause, nowMs()));
   }
 
   /** Group restarts done since the broker started (a counter). */
@@ -78,27 +89,96 @@ final class RaftLogRecovery implements AutoCloseable {
     return failed.size();
   }
 
+  /**
+   * Of {@link #failedCount()}, those whose log failed again soon after a restart, so that their
+   * next restart waits longer than the first step of {@link RestartBackoff} (a gauge).
+   */
+  int backingOffCount() {
+    return backingOff;
+  }
+
   private void restartFailed() {
-    if (failed.isEmpty() || !enoughSpace()) {
+    final long now = nowMs();
+    groups
+        .entrySet()
+        .removeIf(e -> !failed.containsKey(e.getKey()) && e.getValue().backoff.healthyAt(now));
+    if (failed.isEmpty()) {
+      backingOff = 0;
       return;
     }
-    for (PartitionStateMachine machine : failed.values()) {
-      // Out first: the restarted replica's own failure, if any, must find its place free.
-      failed.remove(machine.partition(), machine);
-      try {
-        if (restart.restart(machine)) {
-          restarts.incrementAndGet();
-          LOG.info("{}: restarted its Raft group from disk after its log failed", machine);
-        }
-      } catch (IOException | RuntimeException e) {
-        failed.putIfAbsent(machine.partition(), machine);
-        LOG.warn(
-            "{}: cannot restart its Raft group yet ({}); retrying in {} ms",
-            machine.partition(),
-            e.toString(),
-            CHECK_MS);
+    final boolean space = enoughSpace();
+    int backing = 0;
+    for (Failure failure : failed.values()) {
+      final PartitionId id = failure.machine().partition();
+      final Group group = groups.computeIfAbsent(id, k -> new Group());
+      if (failure.machine() == group.replaced) {
+        failed.remove(id, failure); // reported while its restart removed it
+        continue;
+      }
+      if (group.scheduled != failure.machine()) {
+        schedule(id, group, failure);
+      }
+      if (group.backoff.backingOff()) {
+        backing++;
+      }
+      if (space && now >= group.restartAtMs) {
+        restart(id, group, failure, now);
       }
     }
+    backingOff = backing;
+  }
+
+  /** Takes the next step of the group's backoff for a new failure, and says so once. */
+  private void schedule(PartitionId id, Group group, Failure failure) {
+    final boolean again = !group.backoff.healthyAt(failure.atMs());
+    final long delay = group.backoff.failed(failure.atMs());
+    group.scheduled = failure.machine();
+    group.restartAtMs = failure.atMs() + delay;
+    if (again) {
+      LOG.error(
+          "{}: the Raft log on this broker failed again ({}) within {} s of its last restart;"
+              + " restarting its group from disk in {} s (backing off, at most {} s)",
+          id,
+          failure.cause().toString(),
+          RestartBackoff.HEALTHY_MS / 1000,
+          delay / 1000,
+          RestartBackoff.MAX_MS / 1000);
+    } else {
+      LOG.error(
+          "{}: the Raft log on this broker failed ({}); the replica stops until its group restarts"
+              + " from disk, in {} s once {} has {} bytes free",
+          id,
+          failure.cause().toString(),
+          delay / 1000,
+          dataDir,
+          SegmentedLog.MIN_FREE_BYTES);
+    }
+  }
+
+  private void restart(PartitionId id, Group group, Failure failure, long now) {
+    // Out first: the restarted replica's own failure, if any, must find its place free.
+    failed.remove(id, failure);
+    group.backoff.restarting(now);
+    try {
+      if (restart.restart(failure.machine())) {
+        restarts.incrementAndGet();
+        LOG.info("{}: restarted its Raft group from disk after its log failed", id);
+      }
+      group.replaced = failure.machine();
+    } catch (IOException | RuntimeException e) {
+      final long delay = group.backoff.failed(now);
+      group.restartAtMs = now + delay;
+      failed.putIfAbsent(id, failure);
+      LOG.warn(
+          "{}: cannot restart its Raft group yet ({}); retrying in {} s",
+          id,
+          e.toString(),
+          delay / 1000);
+    }
+  }
+
+  private static long nowMs() {
+    return System.nanoTime() / 1_000_000;
   }
 
   private boolean enoughSpace() {

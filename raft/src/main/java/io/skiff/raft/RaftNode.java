@@ -390,6 +390,14 @@ public final class RaftNode implements AutoCloseable {
     return logRecovery.failedCount();
   }
 
+  /**
+   * Of {@link #failedRaftLogs()}, the replicas whose log failed again soon after a restart, so that
+   * their next restart is backed off (a gauge).
+   */
+  public int backingOffRaftLogs() {
+    return logRecovery.backingOffCount();
+  }
+
   /** This broker's replica of {@code id}, if it hosts one. */
   public Optional<ReplicatedPartition> partition(PartitionId id) {
     return Optional.ofNullable(replicas.get(id));
