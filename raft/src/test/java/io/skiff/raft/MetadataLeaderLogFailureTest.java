@@ -1,5 +1,6 @@
 package io.skiff.raft;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.testing.Await;
@@ -29,30 +30,38 @@ import org.junit.jupiter.api.io.TempDir;
 class MetadataLeaderLogFailureTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
+  /** Changes of ~250 bytes each: 150 fill more than two 16 KiB Raft segments. */
+  private static final int CHANGES = 150;
+
+  private static final String PADDING = "test.padding";
+
+  private static String padding(int change) {
+    return change + "-" + "x".repeat(240);
+  }
+
   @TempDir Path dir;
 
   @RegisterExtension
   final SmallTmpfs tmpfs = SmallTmpfs.perTest("64m", "metadata leader disk-full test");
 
   @Test
-  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  @Timeout(value = 8, unit = TimeUnit.MINUTES)
   void aMetadataLeaderWhoseRaftLogFailsStepsDownAndFollowsAgainOnceSpaceIsFreed() throws Exception {
     Files.createSymbolicLink(dir.resolve("node-2"), tmpfs.path());
-    try (RaftCluster cluster = new RaftCluster(dir, 3, c -> c.withRaftSegmentBytes(16 * 1024))) {
+    // The brokers' election timeouts: the tests' 300-600 ms make leadership flap on a loaded host.
+    try (RaftCluster cluster =
+        new RaftCluster(
+            dir, 3, c -> c.withRaftSegmentBytes(16 * 1024).withElectionTimeout(1_000, 2_000))) {
       for (int id = 1; id <= 3; id++) {
         cluster.node(id).startMetadata(cluster.peers(1, 2, 3), List.of());
       }
       final var changes = cluster.node(1).metadata();
-      changes
-          .setClusterConfigs(Map.of("retention.ms", "1"))
-          .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      changes.setClusterConfigs(Map.of(PADDING, "")).get(WAIT.toSeconds(), SECONDS);
       makeNode2TheLeader(cluster);
 
       SmallTmpfs.fill(tmpfs.path().resolve("ballast"), 4 << 10, written -> written);
-      for (int i = 0; i < 400; i++) {
-        changes
-            .setClusterConfigs(Map.of("retention.ms", Long.toString(86_400_000L + i)))
-            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      for (int i = 0; i < CHANGES; i++) {
+        changes.setClusterConfigs(Map.of(PADDING, padding(i))).get(WAIT.toSeconds(), SECONDS);
       }
       final long last = changes.image().appliedIndex();
       assertThat(cluster.node(2).metadata().image().appliedIndex())
@@ -67,7 +76,7 @@ class MetadataLeaderLogFailureTest {
               "node 2's metadata image reaches index " + last,
               () -> cluster.node(2).metadata().image().appliedIndex() >= last);
       assertThat(cluster.node(2).metadata().image().clusterConfigs())
-          .containsEntry("retention.ms", Long.toString(86_400_000L + 399));
+          .containsEntry(PADDING, padding(CHANGES - 1));
       assertThat(cluster.node(2).raftLogRestarts())
           .as("node 2's metadata replica restarted from disk")
           .isPositive();
