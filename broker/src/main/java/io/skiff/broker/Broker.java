@@ -326,6 +326,7 @@ public final class Broker implements AutoCloseable {
     metrics.register("raft.leader.changes", new SourcedCounter(raft::leaderChanges));
     metrics.register("raft.log.restarts", new SourcedCounter(raft::raftLogRestarts));
     metrics.gauge("raft.log.failed", () -> raft::failedRaftLogs);
+    metrics.gauge("raft.log.backoff", () -> raft::backingOffRaftLogs);
     final LatencyHistogram commitLatency = new LatencyHistogram();
     metrics.register("raft.commit.latency", commitLatency);
     raft.onCommitLatency(commitLatency::record);

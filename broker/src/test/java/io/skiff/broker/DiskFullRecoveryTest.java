@@ -1,5 +1,6 @@
 package io.skiff.broker;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.raft.PartitionId;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
@@ -105,6 +107,97 @@ class DiskFullRecoveryTest {
             .isPositive();
       }
     }
+  }
+
+  /**
+   * Broker 2's disk fills up completely (below the partition replicas' reserve) while metadata
+   * changes are committed, until its metadata group's Raft log fails (16 KiB Raft segments make it
+   * open a new segment file soon): its metadata image stops. Once the space is back, without a
+   * restart, its metadata replica restarts from disk and catches up: it sees a topic created after,
+   * hosts and leads that topic's partition, its metadata listeners never saw an image go back, and
+   * no acknowledged write is lost.
+   */
+  @Test
+  void aBrokerWhoseMetadataLogFailedOnAFullDiskFollowsTheMetadataAgainOnceSpaceIsFreed()
+      throws Exception {
+    try (BrokerCluster cluster = new BrokerCluster(temp, 3, Map.of("raft.segment.bytes", "16384"));
+        Admin admin =
+            Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()))) {
+      createTopic(admin, TOPIC);
+      cluster.awaitTopic(TOPIC, WAIT);
+      final List<Long> published = new CopyOnWriteArrayList<>();
+      cluster.broker(FULL).raft().metadata().addListener(i -> published.add(i.appliedIndex()));
+      try (Load load = new Load(cluster.bootstrap())) {
+        load.awaitAcknowledged(20);
+
+        final Path ballast = mount.resolve("ballast");
+        SmallTmpfs.fill(ballast, 4 << 10, written -> written);
+        changeMetadataUntilFullBrokerStopsFollowing(cluster);
+        Files.delete(ballast);
+
+        final String after = "after-metadata-recovery";
+        admin
+            .createTopics(List.of(new NewTopic(after, Map.of(0, List.of(FULL, 1, 3)))))
+            .all()
+            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        Await.atMost(WAIT.multipliedBy(2))
+            .pollingEvery(Duration.ofMillis(200))
+            .until(
+                "broker " + FULL + "'s metadata image has topic " + after,
+                () -> cluster.broker(FULL).raft().metadata().image().topic(after).isPresent());
+        cluster.awaitLeaders(after, WAIT);
+        cluster.moveLeadership(partition(cluster, after), FULL, WAIT);
+        produceOneAndAwaitFullBrokersReplica(cluster, after);
+
+        load.awaitAcknowledged(load.acknowledged.size() + 20);
+        load.stop();
+        final List<String> read =
+            KafkaClientsTest.readPartition(cluster.bootstrap(), new TopicPartition(TOPIC, 0), WAIT);
+        assertThat(read)
+            .as("every acknowledged write is in the partition")
+            .containsAll(load.acknowledged);
+        assertThat(published)
+            .as("broker %d's metadata listeners saw every image once, in log order", FULL)
+            .doesNotHaveDuplicates()
+            .isSorted();
+        assertThat(cluster.broker(FULL).raft().raftLogRestarts())
+            .as("broker %d's metadata replica restarted from disk", FULL)
+            .isPositive();
+      }
+    }
+  }
+
+  /**
+   * Commits topic config changes through broker 1 (a topic whose only replica is on broker 1) until
+   * broker 2's metadata image stays behind broker 1's for 10 s: its metadata Raft log has failed.
+   */
+  private static void changeMetadataUntilFullBrokerStopsFollowing(BrokerCluster cluster)
+      throws Exception {
+    final String knobs = "knobs";
+    final var metadata = cluster.broker(1).raft().metadata();
+    metadata.createTopic(knobs, List.of(List.of(1)), Map.of()).get(WAIT.toSeconds(), SECONDS);
+    for (int i = 0; i < 2_000; i++) {
+      metadata
+          .setTopicConfigs(knobs, Map.of("retention.ms", Long.toString(86_400_000L + i)))
+          .get(WAIT.toSeconds(), SECONDS);
+      final long index = metadata.image().appliedIndex();
+      if (!fullBrokerAppliesWithin(cluster, index, Duration.ofSeconds(10))) {
+        return;
+      }
+    }
+    throw new AssertionError("broker " + FULL + "'s metadata log never failed on its full disk");
+  }
+
+  private static boolean fullBrokerAppliesWithin(
+      BrokerCluster cluster, long index, Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (cluster.broker(FULL).raft().metadata().image().appliedIndex() < index) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(20);
+    }
+    return true;
   }
 
   /** Fills broker 2's disk to 512 KiB free while the load runs, then frees it after 8 s. */

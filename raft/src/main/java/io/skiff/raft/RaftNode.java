@@ -2,6 +2,7 @@ package io.skiff.raft;
 
 import io.skiff.log.IndexMemoryBudget;
 import io.skiff.log.LogConfig;
+import io.skiff.raft.metadata.MetadataPublisher;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.MetadataStateMachine;
 import java.io.IOException;
@@ -68,7 +69,14 @@ public final class RaftNode implements AutoCloseable {
   private final ReplicaFetcher fetcher;
   private final PartitionMembership membership;
   private final FirstElection firstElection;
-  private final MetadataStateMachine metadataMachine = new MetadataStateMachine();
+  private final MetadataPublisher metadataImages = new MetadataPublisher();
+
+  /** The state machine of this broker's metadata division now; a new one after each restart. */
+  private volatile MetadataStateMachine metadataMachine;
+
+  /** Clients of the metadata voters; set by {@link #startMetadata}. */
+  private volatile java.util.function.Supplier<RaftClient> metadataClients;
+
   private volatile MetadataService metadata;
   private volatile LongConsumer commitLatency = nanos -> {};
   private volatile MetadataListeners metadataListeners;
@@ -271,7 +279,7 @@ public final class RaftNode implements AutoCloseable {
                 .setParameters(new Parameters())
                 .setRetryPolicy(MetadataService.retryPolicy())
                 .build();
-    metadataMachine.catchUpThrough(clients);
+    metadataClients = clients;
     boolean present = false;
     for (RaftGroupId id : server.getGroupIds()) {
       present |= id.equals(METADATA_GROUP);
@@ -289,7 +297,7 @@ public final class RaftNode implements AutoCloseable {
     }
     metadataListeners =
         new MetadataListeners(server, java.util.List.copyOf(voters), RatisProperties.client());
-    metadata = new MetadataService(metadataMachine, clients);
+    metadata = new MetadataService(metadataImages, clients);
     return metadata;
   }
 
@@ -300,6 +308,11 @@ public final class RaftNode implements AutoCloseable {
       throw new IllegalStateException("the metadata group has not been started on this node");
     }
     return service;
+  }
+
+  /** This broker's images of the metadata, whichever state machine feeds them now. */
+  MetadataPublisher metadataImages() {
+    return metadataImages;
   }
 
   /** Who listens to the metadata group; available after {@link #startMetadata}. */
@@ -343,30 +356,38 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
-   * Restarts this broker's replica of a partition whose Raft log failed from its durable state, as
-   * a broker restart would: the division is removed (its storage kept) and added again in {@code
-   * RECOVER} mode, with a new state machine over the same partition log.
+   * Restarts this broker's replica of a group whose Raft log failed from its durable state, as a
+   * broker restart would: the division is removed (its storage kept) and added again in {@code
+   * RECOVER} mode, with a new state machine: a partition's over the same partition log, the
+   * metadata group's over the same {@link MetadataPublisher}.
    *
    * @return false if {@code failed} is no longer the replica's state machine: restarted already, or
    *     the replica was removed (moved away, topic deleted)
    */
-  private boolean restartFromDisk(PartitionStateMachine failed) throws IOException {
-    final PartitionId id = failed.partition();
-    final RaftGroupId groupId = id.groupId();
-    final PartitionStateMachine current = machines.get(groupId);
-    if ((current != null && current != failed) || catalog.get(groupId).isEmpty()) {
-      return false;
+  private boolean restartFromDisk(RaftGroupId groupId, StateMachine failed) throws IOException {
+    final boolean hosted = hosts(groupId);
+    if (groupId.equals(METADATA_GROUP)) {
+      if (hosted && metadataMachine != failed) {
+        return false;
+      }
+    } else {
+      final PartitionStateMachine current = machines.get(groupId);
+      if ((current != null && current != failed) || catalog.get(groupId).isEmpty()) {
+        return false;
+      }
     }
-    if (current != null) {
+    if (hosted) {
       final RaftClientReply removed =
           server.groupManagement(
               GroupManagementRequest.newRemove(
                   clientId, peerId, nextCallId(), groupId, false, false));
       if (!removed.isSuccess()) {
-        throw new IOException("cannot stop " + id + ": " + removed.getException());
+        throw new IOException("cannot stop group " + groupId + ": " + removed.getException());
       }
-      machines.remove(groupId, failed);
-      replicas.remove(id);
+      if (failed instanceof PartitionStateMachine partition) {
+        machines.remove(groupId, partition);
+        replicas.remove(partition.partition());
+      }
     }
     // Peers from the group's own Raft log and snapshot, as Ratis restores a group at start; no
     // format: the storage holds the replica's durable state.
@@ -375,19 +396,46 @@ public final class RaftNode implements AutoCloseable {
             GroupManagementRequest.newAdd(
                 clientId, peerId, nextCallId(), RaftGroup.valueOf(groupId), false));
     if (!added.isSuccess()) {
-      throw new IOException("cannot start " + id + " again: " + added.getException());
+      throw new IOException("cannot start group " + groupId + " again: " + added.getException());
     }
     return true;
   }
 
-  /** Partition replicas restarted from disk after their Raft log failed (a counter). */
+  /** Whether the Raft server runs a division of {@code groupId} now. */
+  private boolean hosts(RaftGroupId groupId) {
+    for (RaftGroupId present : server.getGroupIds()) {
+      if (present.equals(groupId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A new client of the metadata voters, or null before {@link #startMetadata}. */
+  private RaftClient newMetadataClient() {
+    final java.util.function.Supplier<RaftClient> clients = metadataClients;
+    return clients == null ? null : clients.get();
+  }
+
+  /** Replicas restarted from disk after their Raft log failed (a counter). */
   public long raftLogRestarts() {
     return logRecovery.restarts();
   }
 
-  /** Partition replicas whose Raft log failed, waiting for their restart (a gauge). */
+  /**
+   * Replicas (of partitions, of the metadata group) whose Raft log failed, waiting for their
+   * restart (a gauge).
+   */
   public int failedRaftLogs() {
     return logRecovery.failedCount();
+  }
+
+  /**
+   * Of {@link #failedRaftLogs()}, the replicas whose log failed again soon after a restart, so that
+   * their next restart is backed off (a gauge).
+   */
+  public int backingOffRaftLogs() {
+    return logRecovery.backingOffCount();
   }
 
   /** This broker's replica of {@code id}, if it hosts one. */
@@ -428,7 +476,14 @@ public final class RaftNode implements AutoCloseable {
 
   private StateMachine newStateMachine(RaftGroupId groupId) {
     if (groupId.equals(METADATA_GROUP)) {
-      return metadataMachine;
+      final MetadataStateMachine machine =
+          new MetadataStateMachine(
+              metadataImages,
+              this::newMetadataClient,
+              (failed, cause) ->
+                  logRecovery.logFailed(METADATA_GROUP, "The metadata group", failed, cause));
+      metadataMachine = machine;
+      return machine;
     }
     final PartitionId id =
         catalog
@@ -452,7 +507,7 @@ public final class RaftNode implements AutoCloseable {
             config.fsync(),
             config.entryMaxBatchBytes(),
             this::replicaFetcher,
-            logRecovery::logFailed);
+            (failed, cause) -> logRecovery.logFailed(groupId, failed.partition(), failed, cause));
     machines.put(groupId, machine);
     replicas.put(id, new ReplicatedPartition(this, machine));
     return machine;
@@ -460,7 +515,7 @@ public final class RaftNode implements AutoCloseable {
 
   /** The broker's log settings with the partition's topic overrides, as the metadata has them. */
   private LogConfig logConfigOf(PartitionId id) {
-    return metadataMachine
+    return metadataImages
         .image()
         .topic(id.topic())
         .filter(topic -> topic.id().equals(id.topicId()))

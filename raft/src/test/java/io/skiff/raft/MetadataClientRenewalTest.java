@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataService;
-import io.skiff.raft.metadata.MetadataStateMachine;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -36,12 +35,9 @@ class MetadataClientRenewalTest {
       }
       final RaftGroup group = RaftGroup.valueOf(RaftNode.METADATA_GROUP, cluster.peers(1, 2, 3));
       final Deque<RaftClient> built = new ArrayDeque<>();
-      final MetadataStateMachine machine =
-          (MetadataStateMachine)
-              cluster.node(1).server().getDivision(RaftNode.METADATA_GROUP).getStateMachine();
       try (MetadataService service =
           new MetadataService(
-              machine,
+              cluster.node(1).metadataImages(),
               () -> {
                 final RaftClient client =
                     RaftClient.newBuilder()
@@ -61,7 +57,7 @@ class MetadataClientRenewalTest {
         register(service, 1);
 
         assertThat(built).as("clients built: the first and its replacement").hasSize(2);
-        assertThat(machine.image().broker(1)).as("the second change was applied").isPresent();
+        assertThat(service.image().broker(1)).as("the second change was applied").isPresent();
       }
     }
   }

@@ -52,13 +52,16 @@ public final class MetadataService implements AutoCloseable {
   /** Retries of one change: sleeps of 0.1, 0.2, ... 2 s (each ±50 %), about 35 s in all. */
   private static final int MAX_ATTEMPTS = 20;
 
-  private final MetadataStateMachine machine;
+  private final MetadataPublisher published;
   private final Supplier<RaftClient> clients;
   private RaftClient client; // guarded by this
 
-  /** {@code clients} builds a client of the metadata group; one is built now, more on failures. */
-  public MetadataService(MetadataStateMachine machine, Supplier<RaftClient> clients) {
-    this.machine = machine;
+  /**
+   * @param published this broker's images of the metadata, fed by its replica of the group
+   * @param clients builds a client of the metadata group; one is built now, more on failures
+   */
+  public MetadataService(MetadataPublisher published, Supplier<RaftClient> clients) {
+    this.published = published;
     this.clients = clients;
     this.client = clients.get();
   }
@@ -81,15 +84,15 @@ public final class MetadataService implements AutoCloseable {
   }
 
   public MetadataImage image() {
-    return machine.image();
+    return published.image();
   }
 
   public void addListener(Consumer<MetadataImage> listener) {
-    machine.addListener(listener);
+    published.addListener(listener);
   }
 
   public void removeListener(Consumer<MetadataImage> listener) {
-    machine.removeListener(listener);
+    published.removeListener(listener);
   }
 
   public CompletableFuture<Void> registerBroker(BrokerInfo broker) {
@@ -238,7 +241,7 @@ public final class MetadataService implements AutoCloseable {
         .thenCompose(
             reply -> {
               final long value = resultOf(reply);
-              return machine
+              return published
                   .whenApplied(reply.getLogIndex())
                   .orTimeout(30, TimeUnit.SECONDS)
                   .thenApply(image -> value);

@@ -12,11 +12,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -37,10 +34,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The state machine of the metadata group: applies {@link MetadataCommand}s to a {@link
- * MetadataState} and publishes a new {@link MetadataImage} after each, to readers and listeners.
- * Snapshots hold the whole state (it is small). Every broker runs one, as a voter or a listener, so
- * every broker has the metadata locally.
+ * The state machine of the metadata group's division on this broker: applies {@link
+ * MetadataCommand}s to its {@link MetadataState} and hands a new {@link MetadataImage} after each
+ * to the broker's {@link MetadataPublisher}. Snapshots hold the whole state (it is small). Every
+ * broker runs one, as a voter or a listener, so every broker has the metadata locally.
+ *
+ * <p>One instance per start of the division: Ratis cannot initialise a closed state machine again,
+ * so when the division restarts from disk after its Raft log failed ({@link #notifyLogFailed}), a
+ * new instance rebuilds the state from the snapshot and the log, while the long-lived publisher
+ * drops the images it has published already (it only moves forward).
  *
  * <p>Catch-up behind a purged log: Ratis does not ship snapshot files here (installSnapshot is off
  * for every group on the server), so a replica the leader's log no longer covers — a listener that
@@ -53,64 +55,34 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Thread-safety: Ratis applies and snapshots on one thread; a query reads the state under the
- * same lock as an apply; {@link #image()} is a volatile read.
+ * same lock as an apply.
  */
 public final class MetadataStateMachine extends LifecycleStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(MetadataStateMachine.class);
 
   private final SnapshotStorage storage = new SnapshotStorage();
   private final MetadataState state = new MetadataState();
-  private final List<Consumer<MetadataImage>> listeners = new CopyOnWriteArrayList<>();
-  private final ConcurrentSkipListMap<Long, List<CompletableFuture<MetadataImage>>> waiters =
-      new ConcurrentSkipListMap<>();
-  private volatile MetadataImage image = MetadataImage.empty();
-  private volatile Supplier<RaftClient> leaderClients;
-  private volatile boolean logFailed;
+  private final MetadataPublisher publisher;
+  private final Supplier<RaftClient> leaderClient;
+  private final BiConsumer<MetadataStateMachine, Throwable> logFailed;
 
   /** The query that asks the leader for its whole state. */
   private static final byte QUERY_STATE = 'S';
 
   /**
-   * Where to ask for the leader's state when this replica is behind the leader's purged log: a
-   * client of the group's voters, built per catch-up and closed after it.
+   * @param publisher where the images go; outlives this state machine
+   * @param leaderClient builds a client of the group's voters to ask the leader for its state when
+   *     this replica is behind the leader's purged log (closed after it); returns null while the
+   *     broker has not set the metadata group up yet
+   * @param logFailed told of every failed write of the group's Raft log here
    */
-  public void catchUpThrough(Supplier<RaftClient> clients) {
-    this.leaderClients = clients;
-  }
-
-  public MetadataImage image() {
-    return image;
-  }
-
-  /** Called with every new image, on the apply thread; must not block. */
-  public void addListener(Consumer<MetadataImage> listener) {
-    listeners.add(listener);
-    listener.accept(image);
-  }
-
-  public void removeListener(Consumer<MetadataImage> listener) {
-    listeners.remove(listener);
-  }
-
-  /** Completes once the local image reflects log index {@code index}. */
-  public CompletableFuture<MetadataImage> whenApplied(long index) {
-    final CompletableFuture<MetadataImage> applied = new CompletableFuture<>();
-    waiters.computeIfAbsent(index, i -> new CopyOnWriteArrayList<>()).add(applied);
-    // The image is published before waiters are completed, so checking it after registering
-    // cannot miss an apply that races with this call.
-    final MetadataImage current = image;
-    if (current.appliedIndex() >= index) {
-      applied.complete(current);
-    }
-    return applied;
-  }
-
-  private void completeWaiters(MetadataImage current) {
-    final var done = waiters.headMap(current.appliedIndex(), true);
-    for (List<CompletableFuture<MetadataImage>> futures : done.values()) {
-      futures.forEach(f -> f.complete(current));
-    }
-    done.clear();
+  public MetadataStateMachine(
+      MetadataPublisher publisher,
+      Supplier<RaftClient> leaderClient,
+      BiConsumer<MetadataStateMachine, Throwable> logFailed) {
+    this.publisher = publisher;
+    this.leaderClient = leaderClient;
+    this.logFailed = logFailed;
   }
 
   @Override
@@ -133,27 +105,23 @@ public final class MetadataStateMachine extends LifecycleStateMachine {
     try (DataInputStream in =
         new DataInputStream(
             new BufferedInputStream(Files.newInputStream(snapshot.getFile().getPath())))) {
-      state.readFrom(in);
+      synchronized (state) {
+        state.readFrom(in);
+        setLastAppliedTermIndex(snapshot.getTermIndex());
+      }
     }
-    setLastAppliedTermIndex(snapshot.getTermIndex());
     publish(snapshot.getIndex());
   }
 
   /**
    * Ratis' log worker failed a write of the metadata group's Raft log here (a full disk): it fails
-   * every later one too, and this replica stops following the metadata until the broker restarts.
-   * Partition replicas leave {@code SegmentedLog.REPLICA_RESERVE_BYTES} free for this log so that a
-   * full disk does not get here.
+   * every later one too, so this replica stops following the metadata until its division restarts
+   * from disk, which the broker does once there is room again. Partition replicas leave {@code
+   * SegmentedLog.REPLICA_RESERVE_BYTES} free for this log so that a full disk rarely gets here.
    */
   @Override
   public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
-    if (!logFailed) {
-      logFailed = true;
-      LOG.error(
-          "The metadata group's Raft log on this broker failed ({}): this broker no longer sees"
-              + " metadata changes; free disk space and restart it",
-          cause.toString());
-    }
+    logFailed.accept(this, cause);
   }
 
   @Override
@@ -181,17 +149,16 @@ public final class MetadataStateMachine extends LifecycleStateMachine {
     return CompletableFuture.completedFuture(encode(result));
   }
 
+  /** Publishes the state as of {@code index}, unless the publisher is there already. */
   private void publish(long index) {
-    final MetadataImage next = state.image(index);
-    image = next;
-    completeWaiters(next);
-    for (Consumer<MetadataImage> listener : listeners) {
-      try {
-        listener.accept(next);
-      } catch (RuntimeException e) {
-        LOG.error("Metadata listener failed on image {}", index, e);
-      }
+    if (index <= publisher.publishedIndex()) {
+      return; // replaying what was published before this division restarted
     }
+    final MetadataImage next;
+    synchronized (state) {
+      next = state.image(index);
+    }
+    publisher.publish(next);
   }
 
   static Message encode(MetadataState.Result result) {
@@ -242,8 +209,8 @@ public final class MetadataStateMachine extends LifecycleStateMachine {
     if (firstTermIndexInLog.getIndex() <= nextNeeded) {
       return CompletableFuture.completedFuture(null);
     }
-    final Supplier<RaftClient> clients = leaderClients;
-    if (clients == null) {
+    final RaftClient client = leaderClient.get();
+    if (client == null) {
       return CompletableFuture.failedFuture(
           new IOException("metadata catch-up is not set up yet; the leader will notify again"));
     }
@@ -251,7 +218,6 @@ public final class MetadataStateMachine extends LifecycleStateMachine {
         "Metadata replica is behind the leader's log (it starts at {}); installing the leader's"
             + " state",
         firstTermIndexInLog);
-    final RaftClient client = clients.get();
     return client
         .async()
         .sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(new byte[] {QUERY_STATE})))
