@@ -36,16 +36,7 @@ class FiveBrokerChaosTest extends SharedClusterChaosTest {
   @Test
   @Order(1)
   void acknowledgedWritesSurviveABridgePartition() throws Exception {
-    final ChaosRun run =
-        run(
-            "acknowledgedWritesSurviveABridgePartition",
-            "bridge",
-            LENGTH,
-            2,
-            leader -> List.of(PartitionNemesis.bridge(cluster, 22)));
-
-    assertValid(run);
-    assertThat(windows(run)).allMatch(f -> f.startsWith("partition: bridge"));
+    checkBridgePartitions("acknowledgedWritesSurviveABridgePartition", LENGTH);
   }
 
   @Test

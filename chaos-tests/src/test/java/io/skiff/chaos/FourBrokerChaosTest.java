@@ -27,10 +27,11 @@ import org.junit.jupiter.api.Timeout;
  * The nemesis families that need room or a small disk, in the default build: four broker containers
  * (three metadata voters, the fourth a metadata listener, so a replica always has a broker to move
  * to), each data directory a 256 MiB tmpfs. Under the queue workload: one-way partitions to and
- * from the leader; a full disk on the leader; replica moves and a decommission of the leader. Short
- * runs (45–60 s); the five-broker suite ({@link FiveBrokerChaosTest}) runs the bridge and the mixed
- * schedule under {@code -Pchaos-soak}. No test here kills or restarts a container (a tmpfs does not
- * outlive it). Skipped, saying why, where Docker or the images are missing.
+ * from the leader; a full disk on the leader; replica moves and a decommission of the leader;
+ * bridge partitions. Short runs (45–60 s); the five-broker suite ({@link FiveBrokerChaosTest}) runs
+ * them with five brokers, and the mixed schedule, under {@code -Pchaos-soak}. No test here kills or
+ * restarts a container (a tmpfs does not outlive it). Skipped, saying why, where Docker or the
+ * images are missing.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -121,6 +122,17 @@ class FourBrokerChaosTest extends SharedClusterChaosTest {
         "acknowledgedWritesSurviveReplicaMovesAndADecommissionOnFourBrokers",
         Duration.ofSeconds(60),
         4);
+  }
+
+  /**
+   * With four brokers the bridge joins a half of one broker and a half of two: the leader may sit
+   * on either side, or be the bridge.
+   */
+  @Test
+  @Order(5)
+  void acknowledgedWritesSurviveABridgePartition() throws Exception {
+    checkBridgePartitions(
+        "acknowledgedWritesSurviveABridgePartitionOnFourBrokers", Duration.ofSeconds(45));
   }
 
   private Admin admin() {

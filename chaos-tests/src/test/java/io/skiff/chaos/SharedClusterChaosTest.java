@@ -68,6 +68,18 @@ abstract class SharedClusterChaosTest {
   }
 
   /**
+   * Runs bridge partitions (two halves that cannot reach each other, one broker reaching both) on
+   * topic {@code bridge} and checks the run: valid, every window a bridge.
+   */
+  final void checkBridgePartitions(String name, Duration length) throws Exception {
+    final ChaosRun run =
+        run(name, "bridge", length, 2, leader -> List.of(PartitionNemesis.bridge(cluster, 22)));
+
+    assertValid(run);
+    assertThat(windows(run)).allMatch(f -> f.startsWith("partition: bridge"));
+  }
+
+  /**
    * Runs one-way partitions to and from the leader on topic {@code one-way} and checks the run:
    * valid, with windows of both directions.
    */
