@@ -96,13 +96,16 @@ public final class RaftNode implements AutoCloseable {
     }
     this.fetcher =
         new ReplicaFetcher(
-            config.replicaFetch(), server, RatisProperties.client(), new Parameters());
-    this.membership = new PartitionMembership(this, RatisProperties.client());
+            config.replicaFetch(),
+            server,
+            RatisProperties.client(config.rpcType()),
+            new Parameters());
+    this.membership = new PartitionMembership(this, RatisProperties.client(config.rpcType()));
     this.firstElection =
         new FirstElection(
             server,
             peerId,
-            RatisProperties.client(),
+            RatisProperties.client(config.rpcType()),
             Math.max(config.electionTimeoutMaxMs(), FIRST_ELECTION_MIN_WAIT_MS));
   }
 
@@ -267,7 +270,7 @@ public final class RaftNode implements AutoCloseable {
         () ->
             RaftClient.newBuilder()
                 .setRaftGroup(votersOnly)
-                .setProperties(RatisProperties.client())
+                .setProperties(RatisProperties.client(config.rpcType()))
                 .setParameters(new Parameters())
                 .setRetryPolicy(MetadataService.retryPolicy())
                 .build();
@@ -288,7 +291,8 @@ public final class RaftNode implements AutoCloseable {
       }
     }
     metadataListeners =
-        new MetadataListeners(server, java.util.List.copyOf(voters), RatisProperties.client());
+        new MetadataListeners(
+            server, java.util.List.copyOf(voters), RatisProperties.client(config.rpcType()));
     metadata = new MetadataService(metadataMachine, clients);
     return metadata;
   }
