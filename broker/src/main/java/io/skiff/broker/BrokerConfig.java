@@ -6,6 +6,7 @@ import io.skiff.broker.memory.MemoryConfig;
 import io.skiff.log.LogConfig;
 import io.skiff.log.NativeMemory;
 import io.skiff.raft.RaftNodeConfig;
+import io.skiff.raft.RaftRpcType;
 import io.skiff.raft.ReplicaFetchConfig;
 import java.io.IOException;
 import java.io.Reader;
@@ -168,6 +169,7 @@ public record BrokerConfig(
           "raft.snapshot.entries",
           "raft.segment.bytes",
           "raft.entry.max.bytes",
+          RaftRpcType.KEY,
           "replica.fetch.max.bytes",
           "replica.fetch.response.max.bytes",
           "replica.fetch.buffer.max.bytes",
@@ -233,7 +235,8 @@ public record BrokerConfig(
                 k.intValue("replica.fetch.buffer.max.bytes", 64 << 20),
                 k.intValue("num.replica.fetchers", 1)),
             NativeMemory.fromProperties(values),
-            k.intValue("raft.entry.max.bytes", 0));
+            k.intValue("raft.entry.max.bytes", 0),
+            RaftRpcType.parse(k.string(RaftRpcType.KEY, RaftRpcType.GRPC.configValue())));
     return new BrokerConfig(
         nodeId,
         host,
@@ -302,6 +305,7 @@ public record BrokerConfig(
     p.put("raft.snapshot.entries", Long.toString(raft.snapshotEntries()));
     p.put("raft.segment.bytes", Integer.toString(raft.raftSegmentBytes()));
     p.put("raft.entry.max.bytes", Integer.toString(raft.entryMaxBatchBytes()));
+    p.put(RaftRpcType.KEY, raft.rpcType().configValue());
     p.put("replica.fetch.max.bytes", Integer.toString(raft.replicaFetch().partitionMaxBytes()));
     p.put(
         "replica.fetch.response.max.bytes",

@@ -104,13 +104,16 @@ public final class RaftNode implements AutoCloseable {
     }
     this.fetcher =
         new ReplicaFetcher(
-            config.replicaFetch(), server, RatisProperties.client(), new Parameters());
-    this.membership = new PartitionMembership(this, RatisProperties.client());
+            config.replicaFetch(),
+            server,
+            RatisProperties.client(config.rpcType()),
+            new Parameters());
+    this.membership = new PartitionMembership(this, RatisProperties.client(config.rpcType()));
     this.firstElection =
         new FirstElection(
             server,
             peerId,
-            RatisProperties.client(),
+            RatisProperties.client(config.rpcType()),
             Math.max(config.electionTimeoutMaxMs(), FIRST_ELECTION_MIN_WAIT_MS));
   }
 
@@ -275,7 +278,7 @@ public final class RaftNode implements AutoCloseable {
         () ->
             RaftClient.newBuilder()
                 .setRaftGroup(votersOnly)
-                .setProperties(RatisProperties.client())
+                .setProperties(RatisProperties.client(config.rpcType()))
                 .setParameters(new Parameters())
                 .setRetryPolicy(MetadataService.retryPolicy())
                 .build();
@@ -296,7 +299,8 @@ public final class RaftNode implements AutoCloseable {
       }
     }
     metadataListeners =
-        new MetadataListeners(server, java.util.List.copyOf(voters), RatisProperties.client());
+        new MetadataListeners(
+            server, java.util.List.copyOf(voters), RatisProperties.client(config.rpcType()));
     metadata = new MetadataService(metadataImages, clients);
     return metadata;
   }

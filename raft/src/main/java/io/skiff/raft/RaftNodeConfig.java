@@ -3,6 +3,7 @@ package io.skiff.raft;
 import io.skiff.log.LogConfig;
 import io.skiff.log.NativeMemory;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * Settings of one broker's Raft node. Validated on construction.
@@ -29,6 +30,8 @@ import java.nio.file.Path;
  *     message.max.bytes}. It is fixed while the node runs (Ratis sizes each group's direct write
  *     buffer by it), so a topic's {@code max.message.bytes} above it is honoured only up to it: see
  *     {@link #entryMaxBatchBytes()}
+ * @param rpcType {@code raft.rpc.type}: the transport between Raft nodes (gRPC by default); the
+ *     same on every node of a cluster
  */
 public record RaftNodeConfig(
     int nodeId,
@@ -44,7 +47,8 @@ public record RaftNodeConfig(
     int raftSegmentBytes,
     ReplicaFetchConfig replicaFetch,
     NativeMemory indexHints,
-    int raftEntryMaxBytes) {
+    int raftEntryMaxBytes,
+    RaftRpcType rpcType) {
 
   public RaftNodeConfig {
     if (nodeId < 0) {
@@ -67,6 +71,7 @@ public record RaftNodeConfig(
       throw new IllegalArgumentException(
           "raft.entry.max.bytes must be >= 0 (0: message.max.bytes) but was " + raftEntryMaxBytes);
     }
+    Objects.requireNonNull(rpcType, RaftRpcType.KEY);
   }
 
   /**
@@ -78,7 +83,7 @@ public record RaftNodeConfig(
     return Math.max(raftEntryMaxBytes, logConfig.maxBatchBytes());
   }
 
-  /** Defaults for a node: 9093, fsync on, snapshots every 10 000 entries, 1-2 s elections. */
+  /** Defaults for a node: 9093, fsync on, snapshots every 10 000 entries, 1-2 s elections, gRPC. */
   public static RaftNodeConfig defaults(int nodeId, String host, int port, Path dataDir) {
     return new RaftNodeConfig(
         nodeId,
@@ -94,7 +99,8 @@ public record RaftNodeConfig(
         4 << 20,
         ReplicaFetchConfig.defaults(),
         NativeMemory.defaults(),
-        0);
+        0,
+        RaftRpcType.GRPC);
   }
 
   public RaftNodeConfig withLogConfig(LogConfig logConfig) {
@@ -125,6 +131,10 @@ public record RaftNodeConfig(
     return toBuilder().raftEntryMaxBytes(bytes).build();
   }
 
+  public RaftNodeConfig withRpcType(RaftRpcType type) {
+    return toBuilder().rpcType(type).build();
+  }
+
   /** A builder starting from this config's values. */
   public Builder toBuilder() {
     return new Builder(this);
@@ -146,6 +156,7 @@ public record RaftNodeConfig(
     private ReplicaFetchConfig replicaFetch;
     private NativeMemory indexHints;
     private int raftEntryMaxBytes;
+    private RaftRpcType rpcType;
 
     private Builder(RaftNodeConfig c) {
       nodeId = c.nodeId;
@@ -162,6 +173,7 @@ public record RaftNodeConfig(
       replicaFetch = c.replicaFetch;
       indexHints = c.indexHints;
       raftEntryMaxBytes = c.raftEntryMaxBytes;
+      rpcType = c.rpcType;
     }
 
     public Builder logConfig(LogConfig v) {
@@ -205,6 +217,11 @@ public record RaftNodeConfig(
       return this;
     }
 
+    public Builder rpcType(RaftRpcType v) {
+      rpcType = v;
+      return this;
+    }
+
     public RaftNodeConfig build() {
       return new RaftNodeConfig(
           nodeId,
@@ -220,7 +237,8 @@ public record RaftNodeConfig(
           raftSegmentBytes,
           replicaFetch,
           indexHints,
-          raftEntryMaxBytes);
+          raftEntryMaxBytes,
+          rpcType);
     }
   }
 

@@ -7,7 +7,7 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
-import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.netty.NettyConfigKeys;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
@@ -21,9 +21,7 @@ final class RatisProperties {
 
   static RaftProperties server(RaftNodeConfig config) {
     final RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    GrpcConfigKeys.Server.setHost(p, config.host());
-    GrpcConfigKeys.Server.setPort(p, config.port());
+    transport(p, config);
     RaftServerConfigKeys.setStorageDir(p, List.of(new File(config.dataDir().toFile(), "raft")));
     // Skiff's Ratis patch (ratis-patched/): every group's daemons (state-machine updater, log
     // worker, cache eviction, follower/leader state, elections, log appenders) and its server and
@@ -50,7 +48,8 @@ final class RatisProperties {
     RaftServerConfigKeys.Log.setWriteBufferSmallerThanEntryEnabled(p, true);
     RaftServerConfigKeys.Log.setWriteBufferSize(
         p, SizeInBytes.valueOf(Math.min(entryLimit + 8, WRITE_BUFFER_BYTES)));
-    // One AppendEntries carries up to the appender's buffer (one entry at least) over gRPC.
+    // One AppendEntries carries up to the appender's buffer (one entry at least) over gRPC. Ratis'
+    // Netty transport has no message cap.
     GrpcConfigKeys.setMessageSizeMax(
         p, SizeInBytes.valueOf(Math.max(GRPC_MESSAGE_MIN_BYTES, entryLimit + (1 << 20))));
     // Small segments keep disk per group low; entries are tiny.
@@ -84,6 +83,25 @@ final class RatisProperties {
     return p;
   }
 
+  /**
+   * The transport ({@code raft.rpc.type}) and where this node listens on it. The Netty transport
+   * runs one event loop group for its server and one per client proxy map, each with Netty's
+   * default of twice the cores, so threads stay O(cores) either way.
+   */
+  private static void transport(RaftProperties p, RaftNodeConfig config) {
+    RaftConfigKeys.Rpc.setType(p, config.rpcType().ratis());
+    switch (config.rpcType()) {
+      case GRPC -> {
+        GrpcConfigKeys.Server.setHost(p, config.host());
+        GrpcConfigKeys.Server.setPort(p, config.port());
+      }
+      case NETTY -> {
+        NettyConfigKeys.Server.setHost(p, config.host());
+        NettyConfigKeys.Server.setPort(p, config.port());
+      }
+    }
+  }
+
   /** Each group's Raft log write buffer (direct memory): thousands of 72-byte headers. */
   static final int WRITE_BUFFER_BYTES = 64 << 10;
 
@@ -104,10 +122,13 @@ final class RatisProperties {
     return config.entryMaxBatchBytes() + ENTRY_OVERHEAD_BYTES;
   }
 
-  /** Properties for clients a node uses to reach other nodes (replica fetcher queries). */
-  static RaftProperties client() {
+  /**
+   * Properties for clients a node uses to reach other nodes (replica fetcher queries, membership
+   * changes, metadata writes) over {@code rpcType}.
+   */
+  static RaftProperties client(RaftRpcType rpcType) {
     final RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftConfigKeys.Rpc.setType(p, rpcType.ratis());
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(10, TimeUnit.SECONDS));
     return p;
   }

@@ -66,9 +66,20 @@ final class RaftCluster implements AutoCloseable {
                 .withLogConfig(logConfig));
   }
 
+  /**
+   * Test timings and segment sizes, over the transport {@code -Dskiff.test.raft.rpc.type} names
+   * (gRPC unless set), so that a suite can be run again over Netty unchanged.
+   */
   static RaftNodeConfig testDefaults(RaftNodeConfig c) {
     return c.withElectionTimeout(300, 600)
-        .withLogConfig(LogConfig.builder().segmentBytes(256 * 1024).build());
+        .withLogConfig(LogConfig.builder().segmentBytes(256 * 1024).build())
+        .withRpcType(testRpcType());
+  }
+
+  /** The transport {@code -Dskiff.test.raft.rpc.type} asks the tests' nodes to use. */
+  static RaftRpcType testRpcType() {
+    return RaftRpcType.parse(
+        System.getProperty("skiff.test.raft.rpc.type", RaftRpcType.GRPC.configValue()));
   }
 
   /** Starts a new node {@code id} (for replica moves). */

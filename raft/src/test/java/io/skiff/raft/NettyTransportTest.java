@@ -1,0 +1,67 @@
+package io.skiff.raft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.IntStream;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Raft nodes on Ratis' Netty transport ({@code raft.rpc.type=netty}) with the brokers' election
+ * timeouts: replication, a leader killed and restarted, a follower catching up, and a replica moved
+ * to a fourth node, each request kind Skiff sends between nodes (AppendEntries, votes, group
+ * management and info, set configuration, leader transfer, read-only queries).
+ */
+class NettyTransportTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  @TempDir Path dir;
+
+  @Test
+  void replicatesFailsOverAndMovesAReplicaOverNetty() throws Exception {
+    try (RaftCluster cluster =
+        new RaftCluster(
+            dir,
+            3,
+            c ->
+                c.withRpcType(RaftRpcType.NETTY)
+                    .withElectionTimeout(1_000, 2_000)
+                    .withSnapshotEntries(200))) {
+      for (int node : cluster.runningIds()) {
+        assertThat(cluster.node(node).server().getRpcType()).isEqualTo(SupportedRpcType.NETTY);
+      }
+      final PartitionId id = RaftCluster.newPartition("netty", 0);
+      cluster.createPartition(id, 1, 2, 3);
+      final Workload workload = new Workload(cluster, id);
+      workload.produce(300);
+
+      final int oldLeader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
+      cluster.stop(oldLeader);
+      workload.produce(300);
+      final int newLeader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
+      assertThat(newLeader).isNotEqualTo(oldLeader);
+      cluster.start(oldLeader);
+      workload.produce(100);
+      workload.assertReplicasIdentical();
+
+      final int leaving = newLeader == 1 ? 2 : 1;
+      final int[] staying = IntStream.of(1, 2, 3).filter(n -> n != leaving).toArray();
+      cluster.addNode(4).joinPartition(id, cluster.peers(1, 2, 3));
+      cluster
+          .node(newLeader)
+          .membership()
+          .reassign(id, cluster.peers(staying[0], staying[1], 4), WAIT);
+      cluster.node(leaving).removePartition(id, true);
+      cluster.stop(leaving);
+
+      workload.produce(100);
+      workload.assertReplicasIdentical();
+      assertThat(workload.acknowledgedCount()).isEqualTo(800);
+      assertThat(cluster.replica(4, id).highWatermark())
+          .isGreaterThanOrEqualTo(workload.highestAcknowledgedEnd());
+    }
+  }
+}
