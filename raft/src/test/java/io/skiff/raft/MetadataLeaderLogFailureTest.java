@@ -87,7 +87,7 @@ class MetadataLeaderLogFailureTest {
     try (RaftClient client =
         RaftClient.newBuilder()
             .setRaftGroup(RaftGroup.valueOf(RaftNode.METADATA_GROUP, cluster.peers(1, 2, 3)))
-            .setProperties(RatisProperties.client())
+            .setProperties(RatisProperties.client(RaftCluster.testRpcType()))
             .setParameters(new Parameters())
             .build()) {
       Await.atMost(WAIT)
