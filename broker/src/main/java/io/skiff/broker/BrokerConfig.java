@@ -141,6 +141,14 @@ public record BrokerConfig(
     return "SKIFF_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
+  /**
+   * Lower bound of every Raft group's election timeout on this broker (metadata and partitions).
+   */
+  static final String ELECTION_TIMEOUT_MIN = "raft.election.timeout.min.ms";
+
+  /** Upper bound; each timeout is drawn between the two. */
+  static final String ELECTION_TIMEOUT_MAX = "raft.election.timeout.max.ms";
+
   private static final List<String> KNOWN_KEYS =
       List.of(
           "node.id",
@@ -169,6 +177,8 @@ public record BrokerConfig(
           "raft.snapshot.entries",
           "raft.segment.bytes",
           "raft.entry.max.bytes",
+          ELECTION_TIMEOUT_MIN,
+          ELECTION_TIMEOUT_MAX,
           RaftRpcType.KEY,
           "replica.fetch.max.bytes",
           "replica.fetch.response.max.bytes",
@@ -216,6 +226,18 @@ public record BrokerConfig(
     final MemoryConfig memory = MemoryConfig.fromProperties(values);
     final LogConfig logConfig = LogConfig.fromProperties(withCleanerDefault(values, memory));
     final int cores = Runtime.getRuntime().availableProcessors();
+    final int electionTimeoutMin = k.intValue(ELECTION_TIMEOUT_MIN, 1_000);
+    final int electionTimeoutMax = k.intValue(ELECTION_TIMEOUT_MAX, 2_000);
+    if (electionTimeoutMin < 100 || electionTimeoutMax <= electionTimeoutMin) {
+      throw new IllegalArgumentException(
+          ELECTION_TIMEOUT_MIN
+              + " and "
+              + ELECTION_TIMEOUT_MAX
+              + " must satisfy 100 <= min < max (milliseconds), not "
+              + electionTimeoutMin
+              + " and "
+              + electionTimeoutMax);
+    }
     final RaftNodeConfig raft =
         new RaftNodeConfig(
             nodeId,
@@ -226,8 +248,8 @@ public record BrokerConfig(
             k.longValue("max.mapped.index.bytes", memory.tier().maxMappedIndexBytes()),
             true,
             k.longValue("raft.snapshot.entries", 10_000L),
-            1_000,
-            2_000,
+            electionTimeoutMin,
+            electionTimeoutMax,
             k.intValue("raft.segment.bytes", 4 << 20),
             new ReplicaFetchConfig(
                 k.intValue("replica.fetch.max.bytes", 1 << 20),
@@ -305,6 +327,8 @@ public record BrokerConfig(
     p.put("raft.snapshot.entries", Long.toString(raft.snapshotEntries()));
     p.put("raft.segment.bytes", Integer.toString(raft.raftSegmentBytes()));
     p.put("raft.entry.max.bytes", Integer.toString(raft.entryMaxBatchBytes()));
+    p.put(ELECTION_TIMEOUT_MIN, Integer.toString(raft.electionTimeoutMinMs()));
+    p.put(ELECTION_TIMEOUT_MAX, Integer.toString(raft.electionTimeoutMaxMs()));
     p.put(RaftRpcType.KEY, raft.rpcType().configValue());
     p.put("replica.fetch.max.bytes", Integer.toString(raft.replicaFetch().partitionMaxBytes()));
     p.put(
