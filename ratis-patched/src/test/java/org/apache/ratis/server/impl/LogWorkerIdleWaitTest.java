@@ -21,8 +21,6 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.raftlog.RaftLog;
-import org.apache.ratis.statemachine.TransactionContext;
-import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -157,14 +155,5 @@ class LogWorkerIdleWaitTest {
   private static void assertSucceeded(CompletableFuture<RaftClientReply> reply) throws Exception {
     final RaftClientReply r = reply.get(30, TimeUnit.SECONDS);
     assertThat(r.isSuccess()).as("reply %s", r).isTrue();
-  }
-
-  /** Applies entries without keeping anything: the test looks at the Raft logs. */
-  private static final class AcceptingStateMachine extends BaseStateMachine {
-    @Override
-    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
-      updateLastAppliedTermIndex(trx.getLogEntry().getTerm(), trx.getLogEntry().getIndex());
-      return CompletableFuture.completedFuture(Message.EMPTY);
-    }
   }
 }

@@ -1,0 +1,94 @@
+package org.apache.ratis.server.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.TimeDuration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Checks Skiff's Ratis patch {@code RaftServer.Division#startLeaderElection}: with election
+ * timeouts of ten minutes, so that no timer elects anyone during the test, a follower asked to
+ * stand becomes leader at once, a leader refuses, and after the leader's server is closed a
+ * follower asked to stand takes over (its log is as up-to-date as the other survivor's) and the
+ * group commits writes again, all well inside one election timeout.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class StartLeaderElectionTest {
+  private static final TimeDuration TEN_MINUTES = TimeDuration.valueOf(10, TimeUnit.MINUTES);
+  private static final long WITHIN_NANOS = TimeUnit.SECONDS.toNanos(20);
+
+  private LoopbackGroup servers;
+
+  @AfterEach
+  void closeServers() throws IOException {
+    if (servers != null) {
+      servers.close();
+    }
+  }
+
+  @Test
+  void aFollowerAskedToStandLeadsAndTakesOverFromAClosedLeader() throws Exception {
+    servers =
+        LoopbackGroup.start(3, StartLeaderElectionTest::configure, AcceptingStateMachine::new);
+    final List<RaftServer> all = servers.servers();
+    final RaftServer.Division first = division(all.get(0));
+    assertThat(division(all.get(1)).getInfo().getCurrentTerm())
+        .as("no election without a request")
+        .isZero();
+
+    assertThat(first.startLeaderElection()).as("a follower stands").isTrue();
+    awaitLeader(first);
+    assertThat(first.startLeaderElection()).as("a leader does not stand").isFalse();
+    write(3);
+    final long term = first.getInfo().getCurrentTerm();
+
+    all.get(0).close();
+    final RaftServer.Division second = division(all.get(1));
+    assertThat(second.getInfo().isFollower()).as("a survivor is still a follower").isTrue();
+    assertThat(second.startLeaderElection()).as("a survivor stands").isTrue();
+    awaitLeader(second);
+    assertThat(second.getInfo().getCurrentTerm()).as("term").isGreaterThan(term);
+    write(3);
+  }
+
+  private static void configure(RaftProperties p) {
+    RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TEN_MINUTES);
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TEN_MINUTES.multiply(2));
+  }
+
+  private RaftServer.Division division(RaftServer server) throws IOException {
+    return server.getDivision(servers.group().getGroupId());
+  }
+
+  private static void awaitLeader(RaftServer.Division division) throws InterruptedException {
+    final long deadline = System.nanoTime() + WITHIN_NANOS;
+    while (!division.getInfo().isLeaderReady()) {
+      assertThat(System.nanoTime())
+          .as("%s leads within 20 s", division.getMemberId())
+          .isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  private void write(int entries) throws Exception {
+    try (RaftClient client = servers.newClient()) {
+      for (int i = 0; i < entries; i++) {
+        final RaftClientReply reply =
+            client.async().send(Message.valueOf("entry " + i)).get(20, TimeUnit.SECONDS);
+        assertThat(reply.isSuccess()).as("reply %s", reply).isTrue();
+      }
+    }
+  }
+}
