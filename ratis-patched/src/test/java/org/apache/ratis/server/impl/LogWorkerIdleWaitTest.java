@@ -8,15 +8,9 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -57,7 +51,8 @@ class LogWorkerIdleWaitTest {
   @Test
   void writesAreFlushedAndClosingStopsTheWorkersWithoutAPoll() throws Exception {
     servers = LoopbackGroup.start(3, LogWorkerIdleWaitTest::configure, AcceptingStateMachine::new);
-    write();
+    // One at a time (the worker is idle when each arrives), then up to IN_FLIGHT at a time.
+    servers.writeAll(ONE_BY_ONE, WRITES, IN_FLIGHT);
     final long last = awaitEveryLogFlushedToOneLastEntry();
 
     final long closing = System.nanoTime();
@@ -82,25 +77,6 @@ class LogWorkerIdleWaitTest {
   private static void configure(RaftProperties p) {
     RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
     RaftServerConfigKeys.Log.setWorkerIdleWait(p, AN_HOUR);
-  }
-
-  /** One at a time (the worker is idle when each arrives), then up to IN_FLIGHT at a time. */
-  private void write() throws Exception {
-    try (RaftClient client = servers.newClient()) {
-      for (int i = 0; i < ONE_BY_ONE; i++) {
-        assertSucceeded(client.async().send(Message.valueOf("entry " + i)));
-      }
-      final Deque<CompletableFuture<RaftClientReply>> inFlight = new ArrayDeque<>();
-      for (int i = ONE_BY_ONE; i < WRITES; i++) {
-        if (inFlight.size() == IN_FLIGHT) {
-          assertSucceeded(inFlight.poll());
-        }
-        inFlight.add(client.async().send(Message.valueOf("entry " + i)));
-      }
-      while (!inFlight.isEmpty()) {
-        assertSucceeded(inFlight.poll());
-      }
-    }
   }
 
   /**
@@ -150,10 +126,5 @@ class LogWorkerIdleWaitTest {
     ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
         .dumpThreads(file.toString(), HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
     return Files.readString(file, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
-  }
-
-  private static void assertSucceeded(CompletableFuture<RaftClientReply> reply) throws Exception {
-    final RaftClientReply r = reply.get(30, TimeUnit.SECONDS);
-    assertThat(r.isSuccess()).as("reply %s", r).isTrue();
   }
 }

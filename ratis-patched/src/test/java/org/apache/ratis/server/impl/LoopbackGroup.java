@@ -1,13 +1,18 @@
 package org.apache.ratis.server.impl;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.skiff.testing.ListenPorts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -16,6 +21,8 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -132,6 +139,36 @@ final class LoopbackGroup implements AutoCloseable {
   /** A client of the group; the caller closes it. */
   RaftClient newClient() {
     return RaftClient.newBuilder().setRaftGroup(group).setProperties(properties()).build();
+  }
+
+  /**
+   * Writes {@code total} entries ({@code "entry 0"}, {@code "entry 1"}, ...) through a new client
+   * and asserts that each succeeds within 30 s: the first {@code oneByOne} one at a time, so that
+   * the servers' workers are idle, waiting, when each arrives; the rest with up to {@code inFlight}
+   * at a time, so that they arrive while the workers are busy. A reply comes once the leader has
+   * applied the entry.
+   */
+  void writeAll(int oneByOne, int total, int inFlight) throws Exception {
+    try (RaftClient client = newClient()) {
+      for (int i = 0; i < oneByOne; i++) {
+        assertSucceeded(client.async().send(Message.valueOf("entry " + i)));
+      }
+      final Deque<CompletableFuture<RaftClientReply>> sent = new ArrayDeque<>();
+      for (int i = oneByOne; i < total; i++) {
+        if (sent.size() == inFlight) {
+          assertSucceeded(sent.poll());
+        }
+        sent.add(client.async().send(Message.valueOf("entry " + i)));
+      }
+      while (!sent.isEmpty()) {
+        assertSucceeded(sent.poll());
+      }
+    }
+  }
+
+  private static void assertSucceeded(CompletableFuture<RaftClientReply> reply) throws Exception {
+    final RaftClientReply r = reply.get(30, TimeUnit.SECONDS);
+    assertThat(r.isSuccess()).as("reply %s", r).isTrue();
   }
 
   /** Closes every server; {@link #close} then only deletes the directory. */
