@@ -26,11 +26,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -50,23 +48,10 @@ class DiskFullRecoveryTest {
   private static final String TOPIC = "steady";
 
   @TempDir Path temp;
-  private Path mount;
 
-  @BeforeEach
-  void mountSmallTmpfsForBroker2() throws Exception {
-    final Path dir = Files.createDirectories(temp.resolve("broker-" + FULL));
-    Assumptions.assumeTrue(
-        run("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", dir.toString()),
-        "mount -t tmpfs is not permitted here (needs root): skipping the disk-full test");
-    mount = dir;
-  }
-
-  @AfterEach
-  void unmount() throws Exception {
-    if (mount != null) {
-      run("umount", "-l", mount.toString()); // lazily: a broker may still hold files open
-    }
-  }
+  @RegisterExtension
+  final SmallTmpfs fullBrokerDisk =
+      SmallTmpfs.perTestAt(() -> temp.resolve("broker-" + FULL), "256m", "disk-full test");
 
   @Test
   void aBrokerWhoseDiskFilledRecoversItsReplicasOnceSpaceIsFreedWithoutARestart() throws Exception {
@@ -130,7 +115,7 @@ class DiskFullRecoveryTest {
       try (Load load = new Load(cluster.bootstrap())) {
         load.awaitAcknowledged(20);
 
-        final Path ballast = mount.resolve("ballast");
+        final Path ballast = fullBrokerDisk.path().resolve("ballast");
         SmallTmpfs.fill(ballast, 4 << 10, written -> written);
         changeMetadataUntilFullBrokerStopsFollowing(cluster);
         Files.delete(ballast);
@@ -209,7 +194,7 @@ class DiskFullRecoveryTest {
   }
 
   private Path fill() throws IOException {
-    final Path ballast = mount.resolve("ballast");
+    final Path ballast = fullBrokerDisk.path().resolve("ballast");
     SmallTmpfs.fill(ballast, 64 << 10, written -> Math.max(0, written - (512 << 10)));
     return ballast;
   }
@@ -352,11 +337,5 @@ class DiskFullRecoveryTest {
       }
       producer.close(Duration.ofSeconds(10));
     }
-  }
-
-  private static boolean run(String... command) throws Exception {
-    final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
   }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongUnaryOperator;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -15,23 +16,32 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A small tmpfs mounted for each test of a class, a disk that the test can fill: {@code mount -t
- * tmpfs} on a new temporary directory before the test, and a lazy {@code umount -l} after it, since
- * a broker or a failed test may still hold files open there; {@link #fill} fills it up to a chosen
- * margin. Mounting needs root: where it is not permitted, the test is skipped (not failed), saying
- * so.
+ * tmpfs} before the test, on a new temporary directory or on a directory the test names (a broker's
+ * data directory, say), and a lazy {@code umount -l} after it, since a broker or a failed test may
+ * still hold files open there; {@link #fill} fills it up to a chosen margin. Mounting needs root:
+ * where it is not permitted, the test is skipped (not failed), saying so.
  *
  * <pre>{@code
  * @RegisterExtension final SmallTmpfs tmpfs = SmallTmpfs.perTest("8m", "disk-full tests");
+ *
+ * @TempDir Path temp;
+ * @RegisterExtension
+ * final SmallTmpfs broker2 =
+ *     SmallTmpfs.perTestAt(() -> temp.resolve("broker-2"), "256m", "disk-full test");
  * }</pre>
  *
  * <p>Not thread-safe: register it on a test instance field, one test at a time.
  */
 public final class SmallTmpfs implements BeforeEachCallback, AfterEachCallback {
+  /** Null: a new temporary directory for each test. */
+  private final Supplier<Path> mountPoint;
+
   private final String size;
   private final String skipping;
   private Path path;
 
-  private SmallTmpfs(String size, String skipping) {
+  private SmallTmpfs(Supplier<Path> mountPoint, String size, String skipping) {
+    this.mountPoint = mountPoint;
     this.size = size;
     this.skipping = skipping;
   }
@@ -41,7 +51,16 @@ public final class SmallTmpfs implements BeforeEachCallback, AfterEachCallback {
    * cannot be mounted, the message names {@code skipping} as what is skipped.
    */
   public static SmallTmpfs perTest(String size, String skipping) {
-    return new SmallTmpfs(size, skipping);
+    return new SmallTmpfs(null, size, skipping);
+  }
+
+  /**
+   * A tmpfs of {@code size} for each test, mounted on the directory {@code mountPoint} gives
+   * (created if missing; removed, once unmounted, after the test). It is asked for before each
+   * test, after JUnit has set the test's {@code @TempDir} fields, so it may resolve against one.
+   */
+  public static SmallTmpfs perTestAt(Supplier<Path> mountPoint, String size, String skipping) {
+    return new SmallTmpfs(mountPoint, size, skipping);
   }
 
   /** Where the current test's tmpfs is mounted. */
@@ -51,7 +70,10 @@ public final class SmallTmpfs implements BeforeEachCallback, AfterEachCallback {
 
   @Override
   public void beforeEach(ExtensionContext context) throws Exception {
-    path = Files.createTempDirectory("skiff-tmpfs");
+    path =
+        mountPoint == null
+            ? Files.createTempDirectory("skiff-tmpfs")
+            : Files.createDirectories(mountPoint.get());
     Assumptions.assumeTrue(
         run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path.toString()),
         "mount -t tmpfs is not permitted here (needs root): skipping the " + skipping);

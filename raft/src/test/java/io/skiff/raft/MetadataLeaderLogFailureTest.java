@@ -42,12 +42,12 @@ class MetadataLeaderLogFailureTest {
   @TempDir Path dir;
 
   @RegisterExtension
-  final SmallTmpfs tmpfs = SmallTmpfs.perTest("64m", "metadata leader disk-full test");
+  final SmallTmpfs tmpfs =
+      SmallTmpfs.perTestAt(() -> dir.resolve("node-2"), "64m", "metadata leader disk-full test");
 
   @Test
   @Timeout(value = 8, unit = TimeUnit.MINUTES)
   void aMetadataLeaderWhoseRaftLogFailsStepsDownAndFollowsAgainOnceSpaceIsFreed() throws Exception {
-    Files.createSymbolicLink(dir.resolve("node-2"), tmpfs.path());
     // The brokers' election timeouts: the tests' 300-600 ms make leadership flap on a loaded host.
     try (RaftCluster cluster =
         new RaftCluster(
