@@ -80,12 +80,7 @@ class DiskFullRecoveryTest {
 
         cluster.moveLeadership(steady, FULL, WAIT);
         load.awaitAcknowledged(load.acknowledged.size() + 20);
-        load.stop();
-        final List<String> read =
-            KafkaClientsTest.readPartition(cluster.bootstrap(), new TopicPartition(TOPIC, 0), WAIT);
-        assertThat(read)
-            .as("every acknowledged write is in the partition")
-            .containsAll(load.acknowledged);
+        stopLoadAndAssertEveryAcknowledgedWriteIsRead(cluster, load);
         assertThat(load.acknowledged).hasSizeGreaterThan(60);
         assertThat(cluster.broker(FULL).raft().raftLogRestarts())
             .as("broker %d's replicas whose Raft log failed restarted from disk", FULL)
@@ -135,12 +130,7 @@ class DiskFullRecoveryTest {
         produceOneAndAwaitFullBrokersReplica(cluster, after);
 
         load.awaitAcknowledged(load.acknowledged.size() + 20);
-        load.stop();
-        final List<String> read =
-            KafkaClientsTest.readPartition(cluster.bootstrap(), new TopicPartition(TOPIC, 0), WAIT);
-        assertThat(read)
-            .as("every acknowledged write is in the partition")
-            .containsAll(load.acknowledged);
+        stopLoadAndAssertEveryAcknowledgedWriteIsRead(cluster, load);
         assertThat(published)
             .as("broker %d's metadata listeners saw every image once, in log order", FULL)
             .doesNotHaveDuplicates()
@@ -150,6 +140,17 @@ class DiskFullRecoveryTest {
             .isPositive();
       }
     }
+  }
+
+  /** Stops the load and reads the partition back: every acknowledged write is in it. */
+  private static void stopLoadAndAssertEveryAcknowledgedWriteIsRead(
+      BrokerCluster cluster, Load load) throws Exception {
+    load.stop();
+    final List<String> read =
+        KafkaClientsTest.readPartition(cluster.bootstrap(), new TopicPartition(TOPIC, 0), WAIT);
+    assertThat(read)
+        .as("every acknowledged write is in the partition")
+        .containsAll(load.acknowledged);
   }
 
   /**
