@@ -21,15 +21,7 @@ class FaultToleranceTest {
       final PartitionId id = RaftCluster.newPartition("payments", 0);
       cluster.createPartition(id, 1, 2, 3);
       final Workload workload = new Workload(cluster, id);
-      workload.produce(300);
-
-      final int oldLeader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
-      cluster.stop(oldLeader);
-      workload.produce(300);
-      final int newLeader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
-      assertThat(newLeader).isNotEqualTo(oldLeader);
-
-      cluster.start(oldLeader);
+      workload.produceAcrossALeaderRestart(300, 300, WAIT);
       workload.produce(300);
       assertThat(workload.acknowledgedCount()).isEqualTo(900);
       workload.assertReplicasIdentical();

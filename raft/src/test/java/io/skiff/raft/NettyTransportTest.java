@@ -43,14 +43,7 @@ class NettyTransportTest {
       final PartitionId id = RaftCluster.newPartition("netty", 0);
       cluster.createPartition(id, 1, 2, 3);
       final Workload workload = new Workload(cluster, id);
-      workload.produce(300);
-
-      final int oldLeader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
-      cluster.stop(oldLeader);
-      workload.produce(300);
-      final int newLeader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
-      assertThat(newLeader).isNotEqualTo(oldLeader);
-      cluster.start(oldLeader);
+      final int newLeader = workload.produceAcrossALeaderRestart(300, 300, WAIT);
       workload.produce(100);
       workload.assertReplicasIdentical();
 

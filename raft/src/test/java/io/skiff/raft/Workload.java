@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.log.FetchSlice;
 import io.skiff.log.TestBatches;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
@@ -34,6 +35,25 @@ final class Workload {
       final ByteBuffer batch = TestBatches.batch(0, 3, 64, 1_000_000L + sent++);
       appendUntilAcknowledged(batch);
     }
+  }
+
+  /**
+   * Appends {@code before} batches, stops the node that leads the partition, appends {@code
+   * whileDown} batches (acknowledged by another node, elected meanwhile) and starts the stopped
+   * node again.
+   *
+   * @return the node that leads after the stop
+   */
+  int produceAcrossALeaderRestart(int before, int whileDown, Duration wait)
+      throws InterruptedException, IOException {
+    produce(before);
+    final int oldLeader = cluster.leader(id, wait).leaderNodeId().orElseThrow();
+    cluster.stop(oldLeader);
+    produce(whileDown);
+    final int newLeader = cluster.leader(id, wait).leaderNodeId().orElseThrow();
+    assertThat(newLeader).as("leader after node %d stopped", oldLeader).isNotEqualTo(oldLeader);
+    cluster.start(oldLeader);
+    return newLeader;
   }
 
   private void appendUntilAcknowledged(ByteBuffer batch) throws InterruptedException {
