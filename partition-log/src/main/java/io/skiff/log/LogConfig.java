@@ -33,6 +33,10 @@ import java.util.concurrent.TimeUnit;
  * @param cleanerIoBufferBytes {@code log.cleaner.io.buffer.size}: the cleaner's read and write
  *     buffers together (half each); a batch larger than its half is read whole, once. A broker
  *     setting
+ * @param recoveryPointCheckpointIntervalMs {@code log.flush.offset.checkpoint.interval.ms}: how
+ *     often a flush also rewrites the {@code recovery-point} file (0: at every flush). The recovery
+ *     point in memory advances at every flush; the file may lag it by up to this interval, which
+ *     costs a longer scan after a crash, never data. A broker setting
  */
 public record LogConfig(
     int segmentBytes,
@@ -50,7 +54,8 @@ public record LogConfig(
     long deleteRetentionMs,
     double minCleanableDirtyRatio,
     long cleanerDedupeBufferBytes,
-    int cleanerIoBufferBytes) {
+    int cleanerIoBufferBytes,
+    long recoveryPointCheckpointIntervalMs) {
 
   public static final String SEGMENT_BYTES = "log.segment.bytes";
   public static final String ROLL_MS = "log.roll.ms";
@@ -70,6 +75,8 @@ public record LogConfig(
   public static final String MIN_CLEANABLE_RATIO = "log.cleaner.min.cleanable.ratio";
   public static final String CLEANER_DEDUPE_BUFFER_SIZE = "log.cleaner.dedupe.buffer.size";
   public static final String CLEANER_IO_BUFFER_SIZE = "log.cleaner.io.buffer.size";
+  public static final String RECOVERY_POINT_CHECKPOINT_INTERVAL_MS =
+      "log.flush.offset.checkpoint.interval.ms";
 
   /** Smallest key map and I/O buffer the cleaner accepts. */
   public static final int MIN_CLEANER_BUFFER_BYTES = 1024;
@@ -113,6 +120,11 @@ public record LogConfig(
         CLEANER_IO_BUFFER_SIZE,
         cleanerIoBufferBytes,
         ">= " + MIN_CLEANER_BUFFER_BYTES);
+    require(
+        recoveryPointCheckpointIntervalMs >= 0,
+        RECOVERY_POINT_CHECKPOINT_INTERVAL_MS,
+        recoveryPointCheckpointIntervalMs,
+        ">= 0");
   }
 
   /** Kafka's defaults: 1 GiB segments, 7-day roll and retention, 4 KiB index interval, 10 MiB. */
@@ -149,6 +161,8 @@ public record LogConfig(
     b.minCleanableDirtyRatio(r.doubleValue(MIN_CLEANABLE_RATIO, b.minCleanableDirtyRatio));
     b.cleanerDedupeBufferBytes(r.longValue(CLEANER_DEDUPE_BUFFER_SIZE, b.cleanerDedupeBufferBytes));
     b.cleanerIoBufferBytes(r.intValue(CLEANER_IO_BUFFER_SIZE, b.cleanerIoBufferBytes));
+    b.recoveryPointCheckpointIntervalMs(
+        r.longValue(RECOVERY_POINT_CHECKPOINT_INTERVAL_MS, b.recoveryPointCheckpointIntervalMs));
     return b.build();
   }
 
@@ -183,6 +197,7 @@ public record LogConfig(
         .minCleanableDirtyRatio(r.doubleValue("min.cleanable.dirty.ratio", minCleanableDirtyRatio))
         .cleanerDedupeBufferBytes(cleanerDedupeBufferBytes)
         .cleanerIoBufferBytes(cleanerIoBufferBytes)
+        .recoveryPointCheckpointIntervalMs(recoveryPointCheckpointIntervalMs)
         .build();
   }
 
@@ -216,6 +231,7 @@ public record LogConfig(
     private double minCleanableDirtyRatio = 0.5;
     private long cleanerDedupeBufferBytes = 128L << 20;
     private int cleanerIoBufferBytes = 512 << 10;
+    private long recoveryPointCheckpointIntervalMs = 60_000;
 
     public Builder segmentBytes(int v) {
       segmentBytes = v;
@@ -305,6 +321,11 @@ public record LogConfig(
       return this;
     }
 
+    public Builder recoveryPointCheckpointIntervalMs(long v) {
+      recoveryPointCheckpointIntervalMs = v;
+      return this;
+    }
+
     public LogConfig build() {
       return new LogConfig(
           segmentBytes,
@@ -322,7 +343,8 @@ public record LogConfig(
           deleteRetentionMs,
           minCleanableDirtyRatio,
           cleanerDedupeBufferBytes,
-          cleanerIoBufferBytes);
+          cleanerIoBufferBytes,
+          recoveryPointCheckpointIntervalMs);
     }
   }
 

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *   ...
  *   log-start-offset                checkpoint of the first readable offset
  *   cleaner-offset-checkpoint       compacted logs: where the not yet cleaned section starts
- *   recovery-point                  every batch below this offset has been fsynced
+ *   recovery-point                  every batch below this offset has been fsynced (rewritten at
+ *                                   most every log.flush.offset.checkpoint.interval.ms)
  *   .clean-shutdown                 present only between a clean close and the next open
  * </pre>
  *
@@ -84,6 +85,8 @@ public final class SegmentedLog implements AutoCloseable {
   private volatile long logStartOffset;
   private volatile long logEndOffset;
   private volatile long recoveryPoint;
+  private long checkpointedRecoveryPoint; // guarded by lock: what the recovery-point file says
+  private long lastRecoveryCheckpointMs; // guarded by lock
   private volatile boolean closed;
   private long unflushedRecords; // guarded by lock
   private long lastFlushMs; // guarded by lock
@@ -101,6 +104,7 @@ public final class SegmentedLog implements AutoCloseable {
     this.budget = budget;
     this.clock = clock;
     this.lastFlushMs = clock.time();
+    this.lastRecoveryCheckpointMs = lastFlushMs;
   }
 
   /** Opens the log in {@code dir} with no index budget and the system clock. */
@@ -319,7 +323,7 @@ public final class SegmentedLog implements AutoCloseable {
     final long now = clock.time();
     if (unflushedRecords >= config.flushIntervalMessages()
         || now - lastFlushMs >= config.flushIntervalMs()) {
-      flushLocked(now);
+      flushLocked(now, false);
     }
   }
 
@@ -482,7 +486,7 @@ public final class SegmentedLog implements AutoCloseable {
         // Lowered on disk first: batches appended after the cut are not fsynced, and recovery
         // must check them rather than trust the old recovery point.
         recoveryPoint = offset;
-        files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, offset);
+        writeRecoveryPoint(clock.time());
       }
       while (segments.size() > 1 && segments.lastKey() >= offset) {
         retire(segments.pollLastEntry().getValue());
@@ -497,6 +501,9 @@ public final class SegmentedLog implements AutoCloseable {
       }
       logEndOffset = end;
       recoveryPoint = Math.min(recoveryPoint, end);
+      if (checkpointedRecoveryPoint > recoveryPoint) {
+        writeRecoveryPoint(clock.time());
+      }
       if (end < logStartOffset) {
         // The batch holding the log start was removed whole: the log now starts where it ends.
         logStartOffset = end;
@@ -529,7 +536,7 @@ public final class SegmentedLog implements AutoCloseable {
       logStartOffset = offset;
       recoveryPoint = offset;
       files.writeCheckpoint(LogDirectory.LOG_START_OFFSET_FILE, offset);
-      files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, offset);
+      writeRecoveryPoint(clock.time());
       LOG.info("Restarted log {} empty at offset {}", files.name(), offset);
     } finally {
       lock.unlock();
@@ -715,29 +722,49 @@ public final class SegmentedLog implements AutoCloseable {
     return config.retentionMs() >= 0 && now - segment.largestTimestamp() > config.retentionMs();
   }
 
-  /** Fsyncs every segment written since the last flush and advances the recovery point. */
+  /**
+   * Fsyncs every segment written since the last flush and advances the recovery point; the {@code
+   * recovery-point} file follows once {@link LogConfig#recoveryPointCheckpointIntervalMs} has
+   * passed since it was last written (Kafka's offset checkpoint interval).
+   */
   public void flush() throws IOException {
     lock.lock();
     try {
       ensureOpen();
-      flushLocked(clock.time());
+      flushLocked(clock.time(), false);
     } finally {
       lock.unlock();
     }
   }
 
-  private void flushLocked(long now) throws IOException {
+  /**
+   * @param checkpoint rewrite the recovery-point file now if it lags (close, recovery), whatever
+   *     the interval
+   */
+  private void flushLocked(long now, boolean checkpoint) throws IOException {
     final Long from = segments.floorKey(recoveryPoint);
     for (LogSegment segment : segments.tailMap(from == null ? 0L : from).values()) {
       segment.flush();
     }
     files.syncEntries(); // new segment files get their names on disk
-    if (recoveryPoint != logEndOffset) {
-      recoveryPoint = logEndOffset;
-      files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, recoveryPoint);
+    recoveryPoint = logEndOffset;
+    if (checkpointedRecoveryPoint != recoveryPoint
+        && (checkpoint
+            || now - lastRecoveryCheckpointMs >= config.recoveryPointCheckpointIntervalMs())) {
+      writeRecoveryPoint(now);
     }
     unflushedRecords = 0;
     lastFlushMs = now;
+  }
+
+  /**
+   * Writes the in-memory recovery point to its file. The file never claims more than was fsynced:
+   * flushes only advance the recovery point after fsyncing, and truncation lowers the file at once.
+   */
+  private void writeRecoveryPoint(long now) throws IOException {
+    files.writeCheckpoint(LogDirectory.RECOVERY_POINT_FILE, recoveryPoint);
+    checkpointedRecoveryPoint = recoveryPoint;
+    lastRecoveryCheckpointMs = now;
   }
 
   /** Flushes, trims the active indexes, closes every file and marks the shutdown as clean. */
@@ -748,7 +775,7 @@ public final class SegmentedLog implements AutoCloseable {
       if (closed) {
         return;
       }
-      flushLocked(clock.time());
+      flushLocked(clock.time(), true);
       closed = true;
       for (LogSegment segment : segments.values()) {
         segment.close();
@@ -789,8 +816,9 @@ public final class SegmentedLog implements AutoCloseable {
     logStartOffset = loaded.logStartOffset();
     logEndOffset = loaded.logEndOffset();
     recoveryPoint = loaded.recoveryPoint();
+    checkpointedRecoveryPoint = recoveryPoint;
     if (!loaded.clean()) {
-      flushLocked(clock.time()); // what recovery kept is now durable
+      flushLocked(clock.time(), true); // what recovery kept is now durable
     }
     files.syncEntries(); // and what it deleted stays deleted
   }

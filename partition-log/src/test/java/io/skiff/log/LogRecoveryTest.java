@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.stream.Stream;
+import org.agrona.concurrent.CachedEpochClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -119,6 +120,79 @@ class LogRecoveryTest {
       assertThat(log.logEndOffset()).isEqualTo(5);
       assertThat(log.recoveryPoint()).isEqualTo(5);
     }
+  }
+
+  @Test
+  void flushesRewriteTheRecoveryPointFileAtMostOncePerInterval() throws IOException {
+    final Path dir = tmp.resolve("interval");
+    final CachedEpochClock clock = new CachedEpochClock();
+    clock.update(1_000_000);
+    final LogConfig config =
+        LogConfig.builder()
+            .segmentBytes(8 * 1024)
+            .recoveryPointCheckpointIntervalMs(60_000)
+            .build();
+    try (SegmentedLog log = SegmentedLog.open(dir, config, IndexMemoryBudget.unlimited(), clock)) {
+      log.append(TestBatches.batch(0, 5, 100, 0));
+      log.flush();
+      assertThat(log.recoveryPoint()).isEqualTo(5);
+      assertThat(recoveryPointFile(dir)).as("file within the interval").isEqualTo("0");
+      clock.advance(59_999);
+      log.append(TestBatches.batch(5, 5, 100, 1));
+      log.flush();
+      assertThat(log.recoveryPoint()).isEqualTo(10);
+      assertThat(recoveryPointFile(dir)).as("file within the interval").isEqualTo("0");
+      clock.advance(1);
+      log.append(TestBatches.batch(10, 5, 100, 2));
+      log.flush();
+      assertThat(recoveryPointFile(dir)).as("file once the interval passed").isEqualTo("15");
+      log.append(TestBatches.batch(15, 5, 100, 3));
+      log.append(TestBatches.batch(20, 5, 100, 4));
+      log.flush();
+      assertThat(recoveryPointFile(dir)).isEqualTo("15");
+      log.truncateTo(20);
+      assertThat(log.recoveryPoint()).isEqualTo(20);
+      assertThat(recoveryPointFile(dir)).as("a truncation writes the file at once").isEqualTo("20");
+      log.append(TestBatches.batch(20, 5, 100, 5));
+      log.flush();
+    }
+    assertThat(recoveryPointFile(dir)).as("close writes the file").isEqualTo("25");
+  }
+
+  @Test
+  void aCrashWithALaggingRecoveryPointFileKeepsEveryFlushedBatch() throws IOException {
+    final Path live = tmp.resolve("lagging");
+    final Path crashed = tmp.resolve("lagging-crashed");
+    final LogConfig config =
+        LogConfig.builder()
+            .segmentBytes(8 * 1024)
+            .indexIntervalBytes(256)
+            .recoveryPointCheckpointIntervalMs(Long.MAX_VALUE)
+            .build();
+    try (SegmentedLog log = SegmentedLog.open(live, config)) {
+      for (int i = 0; i < 60; i++) { // about five segments
+        log.append(TestBatches.batch(log.logEndOffset(), 5, 100, i));
+        log.flush();
+      }
+      assertThat(recoveryPointFile(live)).isEqualTo("0");
+      Files.createDirectories(crashed);
+      try (Stream<Path> files = Files.list(live)) {
+        for (Path f : files.toList()) {
+          Files.copy(f, crashed.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+    try (SegmentedLog log = SegmentedLog.open(crashed, config)) {
+      assertThat(log.logEndOffset()).isEqualTo(300);
+      assertThat(log.recoveryPoint()).isEqualTo(300);
+      assertThat(recoveryPointFile(crashed)).as("recovery checkpoints at once").isEqualTo("300");
+    }
+  }
+
+  /** The recovery-point file's value, "0" while it does not exist. */
+  private static String recoveryPointFile(Path dir) throws IOException {
+    final Path file = dir.resolve("recovery-point");
+    return Files.exists(file) ? Files.readString(file).trim() : "0";
   }
 
   @Test
