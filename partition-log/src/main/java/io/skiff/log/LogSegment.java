@@ -517,10 +517,22 @@ final class LogSegment implements AutoCloseable {
     timeIndex.activate(config.maxIndexBytes());
   }
 
+  /** Fsyncs the log file and the indexes. */
   void flush() throws IOException {
+    flush(true);
+  }
+
+  /**
+   * Fsyncs the log file and, if {@code indexes}, the indexes. The active segment's indexes need not
+   * be: recovery after a crash rebuilds the last segment's (and any later than the recovery
+   * point's) from the log file, and an index that lost its tail only makes lookups scan further.
+   */
+  void flush(boolean indexes) throws IOException {
     channel.force(true);
-    offsetIndex.flush();
-    timeIndex.flush();
+    if (indexes) {
+      offsetIndex.flush();
+      timeIndex.flush();
+    }
   }
 
   /** Deletes the files but leaves the channel open for reads under way; see {@link #close()}. */

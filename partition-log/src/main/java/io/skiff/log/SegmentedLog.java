@@ -738,13 +738,15 @@ public final class SegmentedLog implements AutoCloseable {
   }
 
   /**
-   * @param checkpoint rewrite the recovery-point file now if it lags (close, recovery), whatever
-   *     the interval
+   * @param checkpoint rewrite the recovery-point file now if it lags, whatever the interval, and
+   *     fsync the active segment's indexes too (close, recovery)
    */
   private void flushLocked(long now, boolean checkpoint) throws IOException {
     final Long from = segments.floorKey(recoveryPoint);
+    final LogSegment active = segments.lastEntry().getValue();
     for (LogSegment segment : segments.tailMap(from == null ? 0L : from).values()) {
-      segment.flush();
+      // The active segment's indexes only at close and after recovery: a crash rebuilds them.
+      segment.flush(checkpoint || segment != active);
     }
     files.syncEntries(); // new segment files get their names on disk
     recoveryPoint = logEndOffset;
