@@ -29,7 +29,8 @@
 #      properties and the measurement files are copied there first)
 #
 # Environment (defaults): N (1000), KAFKA_PEER_HEAP (4g), KAFKA_BASE (27092), SETTLE (20), IDLE (60),
-#   METADATA_REQUESTS (200), KILL (3), LED_TIMEOUT (900 s), PEER (/tmp/kafka-peer), KEEP.
+#   METADATA_REQUESTS (200), KILL (3; `controller` kills the active controller, so the quorum elects
+#   a new one before it fences the node), LED_TIMEOUT (900 s), PEER (/tmp/kafka-peer), KEEP.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PEER_SCRIPT=${PEER_SCRIPT:-/work/shared/bench/kafka-peer.sh}
@@ -93,6 +94,11 @@ check_pids
 UP=$(client await-brokers "$(bootstrap)" "$TOPIC" 120 1 2 3)
 case $UP in timeout*) say "Metadata does not list all three brokers after 120 s: $UP"; exit 1 ;; esac
 say "brokers ready: $(bootstrap)"
+if [ "$KILL" = controller ]; then
+  KILL=$(active_controller)
+  [ -n "$KILL" ] || { say "KILL=controller, but kafka-metadata-quorum names no active controller"; exit 1; }
+  say "KILL=controller: node $KILL, the active controller, is the one killed"
+fi
 
 # ---- topic, idle footprint, Metadata latency, kill -9 (density-lib.sh) ----------------------
 create_topic_and_produce

@@ -148,16 +148,32 @@ create_topic_and_produce() {
 cpu_ticks() { sed 's/.*) //' "/proc/$(broker_pid "$1")/stat" | awk '{print $12 + $13}'; }
 proc_status() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$(broker_pid "$1")/status"; }
 mib() { awk -v b="${1:-0}" 'BEGIN{printf "%.0f", b / 1048576}'; }
+thread_ticks() { # thread_ticks I: "tid ticks name" per thread of broker I (utime+stime; the kernel's
+  # 15-character thread name, digits folded to #)
+  local t
+  for t in /proc/"$(broker_pid "$1")"/task/*; do
+    echo "${t##*/} $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}') $(sed 's/[0-9][0-9]*/#/g' "$t/comm" 2>/dev/null)"
+  done
+}
+thread_cpu() { # thread_cpu BEFORE AFTER SECONDS: % of a core per thread name between two thread_ticks
+  awk -v t="$TICKS" -v s="$3" '
+    NR == FNR {before[$1] = $2; next}
+    NF < 3 {next}
+    {tid = $1; n = $2; $1 = ""; $2 = ""; name = substr($0, 3); used[name] += n - before[tid]; count[name]++}
+    END {for (k in used) printf "%.1f %s (%d)\n", 100 * used[k] / t / s, k, count[k]}' "$1" "$2" | sort -rn
+}
 
 # Per broker after SETTLE s: idle CPU over IDLE s, then threads, RSS, heap before and after a
-# full GC. The table goes to stderr and $WORK/idle.txt.
+# full GC. The table goes to stderr and $WORK/idle.txt; the idle CPU per thread name (threads that
+# ended inside the window are missed) to $WORK/idle-cpu-by-thread-I.txt, its top to stderr.
 measure_idle() {
   local i s0 s1
   local -A c0
   say "idle $SETTLE s, then measuring CPU over $IDLE s"
   sleep "$SETTLE"
-  for i in 1 2 3; do c0[$i]=$(cpu_ticks "$i"); done
+  for i in 1 2 3; do c0[$i]=$(cpu_ticks "$i"); thread_ticks "$i" > "$WORK/ticks-$i.before"; done
   s0=$(date +%s.%N); sleep "$IDLE"; s1=$(date +%s.%N)
+  for i in 1 2 3; do thread_ticks "$i" > "$WORK/ticks-$i.after"; done
   {
     printf '| broker | leads | threads | RSS MiB | heap used MiB | heap after GC MiB | idle CPU %% of a core |\n|---|---|---|---|---|---|---|\n'
     for i in 1 2 3; do
@@ -170,6 +186,11 @@ measure_idle() {
         "$(( $(proc_status "$i" VmRSS) / 1024 ))" "$(mib "$heap")" "$(mib "$(heap_used_bytes "$i")")" "$cpu"
     done
   } | tee "$WORK/idle.txt" >&2
+  for i in 1 2 3; do
+    thread_cpu "$WORK/ticks-$i.before" "$WORK/ticks-$i.after" "$(awk -v a="$s0" -v b="$s1" 'BEGIN{print b - a}')" \
+      > "$WORK/idle-cpu-by-thread-$i.txt"
+    say "broker $i idle CPU by thread name, % of a core (threads): $(head -6 "$WORK/idle-cpu-by-thread-$i.txt" | paste -sd, | sed 's/,/, /g')"
+  done
 }
 
 # Platform threads per broker by name, digits folded to '#' (jcmd Thread.print), into
