@@ -23,6 +23,7 @@
 #   4. idles $SETTLE s, then measures each broker over $IDLE s: utime+stime from /proc/PID/stat
 #      (idle CPU, % of one core), then Threads and VmRSS from /proc/PID/status, heap used from the
 #      admin port's /metrics (jvm_memory_used_bytes{area="heap"}) before and after `jcmd PID GC.run`
+#      and the broker's platform threads grouped by name (jcmd Thread.print, digits folded to #)
 #   5. Metadata latency for the topic: $METADATA_REQUESTS requests, one at a time, p50/p99/max
 #   6. kill -9 of broker $KILL: time until Metadata (from the survivors) shows a leader other than
 #      $KILL for every partition it led; one acks=all record to every partition again
@@ -31,8 +32,9 @@
 #      (skiff_partitions_offline 0); elections each broker ran (skiff_raft_elections) meanwhile
 #   8. stops the brokers (SIGTERM, SIGKILL after 30 s) and deletes the temp dir unless KEEP=DIR
 #      (then broker logs and the measurement files are copied there first)
-# The machine's load average (1 min) is printed at every step: on a shared machine it decides
-# every wall-clock number.
+# The machine's load average (1 min) is printed at every step and its range over the run at the
+# end: on a shared machine it decides every wall-clock number. Steps 2-6 are bench/density-lib.sh,
+# which bench/density-kafka.sh runs against Apache Kafka 4.4.0 the same way.
 #
 # Environment (defaults): N (1000), SKIFF_TIER (small), BASE (26092), SETTLE (20), IDLE (60),
 #   METADATA_REQUESTS (200), KILL (3), LED_TIMEOUT (900 s), DENSITY_JAVA_OPTS (-XX:-AlwaysPreTouch),
@@ -40,35 +42,20 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SKIFF_HOME=${SKIFF_HOME:-$(cd "$HERE/.." && pwd)}
-N=${N:-1000}
 SKIFF_TIER=${SKIFF_TIER:-small}
 BASE=${BASE:-26092}
-SETTLE=${SETTLE:-20}
-IDLE=${IDLE:-60}
-METADATA_REQUESTS=${METADATA_REQUESTS:-200}
-KILL=${KILL:-3}
-LED_TIMEOUT=${LED_TIMEOUT:-900}
 DENSITY_JAVA_OPTS=${DENSITY_JAVA_OPTS:--XX:-AlwaysPreTouch}
-PEER=${PEER:-/tmp/kafka-peer}
-PY=/usr/bin/python3
-TOPIC=density
-TICKS=$(getconf CLK_TCK)
+DENSITY_LABEL=density
+# shellcheck source=bench/density-lib.sh
+. "$HERE/density-lib.sh"
 
 [ -f "$SKIFF_HOME/broker/target/skiff-broker-0.1.0-SNAPSHOT.jar" ] || {
   echo "Skiff is not built: (cd $SKIFF_HOME && ./mvnw -B -q -DskipTests package -pl broker -am)"; exit 1; }
-[ -d "$PEER/libs" ] || bash /work/shared/bench/kafka-peer.sh setup
-"$PY" -c 'import confluent_kafka' || { echo "needs confluent-kafka for $PY"; exit 1; }
-
-for i in 1 2 3; do
-  for offset in 0 1 2; do
-    port=$((BASE + 100 * (i - 1) + offset))
-    if ss -ltnH "sport = :$port" | grep -q .; then echo "port $port is in use; pick another BASE"; exit 1; fi
-  done
-done
+require_clients
+for i in 1 2 3; do require_free_ports $((BASE + 100 * (i - 1))) $((BASE + 100 * (i - 1) + 1)) $((BASE + 100 * (i - 1) + 2)); done
 
 WORK=$(mktemp -d /tmp/density.XXXXXX)
 declare -A PIDS
-say() { echo "[density $(date +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)] $*" >&2; }
 kafka_port() { echo $((BASE + 100 * ($1 - 1))); }
 admin_port() { echo $((BASE + 2 + 100 * ($1 - 1))); }
 bootstrap() { # bootstrap [EXCEPT]
@@ -76,16 +63,25 @@ bootstrap() { # bootstrap [EXCEPT]
   for i in 1 2 3; do [ "$i" = "${1:-}" ] || s+="${s:+,}127.0.0.1:$(kafka_port "$i")"; done
   echo "$s"
 }
+broker_pid() { echo "${PIDS[$1]}"; }
+metric() { # metric I REGEX: the first sample of the admin port's /metrics matching REGEX
+  curl -s "http://127.0.0.1:$(admin_port "$1")/metrics" | grep -E "^$2" | head -1 | awk '{print $2}'
+}
+heap_used_bytes() { metric "$1" 'jvm_memory_used_bytes\{area="heap"'; }
+leads() { metric "$1" 'skiff_partitions_leader'; }
+elections() { local s="" i; for i in 1 2 3; do s+=" $i:$(metric "$i" 'skiff_raft_elections' || echo -)"; done; echo "${s# }"; }
 
 cleanup() {
   set +e
   local p alive
+  stop_load_sampler
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for _ in $(seq 1 60); do
     alive=""; for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive+=" $p"; done
     [ -z "$alive" ] && break; sleep 0.5
   done
   for p in $alive; do say "broker pid $p still stopping 30 s after SIGTERM (a graceful stop hands every leadership over); SIGKILL"; kill -9 "$p"; done
+  [ ! -s "$WORK/load.txt" ] || say "load average (1 min) during the run: $(load_range)"
   if [ -n "${KEEP:-}" ]; then
     mkdir -p "$KEEP"
     for i in 1 2 3; do cp "$WORK/broker-$i/broker.log" "$KEEP/broker-$i.log" 2>/dev/null; done
@@ -95,65 +91,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# ---- Metadata and produce through confluent-kafka-python (librdkafka) -------------------------
-cat > "$WORK/client.py" <<'PY'
-import sys, time, json
-from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient
-
-def leaders(admin, topic):
-    md = admin.list_topics(topic, timeout=30)
-    t = md.topics.get(topic)
-    return {} if t is None or t.error is not None else {p: m.leader for p, m in t.partitions.items()}
-
-cmd, bootstrap, topic = sys.argv[1], sys.argv[2], sys.argv[3]
-admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
-if cmd == "await-led":  # await-led N TIMEOUT_S EXCLUDED [PARTITIONS_FILE]: seconds until all led
-    n, timeout, excluded = int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
-    wanted = set(range(n)) if len(sys.argv) < 8 else set(json.load(open(sys.argv[7])))
-    start = time.time()
-    while True:
-        try:
-            ls = leaders(admin, topic)
-            missing = [p for p in wanted if ls.get(p, -1) in (-1, excluded)]
-        except Exception as e:
-            missing = wanted
-        if not missing:
-            print("%.1f" % (time.time() - start)); break
-        if time.time() - start > timeout:
-            print("timeout(%d-missing)" % len(missing)); break
-        time.sleep(0.5)
-elif cmd == "led-by":  # led-by ID: JSON list of the partitions broker ID leads
-    me = int(sys.argv[4])
-    print(json.dumps(sorted(p for p, l in leaders(admin, topic).items() if l == me)))
-elif cmd == "per-broker":  # leaders per broker
-    counts = {}
-    for l in leaders(admin, topic).values():
-        counts[l] = counts.get(l, 0) + 1
-    print(" ".join("%s:%d" % (k, v) for k, v in sorted(counts.items())))
-elif cmd == "latency":  # latency COUNT: Metadata for the topic, one request at a time
-    samples = []
-    leaders(admin, topic)
-    for _ in range(int(sys.argv[4])):
-        t0 = time.perf_counter(); leaders(admin, topic); samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))]
-    print("p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (pick(0.5), pick(0.99), samples[-1]))
-elif cmd == "produce":  # produce N: one acks=all record per partition
-    n, failed = int(sys.argv[4]), []
-    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
-                  "message.timeout.ms": 180000, "log_level": 3})
-    cb = lambda err, msg: failed.append(err) if err is not None else None
-    start = time.time()
-    for i in range(n):
-        p.produce(topic, b"v%d" % i, partition=i, on_delivery=cb)
-        p.poll(0)
-    left = p.flush(200)
-    print("%d of %d acked in %.1f s%s" % (n - len(failed) - left, n, time.time() - start,
-          (", first error: %s" % failed[0]) if failed else ""))
-PY
-client() { "$PY" "$WORK/client.py" "$@"; }
+write_client
+start_load_sampler
 
 # ---- brokers --------------------------------------------------------------------------------
 write_config() { # write_config I
@@ -191,69 +130,31 @@ await_ready() { # await_ready I COUNT: until the log shows COUNT "ready" lines
     [ $waited -lt 1200 ] || { say "broker $1 not ready after 600 s"; exit 1; }
   done
 }
-metric() { # metric I REGEX: the first sample of the admin port's /metrics matching REGEX
-  curl -s "http://127.0.0.1:$(admin_port "$1")/metrics" | grep -E "^$2" | head -1 | awk '{print $2}'
-}
-status() { awk -v k="$2:" '$1 == k {print $2}' "/proc/${PIDS[$1]}/status"; }
-cpu_ticks() { sed 's/.*) //' "/proc/${PIDS[$1]}/stat" | awk '{print $12 + $13}'; }
-elections() { local s="" i; for i in 1 2 3; do s+=" $i:$(metric "$i" 'skiff_raft_elections' || echo -)"; done; echo "${s# }"; }
-
 for i in 1 2 3; do write_config "$i"; start_broker "$i"; done
 say "starting 3 brokers, tier $SKIFF_TIER, JAVA_OPTS $DENSITY_JAVA_OPTS, data in $WORK"
 for i in 1 2 3; do await_ready "$i" 1; done
 say "brokers ready: $(bootstrap)"
 
-# ---- topic ----------------------------------------------------------------------------------
-T0=$(date +%s.%N)
-java -cp "$PEER/libs/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$(bootstrap)" \
-  --create --topic "$TOPIC" --partitions "$N" --replication-factor 3 > "$WORK/topic.txt" 2>&1 ||
-  { cat "$WORK/topic.txt" >&2; exit 1; }
-CREATED=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-say "CreateTopics for $N partitions answered after $CREATED s"
-LED=$(client await-led "$(bootstrap)" "$TOPIC" "$N" "$LED_TIMEOUT" -1)
-LED_TOTAL=$(awk -v a="$T0" -v c="$CREATED" -v l="$LED" 'BEGIN{printf "%.1f", c + l}')
-say "all $N partitions led $LED_TOTAL s after the topic was requested; leaders per broker: $(client per-broker "$(bootstrap)" "$TOPIC")"
-say "produce: $(client produce "$(bootstrap)" "$TOPIC" "$N")"
+# ---- topic, idle footprint, Metadata latency, kill -9 (density-lib.sh) ----------------------
+create_topic_and_produce
+measure_idle
+thread_names
+metadata_latency
+kill_and_fail_over "elections so far $(elections)"
 
-# ---- idle footprint -------------------------------------------------------------------------
-say "idle $SETTLE s, then measuring CPU over $IDLE s"
-sleep "$SETTLE"
-declare -A C0
-for i in 1 2 3; do C0[$i]=$(cpu_ticks "$i"); done
-S0=$(date +%s.%N); sleep "$IDLE"; S1=$(date +%s.%N)
-{
-  printf '| broker | leads | threads | RSS MiB | heap used MiB | heap after GC MiB | idle CPU %% of a core |\n|---|---|---|---|---|---|---|\n'
-  for i in 1 2 3; do
-    cpu=$(awk -v c=$(( $(cpu_ticks "$i") - C0[$i] )) -v t="$TICKS" -v a="$S0" -v b="$S1" 'BEGIN{printf "%.1f", 100 * c / t / (b - a)}')
-    heap=$(metric "$i" 'jvm_memory_used_bytes\{area="heap"')
-    jcmd "${PIDS[$i]}" GC.run > /dev/null 2>&1 || true
-    sleep 1
-    after=$(metric "$i" 'jvm_memory_used_bytes\{area="heap"')
-    printf '| %d | %s | %s | %s | %s | %s | %s |\n' "$i" "$(metric "$i" 'skiff_partitions_leader')" \
-      "$(status "$i" Threads)" "$(( $(status "$i" VmRSS) / 1024 ))" \
-      "$(awk -v b="${heap:-0}" 'BEGIN{printf "%.0f", b / 1048576}')" \
-      "$(awk -v b="${after:-0}" 'BEGIN{printf "%.0f", b / 1048576}')" "$cpu"
-  done
-} | tee "$WORK/idle.txt" >&2
-say "Metadata for $TOPIC ($N partitions): $(client latency "$(bootstrap)" "$TOPIC" "$METADATA_REQUESTS")"
-
-# ---- kill -9 and restart --------------------------------------------------------------------
-client led-by "$(bootstrap)" "$TOPIC" "$KILL" > "$WORK/led-by-killed.txt"
-LED_BY_KILLED=$("$PY" -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$WORK/led-by-killed.txt")
-BEFORE_KILL=$(elections)
-say "kill -9 broker $KILL (leads $LED_BY_KILLED); elections so far $BEFORE_KILL"
-kill -9 "${PIDS[$KILL]}"
-FAILOVER=$(client await-led "$(bootstrap "$KILL")" "$TOPIC" "$N" "$LED_TIMEOUT" "$KILL" "$WORK/led-by-killed.txt")
-say "every partition broker $KILL led has a new leader after $FAILOVER s; leaders per broker: $(client per-broker "$(bootstrap "$KILL")" "$TOPIC")"
-say "produce: $(client produce "$(bootstrap "$KILL")" "$TOPIC" "$N")"
+# ---- restart --------------------------------------------------------------------------------
 BEFORE_RESTART=$(elections)
 say "restarting broker $KILL; elections so far $BEFORE_RESTART"
 R0=$(date +%s.%N)
 start_broker "$KILL"
 await_ready "$KILL" 2
-READY=$(awk -v a="$R0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+READY=$(seconds_since "$R0")
 RELED=$(client await-led "$(bootstrap)" "$TOPIC" "$N" "$LED_TIMEOUT" -1)
-until [ "$(metric "$KILL" 'skiff_partitions_offline')" = 0 ]; do sleep 0.5; done
-REJOINED=$(awk -v a="$R0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+until [ "$(metric "$KILL" 'skiff_partitions_offline')" = 0 ]; do
+  sleep 0.5
+  [ "$(seconds_since "$R0" | cut -d. -f1)" -lt "$LED_TIMEOUT" ] ||
+    { say "broker $KILL still has partitions without a leader $LED_TIMEOUT s after its restart"; exit 1; }
+done
+REJOINED=$(seconds_since "$R0")
 sleep 10
 say "broker $KILL ready $READY s after its restart, Metadata all led after $RELED s more, its replicas all see a leader after $REJOINED s; elections $BEFORE_RESTART -> $(elections) (10 s later); leaders per broker: $(client per-broker "$(bootstrap)" "$TOPIC")"
