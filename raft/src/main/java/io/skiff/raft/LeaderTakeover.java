@@ -33,8 +33,13 @@ import org.slf4j.LoggerFactory;
  * Division#startLeaderElection}, Skiff's Ratis patch 0009: a forced election, no pre-vote) once the
  * group has been an orphan for {@code r × stagger}. A voter whose log lags loses (voters grant
  * votes only to a log at least as up to date as theirs), and the next rank stands after its
- * stagger. A node never stands twice at the same term, and an orphan whose reachable voters are not
- * a majority is left alone: no election could win there.
+ * stagger. A node stands at most once per round (so never twice at one term): were ranks to stand
+ * again whenever the term moved, two survivors whose elections take longer than the stagger on a
+ * loaded machine would keep cancelling each other's elections. A node that sees another voter
+ * campaign (the group's term rises) restarts its wait and adds a stagger, so as not to split the
+ * votes. When every rank has had its turn and the group is still without a leader (split votes), a
+ * new round starts. An orphan whose reachable voters are not a majority is left alone: no election
+ * could win there.
  *
  * <p>Not thread-safe: {@link #onTick} runs on the liveness thread only; {@link #takeovers} may be
  * read from any thread.
@@ -42,8 +47,12 @@ import org.slf4j.LoggerFactory;
 final class LeaderTakeover {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderTakeover.class);
 
-  /** Default delay between two ranks standing for the same group. */
-  static final long DEFAULT_STAGGER_MS = 2_000;
+  /**
+   * Default delay between two ranks standing for the same group: longer than a forced election
+   * takes on a loaded machine (a vote request took 2 s to arrive at load 40, and a second rank
+   * standing at 2 s split the votes).
+   */
+  static final long DEFAULT_STAGGER_MS = 5_000;
 
   private final RaftServer server;
   private final RaftPeerId self;
@@ -51,10 +60,13 @@ final class LeaderTakeover {
   private final long staggerNanos;
   private final AtomicLong takeovers = new AtomicLong();
 
-  /** Groups without a reachable leader: since when, and the term this node last stood for. */
+  /**
+   * Groups without a reachable leader: since when (or since another voter was seen campaigning,
+   * {@code contested}), the term then, and whether this node stood since.
+   */
   private final Map<RaftGroupId, Orphan> orphans = new HashMap<>();
 
-  private record Orphan(long sinceNanos, long stoodForTerm) {}
+  private record Orphan(long sinceNanos, long term, boolean contested, boolean stood) {}
 
   LeaderTakeover(RaftServer server, RaftPeerId self, PeerLiveness liveness, long staggerMs) {
     this.server = server;
@@ -92,6 +104,9 @@ final class LeaderTakeover {
         check(server.getDivision(groupId), groupId, down, nowNanos);
       } catch (IOException e) {
         orphans.remove(groupId); // removed meanwhile
+      } catch (RuntimeException e) {
+        // One group's failure (e.g. its division closing) must not keep the others from electing.
+        LOG.warn("Cannot stand for election in {}: {}", groupId, e.toString());
       }
     }
     orphans.keySet().retainAll(toSet(server.getGroupIds()));
@@ -118,7 +133,7 @@ final class LeaderTakeover {
     }
     Orphan orphan = orphans.get(groupId);
     if (orphan == null) {
-      orphan = new Orphan(now, -1);
+      orphan = new Orphan(now, info.getCurrentTerm(), false, false);
       orphans.put(groupId, orphan);
       if (leaderless) {
         return; // no leader may just mean an election is under way: look again next tick
@@ -127,18 +142,31 @@ final class LeaderTakeover {
     if (!majorityReachable(voters, down)) {
       return;
     }
-    final List<RaftPeerId> ranks = ranking(groupId, reachableVoters(voters, down));
-    final int rank = ranks.indexOf(self);
     final long term = info.getCurrentTerm();
-    if (rank < 0 || now - orphan.sinceNanos() < rank * staggerNanos) {
+    if (!orphan.stood() && term > orphan.term()) {
+      // Another voter stands (its vote request raised our term): give its election a stagger
+      // before anyone here stands too and splits the votes.
+      orphan = new Orphan(now, term, true, false);
+      orphans.put(groupId, orphan);
+    }
+    final List<RaftPeerId> ranks = ranking(groupId, reachableVoters(voters, down));
+    if (orphan.stood() && now - orphan.sinceNanos() > (ranks.size() + 1) * staggerNanos) {
+      // Every rank had its turn and the group is still leaderless (split votes): a new round.
+      orphan = new Orphan(now, term, false, false);
+      orphans.put(groupId, orphan);
+    }
+    final int rank = ranks.indexOf(self);
+    final long delay = (rank + (orphan.contested() ? 1 : 0)) * staggerNanos;
+    if (orphan.stood() || rank < 0 || now - orphan.sinceNanos() < delay) {
       return;
     }
-    if (term <= orphan.stoodForTerm()) {
-      return; // never twice at one term: the next rank stands, or another raises the term
-    }
+    orphans.put(groupId, new Orphan(orphan.sinceNanos(), term, orphan.contested(), true));
+    // A forced election writes the new term on the calling thread. Once, under heavy load, this
+    // thread's interrupt flag was set (source not found), and the write failed with
+    // ClosedByInterruptException; PeerLiveness stops this thread by its running flag anyway.
+    Thread.interrupted();
     if (division.startLeaderElection()) {
       takeovers.incrementAndGet();
-      orphans.put(groupId, new Orphan(orphan.sinceNanos(), term + 1));
       LOG.debug(
           "Standing for election in {} at term {} (rank {} of {}, leader {} unreachable)",
           groupId,

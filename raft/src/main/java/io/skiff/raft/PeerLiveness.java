@@ -146,7 +146,7 @@ final class PeerLiveness implements AutoCloseable {
    */
   synchronized void excuse(long stallNanos) {
     if (stallNanos > intervalNanos) {
-      LOG.info(
+      LOG.debug(
           "Liveness checks of {} stalled {} ms; peers are not blamed for it",
           self,
           stallNanos / 1_000_000);
@@ -228,7 +228,10 @@ final class PeerLiveness implements AutoCloseable {
         last = now;
         tick.run(evaluate(now), now);
       } catch (InterruptedException e) {
-        return;
+        if (!running) {
+          return;
+        }
+        // Not from close: Ratis code the tick ran (an election's start) may interrupt it.
       } catch (RuntimeException e) {
         LOG.warn("Liveness tick of {} failed; next in {} ms", self, intervalNanos / 1_000_000, e);
       }
