@@ -331,6 +331,8 @@ public final class Broker implements AutoCloseable {
     metrics.register("raft.commit.latency", commitLatency);
     raft.onCommitLatency(commitLatency::record);
     metrics.register("raft.election.timeouts", new SourcedCounter(elections::electionTimeouts));
+    metrics.gauge("raft.peers.unreachable", () -> raft::unreachablePeers);
+    metrics.register("raft.leader.takeovers", new SourcedCounter(raft::leaderTakeovers));
     metrics.register(
         "raft.leadership.transfers", new SourcedCounter(elections::leadershipTransfers));
     metrics.gauge("index.mapped.bytes", () -> () -> raft.indexBudget().mappedBytes());

@@ -143,11 +143,21 @@ public record BrokerConfig(
 
   /**
    * Lower bound of every Raft group's election timeout on this broker (metadata and partitions).
+   * Leaders heartbeat each follower every half of it, so it sets what idle groups cost. A dead
+   * broker's groups do not wait it out: the survivors' leader takeover elects within {@code
+   * raft.liveness.timeout.ms} and a few seconds. It only bounds how long a group whose leader fails
+   * while its broker lives (a restarted replica, a lost transfer) goes without one.
    */
   static final String ELECTION_TIMEOUT_MIN = "raft.election.timeout.min.ms";
 
   /** Upper bound; each timeout is drawn between the two. */
   static final String ELECTION_TIMEOUT_MAX = "raft.election.timeout.max.ms";
+
+  /** Default of {@link #ELECTION_TIMEOUT_MIN}: a heartbeat per follower every 7.5 s. */
+  static final int DEFAULT_ELECTION_TIMEOUT_MIN_MS = 15_000;
+
+  /** Default of {@link #ELECTION_TIMEOUT_MAX}. */
+  static final int DEFAULT_ELECTION_TIMEOUT_MAX_MS = 30_000;
 
   private static final List<String> KNOWN_KEYS =
       List.of(
@@ -179,6 +189,8 @@ public record BrokerConfig(
           "raft.entry.max.bytes",
           ELECTION_TIMEOUT_MIN,
           ELECTION_TIMEOUT_MAX,
+          RaftNodeConfig.LIVENESS_INTERVAL,
+          RaftNodeConfig.LIVENESS_TIMEOUT,
           RaftRpcType.KEY,
           "replica.fetch.max.bytes",
           "replica.fetch.response.max.bytes",
@@ -226,8 +238,10 @@ public record BrokerConfig(
     final MemoryConfig memory = MemoryConfig.fromProperties(values);
     final LogConfig logConfig = LogConfig.fromProperties(withCleanerDefault(values, memory));
     final int cores = Runtime.getRuntime().availableProcessors();
-    final int electionTimeoutMin = k.intValue(ELECTION_TIMEOUT_MIN, 1_000);
-    final int electionTimeoutMax = k.intValue(ELECTION_TIMEOUT_MAX, 2_000);
+    final int electionTimeoutMin =
+        k.intValue(ELECTION_TIMEOUT_MIN, DEFAULT_ELECTION_TIMEOUT_MIN_MS);
+    final int electionTimeoutMax =
+        k.intValue(ELECTION_TIMEOUT_MAX, DEFAULT_ELECTION_TIMEOUT_MAX_MS);
     if (electionTimeoutMin < 100 || electionTimeoutMax <= electionTimeoutMin) {
       throw new IllegalArgumentException(
           ELECTION_TIMEOUT_MIN
@@ -258,7 +272,11 @@ public record BrokerConfig(
                 k.intValue("num.replica.fetchers", 1)),
             NativeMemory.fromProperties(values),
             k.intValue("raft.entry.max.bytes", 0),
-            RaftRpcType.parse(k.string(RaftRpcType.KEY, RaftRpcType.GRPC.configValue())));
+            RaftRpcType.parse(k.string(RaftRpcType.KEY, RaftRpcType.GRPC.configValue())),
+            k.intValue(
+                RaftNodeConfig.LIVENESS_INTERVAL, RaftNodeConfig.DEFAULT_LIVENESS_INTERVAL_MS),
+            k.intValue(
+                RaftNodeConfig.LIVENESS_TIMEOUT, RaftNodeConfig.DEFAULT_LIVENESS_TIMEOUT_MS));
     return new BrokerConfig(
         nodeId,
         host,
@@ -329,6 +347,8 @@ public record BrokerConfig(
     p.put("raft.entry.max.bytes", Integer.toString(raft.entryMaxBatchBytes()));
     p.put(ELECTION_TIMEOUT_MIN, Integer.toString(raft.electionTimeoutMinMs()));
     p.put(ELECTION_TIMEOUT_MAX, Integer.toString(raft.electionTimeoutMaxMs()));
+    p.put(RaftNodeConfig.LIVENESS_INTERVAL, Integer.toString(raft.livenessIntervalMs()));
+    p.put(RaftNodeConfig.LIVENESS_TIMEOUT, Integer.toString(raft.livenessTimeoutMs()));
     p.put(RaftRpcType.KEY, raft.rpcType().configValue());
     p.put("replica.fetch.max.bytes", Integer.toString(raft.replicaFetch().partitionMaxBytes()));
     p.put(

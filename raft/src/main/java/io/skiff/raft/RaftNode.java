@@ -2,6 +2,8 @@ package io.skiff.raft;
 
 import io.skiff.log.IndexMemoryBudget;
 import io.skiff.log.LogConfig;
+import io.skiff.raft.metadata.BrokerInfo;
+import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.MetadataPublisher;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.MetadataStateMachine;
@@ -9,7 +11,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
@@ -69,6 +74,12 @@ public final class RaftNode implements AutoCloseable {
   private final ReplicaFetcher fetcher;
   private final PartitionMembership membership;
   private final FirstElection firstElection;
+  private final PeerLiveness liveness;
+  private final LeaderTakeover takeover;
+
+  /** The metadata voters given to {@link #startMetadata}: peers to probe before any image. */
+  private volatile Collection<RaftPeer> metadataVoters = java.util.List.of();
+
   private final MetadataPublisher metadataImages = new MetadataPublisher();
 
   /** The state machine of this broker's metadata division now; a new one after each restart. */
@@ -115,6 +126,15 @@ public final class RaftNode implements AutoCloseable {
             peerId,
             RatisProperties.client(config.rpcType()),
             Math.max(config.electionTimeoutMaxMs(), FIRST_ELECTION_MIN_WAIT_MS));
+    this.liveness =
+        new PeerLiveness(
+            peerId,
+            System::nanoTime,
+            config.livenessIntervalMs(),
+            config.livenessTimeoutMs(),
+            METADATA_GROUP,
+            RatisProperties.client(config.rpcType(), config.livenessTimeoutMs() / 2));
+    this.takeover = new LeaderTakeover(server, peerId, liveness, LeaderTakeover.DEFAULT_STAGGER_MS);
   }
 
   /** The Raft peer id of broker {@code nodeId}. */
@@ -154,6 +174,7 @@ public final class RaftNode implements AutoCloseable {
               + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()),
           e);
     }
+    liveness.start(takeover::onTick);
     LOG.info(
         "Raft node {} listening on {} with {} partitions",
         peerId,
@@ -298,11 +319,58 @@ public final class RaftNode implements AutoCloseable {
         firstElection.submit(group);
       }
     }
+    metadataVoters = java.util.List.copyOf(voters);
+    metadataImages.addListener(this::trackPeers);
     metadataListeners =
         new MetadataListeners(
             server, java.util.List.copyOf(voters), RatisProperties.client(config.rpcType()));
     metadata = new MetadataService(metadataImages, clients);
     return metadata;
+  }
+
+  /**
+   * Probes the brokers the metadata lists (decommissioned ones dropped) and, until it lists them,
+   * the metadata voters.
+   */
+  private void trackPeers(MetadataImage image) {
+    final Map<RaftPeerId, RaftPeer> peers = new HashMap<>();
+    metadataVoters.forEach(v -> peers.put(v.getId(), v));
+    for (BrokerInfo broker : image.brokers().values()) {
+      if (broker.active()) {
+        peers.put(peerId(broker.nodeId()), peer(broker.nodeId(), broker.raftAddress()));
+      } else {
+        peers.remove(peerId(broker.nodeId()));
+      }
+    }
+    liveness.track(peers.values());
+  }
+
+  /** Other brokers whose Raft server no probe reached for {@code raft.liveness.timeout.ms}. */
+  public int unreachablePeers() {
+    return liveness.unreachable().size();
+  }
+
+  /** Elections this broker started because a group's leader was unreachable (a counter). */
+  public long leaderTakeovers() {
+    return takeover.takeovers();
+  }
+
+  /**
+   * True if this node cannot reach a majority of the voters of group {@code groupId} (as {@link
+   * PeerLiveness} counts them): a leader here is then about to be replaced and must not take
+   * writes.
+   */
+  boolean cutOffFromMajority(RaftGroupId groupId) {
+    final Set<RaftPeerId> down = liveness.unreachable();
+    if (down.isEmpty()) {
+      return false;
+    }
+    try {
+      return !LeaderTakeover.majorityReachable(
+          server.getDivision(groupId).getRaftConf().getCurrentPeers(), down);
+    } catch (IOException e) {
+      return false; // not hosted: the append fails as not the leader anyway
+    }
   }
 
   /** The cluster metadata; available after {@link #startMetadata}. */
@@ -550,6 +618,7 @@ public final class RaftNode implements AutoCloseable {
       service.close();
     }
     logRecovery.close();
+    liveness.close();
     firstElection.close();
     fetcher.close();
     server.close();

@@ -32,6 +32,11 @@ import java.util.Objects;
  *     {@link #entryMaxBatchBytes()}
  * @param rpcType {@code raft.rpc.type}: the transport between Raft nodes (gRPC by default); the
  *     same on every node of a cluster
+ * @param livenessIntervalMs {@code raft.liveness.interval.ms}: how often this node probes every
+ *     other broker's Raft server ({@link PeerLiveness})
+ * @param livenessTimeoutMs {@code raft.liveness.timeout.ms}: a peer no probe reached for this long
+ *     is unreachable, and this node stands for election in the groups it led ({@link
+ *     LeaderTakeover}); more than twice the interval
  */
 public record RaftNodeConfig(
     int nodeId,
@@ -48,7 +53,21 @@ public record RaftNodeConfig(
     ReplicaFetchConfig replicaFetch,
     NativeMemory indexHints,
     int raftEntryMaxBytes,
-    RaftRpcType rpcType) {
+    RaftRpcType rpcType,
+    int livenessIntervalMs,
+    int livenessTimeoutMs) {
+
+  /** Key of {@link #livenessIntervalMs}. */
+  public static final String LIVENESS_INTERVAL = "raft.liveness.interval.ms";
+
+  /** Key of {@link #livenessTimeoutMs}. */
+  public static final String LIVENESS_TIMEOUT = "raft.liveness.timeout.ms";
+
+  /** Default of {@link #livenessIntervalMs}. */
+  public static final int DEFAULT_LIVENESS_INTERVAL_MS = 500;
+
+  /** Default of {@link #livenessTimeoutMs}. */
+  public static final int DEFAULT_LIVENESS_TIMEOUT_MS = 4_000;
 
   public RaftNodeConfig {
     if (nodeId < 0) {
@@ -72,6 +91,16 @@ public record RaftNodeConfig(
           "raft.entry.max.bytes must be >= 0 (0: message.max.bytes) but was " + raftEntryMaxBytes);
     }
     Objects.requireNonNull(rpcType, RaftRpcType.KEY);
+    if (livenessIntervalMs <= 0 || livenessTimeoutMs <= 2L * livenessIntervalMs) {
+      throw new IllegalArgumentException(
+          LIVENESS_INTERVAL
+              + " and "
+              + LIVENESS_TIMEOUT
+              + " must satisfy 0 < interval and 2 * interval < timeout (milliseconds), not "
+              + livenessIntervalMs
+              + " and "
+              + livenessTimeoutMs);
+    }
   }
 
   /**
@@ -100,7 +129,9 @@ public record RaftNodeConfig(
         ReplicaFetchConfig.defaults(),
         NativeMemory.defaults(),
         0,
-        RaftRpcType.GRPC);
+        RaftRpcType.GRPC,
+        DEFAULT_LIVENESS_INTERVAL_MS,
+        DEFAULT_LIVENESS_TIMEOUT_MS);
   }
 
   public RaftNodeConfig withLogConfig(LogConfig logConfig) {
@@ -135,6 +166,10 @@ public record RaftNodeConfig(
     return toBuilder().rpcType(type).build();
   }
 
+  public RaftNodeConfig withLiveness(int intervalMs, int timeoutMs) {
+    return toBuilder().livenessMs(intervalMs, timeoutMs).build();
+  }
+
   /** A builder starting from this config's values. */
   public Builder toBuilder() {
     return new Builder(this);
@@ -157,6 +192,8 @@ public record RaftNodeConfig(
     private NativeMemory indexHints;
     private int raftEntryMaxBytes;
     private RaftRpcType rpcType;
+    private int livenessIntervalMs;
+    private int livenessTimeoutMs;
 
     private Builder(RaftNodeConfig c) {
       nodeId = c.nodeId;
@@ -174,6 +211,8 @@ public record RaftNodeConfig(
       indexHints = c.indexHints;
       raftEntryMaxBytes = c.raftEntryMaxBytes;
       rpcType = c.rpcType;
+      livenessIntervalMs = c.livenessIntervalMs;
+      livenessTimeoutMs = c.livenessTimeoutMs;
     }
 
     public Builder logConfig(LogConfig v) {
@@ -222,6 +261,12 @@ public record RaftNodeConfig(
       return this;
     }
 
+    public Builder livenessMs(int interval, int timeout) {
+      livenessIntervalMs = interval;
+      livenessTimeoutMs = timeout;
+      return this;
+    }
+
     public RaftNodeConfig build() {
       return new RaftNodeConfig(
           nodeId,
@@ -238,7 +283,9 @@ public record RaftNodeConfig(
           replicaFetch,
           indexHints,
           raftEntryMaxBytes,
-          rpcType);
+          rpcType,
+          livenessIntervalMs,
+          livenessTimeoutMs);
     }
   }
 

@@ -127,9 +127,15 @@ final class RatisProperties {
    * changes, metadata writes) over {@code rpcType}.
    */
   static RaftProperties client(RaftRpcType rpcType) {
+    return client(rpcType, 10_000);
+  }
+
+  /** As {@link #client(RaftRpcType)}, with requests timing out after {@code requestTimeoutMs}. */
+  static RaftProperties client(RaftRpcType rpcType, long requestTimeoutMs) {
     final RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, rpcType.ratis());
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(10, TimeUnit.SECONDS));
+    RaftClientConfigKeys.Rpc.setRequestTimeout(
+        p, TimeDuration.valueOf(requestTimeoutMs, TimeUnit.MILLISECONDS));
     return p;
   }
 }

@@ -98,6 +98,13 @@ public final class ReplicatedPartition {
               + log.config().segmentBytes());
     }
     ProducerRun.of(batches); // one producer per request, consecutive sequences
+    if (node.cutOffFromMajority(groupId)) {
+      // An isolated leader is about to be replaced: it must not acknowledge acks=1 writes that
+      // the new leader never sees.
+      return CompletableFuture.failedFuture(
+          new NotLeaderException(
+              id(), -1, "this broker cannot reach a majority of the partition's replicas"));
+    }
     try {
       // A replica's write that fails for want of space wedges its Raft log for good: refuse first.
       log.checkSpaceFor(batches.remaining());

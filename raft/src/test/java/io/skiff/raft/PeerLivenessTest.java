@@ -1,0 +1,96 @@
+package io.skiff.raft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link PeerLiveness}'s state machine, driven by a clock the test moves: a tracked peer starts
+ * reachable with a grace of one timeout, turns unreachable once no probe succeeded for longer than
+ * the timeout, and reachable again after a successful probe; untracked peers and this node always
+ * count as reachable. (Real probes run in the broker's LeaderTakeoverTest.)
+ */
+class PeerLivenessTest {
+  private static final long TIMEOUT_MS = 4_000;
+  private static final RaftPeerId SELF = RaftNode.peerId(1);
+  private static final RaftPeer TWO = RaftNode.peer(2, "127.0.0.1:1");
+  private static final RaftPeer THREE = RaftNode.peer(3, "127.0.0.1:2");
+
+  private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+
+  private PeerLiveness liveness() {
+    return new PeerLiveness(
+        SELF,
+        clock::get,
+        500,
+        TIMEOUT_MS,
+        RaftNode.METADATA_GROUP,
+        RatisProperties.client(RaftRpcType.GRPC, 500));
+  }
+
+  private long advanceMs(long ms) {
+    return clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(ms));
+  }
+
+  @Test
+  void aSilentPeerTurnsUnreachableOnlyAfterTheTimeoutAndBackOnAProbe() {
+    try (PeerLiveness liveness = liveness()) {
+      liveness.track(List.of(RaftNode.peer(1, "127.0.0.1:0"), TWO, THREE));
+      assertThat(liveness.tracked()).containsExactlyInAnyOrder(TWO.getId(), THREE.getId());
+
+      assertThat(liveness.evaluate(advanceMs(TIMEOUT_MS))).isEmpty(); // the grace: one timeout
+      liveness.probeSucceeded(THREE.getId(), clock.get());
+      final List<PeerLiveness.Transition> down = liveness.evaluate(advanceMs(1));
+      assertThat(down).extracting(PeerLiveness.Transition::peer).containsExactly(TWO.getId());
+      assertThat(down.get(0).reachable()).isFalse();
+      assertThat(down.get(0).silentNanos())
+          .isGreaterThan(TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS));
+      assertThat(liveness.reachable(TWO.getId())).isFalse();
+      assertThat(liveness.reachable(THREE.getId())).isTrue();
+      assertThat(liveness.reachable(SELF)).isTrue();
+      assertThat(liveness.reachable(RaftNode.peerId(9))).as("untracked").isTrue();
+      assertThat(liveness.evaluate(advanceMs(500)))
+          .as("one transition, not one per tick")
+          .isEmpty();
+
+      liveness.probeSucceeded(TWO.getId(), clock.get());
+      final List<PeerLiveness.Transition> up = liveness.evaluate(advanceMs(1));
+      assertThat(up).extracting(PeerLiveness.Transition::peer).containsExactly(TWO.getId());
+      assertThat(up.get(0).reachable()).isTrue();
+      assertThat(liveness.unreachable()).isEmpty();
+    }
+  }
+
+  @Test
+  void aPeerAddedLaterGetsItsOwnGraceAndADroppedPeerIsForgotten() {
+    try (PeerLiveness liveness = liveness()) {
+      liveness.track(List.of(TWO));
+      advanceMs(TIMEOUT_MS - 1);
+      liveness.track(List.of(TWO, THREE));
+      liveness.evaluate(advanceMs(2));
+      assertThat(liveness.unreachable()).containsExactly(TWO.getId());
+
+      liveness.track(List.of(THREE)); // TWO decommissioned
+      assertThat(liveness.unreachable()).isEmpty();
+      assertThat(liveness.tracked()).containsExactly(THREE.getId());
+      liveness.evaluate(advanceMs(TIMEOUT_MS));
+      assertThat(liveness.unreachable()).containsExactly(THREE.getId());
+    }
+  }
+
+  @Test
+  void aStaleProbeResultDoesNotMoveTheClockBack() {
+    try (PeerLiveness liveness = liveness()) {
+      liveness.track(List.of(TWO));
+      final long early = clock.get();
+      liveness.probeSucceeded(TWO.getId(), advanceMs(3_000));
+      liveness.probeSucceeded(TWO.getId(), early); // a slow probe answering late
+      assertThat(liveness.evaluate(advanceMs(TIMEOUT_MS))).isEmpty();
+    }
+  }
+}
