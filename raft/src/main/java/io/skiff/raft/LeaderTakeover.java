@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -41,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * new round starts. An orphan whose reachable voters are not a majority is left alone: no election
  * could win there.
  *
- * <p>Not thread-safe: {@link #onTick} runs on the liveness thread only; {@link #takeovers} may be
- * read from any thread.
+ * <p>Not thread-safe: {@link #onTick} runs on the liveness thread only, which hands each election
+ * it starts to a virtual thread of its own; {@link #takeovers} may be read from any thread.
  */
 final class LeaderTakeover {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderTakeover.class);
@@ -59,6 +61,8 @@ final class LeaderTakeover {
   private final PeerLiveness liveness;
   private final long staggerNanos;
   private final AtomicLong takeovers = new AtomicLong();
+  private final ExecutorService elections =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("skiff-takeover-", 0).factory());
 
   /**
    * Groups without a reachable leader: since when (or since another voter was seen campaigning,
@@ -161,20 +165,40 @@ final class LeaderTakeover {
       return;
     }
     orphans.put(groupId, new Orphan(orphan.sinceNanos(), term, orphan.contested(), true));
-    // A forced election writes the new term on the calling thread. Once, under heavy load, this
-    // thread's interrupt flag was set (source not found), and the write failed with
-    // ClosedByInterruptException; PeerLiveness stops this thread by its running flag anyway.
-    Thread.interrupted();
-    if (division.startLeaderElection()) {
-      takeovers.incrementAndGet();
-      LOG.debug(
-          "Standing for election in {} at term {} (rank {} of {}, leader {} unreachable)",
-          groupId,
-          term + 1,
-          rank,
-          ranks.size(),
-          leader);
+    // A forced election persists the new term on the calling thread (an fsync of the group's
+    // raft-meta): a dead broker's hundreds of groups stand in parallel, not one after the other on
+    // this thread, whose ticks must go on (at N=1000 on a loaded machine the serial stands took
+    // the liveness thread tens of seconds, during which other ranks' turns came and split votes).
+    elections.execute(() -> stand(division, term, rank, ranks.size(), leader));
+  }
+
+  /** Starts an election in {@code division} unless its term moved since it was found orphaned. */
+  private void stand(
+      RaftServer.Division division, long term, int rank, int ranks, RaftPeerId leader) {
+    try {
+      final DivisionInfo info = division.getInfo();
+      if (info.getCurrentTerm() != term || !info.isFollower()) {
+        return; // another voter's election reached this node meanwhile
+      }
+      if (division.startLeaderElection()) {
+        takeovers.incrementAndGet();
+        LOG.debug(
+            "Standing for election in {} at term {} (rank {} of {}, leader {} unreachable)",
+            division.getMemberId().getGroupId(),
+            term + 1,
+            rank,
+            ranks,
+            leader);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "Cannot stand for election in {}: {}", division.getMemberId().getGroupId(), e.toString());
     }
+  }
+
+  /** Stops starting elections; those under way finish on their own. */
+  void close() {
+    elections.shutdownNow();
   }
 
   /** Followers here whose leader is {@code peer}. */

@@ -619,6 +619,7 @@ public final class RaftNode implements AutoCloseable {
     }
     logRecovery.close();
     liveness.close();
+    takeover.close();
     firstElection.close();
     fetcher.close();
     server.close();
