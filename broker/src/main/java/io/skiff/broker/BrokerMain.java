@@ -17,6 +17,8 @@ public final class BrokerMain {
   private BrokerMain() {}
 
   public static void main(String[] args) throws Exception {
+    // Before anything starts a virtual thread: the scheduler reads its bound once.
+    final int carriers = VirtualThreadCarriers.bound();
     final Path configFile = parse(args);
     final BrokerConfig config;
     try {
@@ -37,7 +39,13 @@ public final class BrokerMain {
                 },
                 "skiff-shutdown"));
     System.out.println(
-        "Skiff broker " + config.nodeId() + " ready; Kafka bootstrap " + broker.bootstrapAddress());
+        "Skiff broker "
+            + config.nodeId()
+            + " ready; Kafka bootstrap "
+            + broker.bootstrapAddress()
+            + "; at most "
+            + carriers
+            + " virtual-thread carriers");
     stopped.await();
   }
 

@@ -86,7 +86,8 @@ final class RatisProperties {
   /**
    * The transport ({@code raft.rpc.type}) and where this node listens on it. The Netty transport
    * runs one event loop group for its server and one per client proxy map, each with Netty's
-   * default of twice the cores, so threads stay O(cores) either way.
+   * default of twice the cores; gRPC shares Netty event loops of twice the cores and runs its
+   * calls' callbacks on virtual threads: threads stay O(cores) either way.
    */
   private static void transport(RaftProperties p, RaftNodeConfig config) {
     RaftConfigKeys.Rpc.setType(p, config.rpcType().ratis());
@@ -94,6 +95,11 @@ final class RatisProperties {
       case GRPC -> {
         GrpcConfigKeys.Server.setHost(p, config.host());
         GrpcConfigKeys.Server.setPort(p, config.port());
+        // Skiff's Ratis patch: the callbacks of the calls this node serves and makes to its peers
+        // run on virtual threads. gRPC's shared cached executor would start a platform thread for
+        // every callback that finds its threads busy: ~100 per broker at 1000 partitions, growing
+        // with the heartbeats of all groups (docs/raft-scaling.md).
+        GrpcConfigKeys.Server.setExecutorVirtual(p, true);
       }
       case NETTY -> {
         NettyConfigKeys.Server.setHost(p, config.host());
