@@ -9,10 +9,14 @@ package io.skiff.broker;
  * blocks in an {@code fsync} (Raft log, term and vote, segment flush), the scheduler adds a carrier
  * thread so that the others keep running, up to {@code maxPoolSize}: 256 by default, and at 1000
  * partitions a broker kept 74–98 of them. With the bound, an {@code fsync} beyond it keeps its
- * carrier busy until the disk answers instead of adding one. No virtual thread can wait forever for
- * a carrier: on Java 24+ monitors and {@code Object.wait} unmount (JEP 491), and what still holds a
- * carrier (file I/O, native calls, class initialization) finishes without help from other virtual
- * threads (docs/raft-scaling.md, "Platform threads: gRPC executors and carriers").
+ * carrier busy until the disk answers instead of adding one. The bound is not tight: a dead
+ * broker's hundreds of groups elect at once on the survivors (every vote and term an fsync), and
+ * with 16 carriers their gRPC callbacks (liveness probes included) waited behind those fsyncs for
+ * seconds, long enough for the survivors to count each other dead; idle carriers retire after 30 s,
+ * so an idle broker keeps far fewer. No virtual thread can wait forever for a carrier: on Java 24+
+ * monitors and {@code Object.wait} unmount (JEP 491), and what still holds a carrier (file I/O,
+ * native calls, class initialization) finishes without help from other virtual threads
+ * (docs/raft-scaling.md, "Platform threads: gRPC executors and carriers").
  *
  * <p>The scheduler reads the property once, when the JVM starts its first virtual thread: {@link
  * #bound()} must run before that, first thing in {@code main}. Thread-safety: call it from the main
@@ -22,8 +26,8 @@ public final class VirtualThreadCarriers {
   /** The JDK's system property for the most carrier threads. */
   public static final String MAX_POOL_SIZE = "jdk.virtualThreadScheduler.maxPoolSize";
 
-  static final int PER_CORE = 4;
-  static final int FLOOR = 16;
+  static final int PER_CORE = 16;
+  static final int FLOOR = 64;
 
   private VirtualThreadCarriers() {}
 

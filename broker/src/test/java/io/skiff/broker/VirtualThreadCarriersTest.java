@@ -55,11 +55,11 @@ class VirtualThreadCarriersTest {
   }
 
   @Test
-  void theBoundIsFourPerCoreAndAtLeastSixteen() {
-    assertThat(VirtualThreadCarriers.limit(1)).isEqualTo(16);
-    assertThat(VirtualThreadCarriers.limit(2)).isEqualTo(16);
-    assertThat(VirtualThreadCarriers.limit(8)).isEqualTo(32);
-    assertThat(VirtualThreadCarriers.limit(64)).isEqualTo(256);
+  void theBoundIsSixteenPerCoreAndAtLeastSixtyFour() {
+    assertThat(VirtualThreadCarriers.limit(1)).isEqualTo(64);
+    assertThat(VirtualThreadCarriers.limit(2)).isEqualTo(64);
+    assertThat(VirtualThreadCarriers.limit(8)).isEqualTo(128);
+    assertThat(VirtualThreadCarriers.limit(64)).isEqualTo(1024);
   }
 
   /** Locks {@code files} files here, runs {@link Probe} on them; its output: carriers, bound. */

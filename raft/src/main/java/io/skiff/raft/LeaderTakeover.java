@@ -28,49 +28,63 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On each liveness tick while a peer is unreachable, every division of this server (partition
  * groups and the metadata group) that is a running follower and whose leader is unreachable, or
- * that has had no leader since the previous tick at least while one of its voters is unreachable,
- * is an <em>orphan</em>. The reachable voters of an orphan (this node included) are ranked by
- * {@link #ranking}, which every broker computes alike and which spreads a dead broker's groups
- * evenly over the survivors; rank {@code r} stands for election ({@code
- * Division#startLeaderElection}, Skiff's Ratis patch 0009: a forced election, no pre-vote) once the
- * group has been an orphan for {@code r × stagger}. A voter whose log lags loses (voters grant
- * votes only to a log at least as up to date as theirs), and the next rank stands after its
- * stagger. A node stands at most once per round (so never twice at one term): were ranks to stand
- * again whenever the term moved, two survivors whose elections take longer than the stagger on a
- * loaded machine would keep cancelling each other's elections. A node that sees another voter
- * campaign (the group's term rises) restarts its wait and adds a stagger, so as not to split the
- * votes. When every rank has had its turn and the group is still without a leader (split votes), a
- * new round starts. An orphan whose reachable voters are not a majority is left alone: no election
- * could win there.
+ * that has no leader while one of its voters is unreachable, is an <em>orphan</em>. The reachable
+ * voters of an orphan (this node included) are ranked by {@link #ranking}, which every broker
+ * computes alike and which spreads a dead broker's groups evenly over the survivors; rank {@code r}
+ * stands for election ({@code Division#startLeaderElection}, Skiff's Ratis patch 0009: a forced
+ * election, no pre-vote) once the group has been an orphan for {@code r × stagger} (one stagger
+ * more if it had no known leader at all: it may be mid-election), <em>provided its term has not
+ * moved meanwhile</em>. A higher term means another voter campaigned and its vote request reached
+ * this node; as a Raft voter does after a vote, this node then leaves the group to its election
+ * timeout rather than cancel that election. (Earlier rules that let ranks stand again, or after a
+ * longer wait, made two survivors depose each other's new leaders over and over at N=1000 on a
+ * loaded machine, where a vote request or a new leader's first AppendEntries took longer than the
+ * stagger to be handled.) A node stands at most once per orphan; a group whose first candidate lost
+ * (its log lagged) also waits for its election timeout. An orphan whose reachable voters are not a
+ * majority is left alone: no election could win there.
  *
- * <p>Not thread-safe: {@link #onTick} runs on the liveness thread only, which hands each election
- * it starts to a virtual thread of its own; {@link #takeovers} may be read from any thread.
+ * <p>Not thread-safe: {@link #onTick} runs on the liveness thread only, which hands the elections
+ * it starts to {@link #ELECTION_THREADS} threads of their own; {@link #takeovers} may be read from
+ * any thread.
  */
 final class LeaderTakeover {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderTakeover.class);
 
   /**
    * Default delay between two ranks standing for the same group: longer than a forced election
-   * takes on a loaded machine (a vote request took 2 s to arrive at load 40, and a second rank
-   * standing at 2 s split the votes).
+   * takes when a dead broker's hundreds of groups elect at once (a vote request took 2 s to arrive
+   * at load 40, and 5 s and more at N=1000: a second rank standing before it arrives splits the
+   * votes).
    */
-  static final long DEFAULT_STAGGER_MS = 5_000;
+  static final long DEFAULT_STAGGER_MS = 10_000;
+
+  /** Forced elections started at once, at most (each persists a term: an fsync). */
+  static final int ELECTION_THREADS = 4;
 
   private final RaftServer server;
   private final RaftPeerId self;
   private final PeerLiveness liveness;
   private final long staggerNanos;
   private final AtomicLong takeovers = new AtomicLong();
-  private final ExecutorService elections =
-      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("skiff-takeover-", 0).factory());
 
   /**
-   * Groups without a reachable leader: since when (or since another voter was seen campaigning,
-   * {@code contested}), the term then, and whether this node stood since.
+   * Where forced elections start: a few platform threads, so that a dead broker's hundreds of
+   * groups neither wait for one another on the liveness thread nor all fsync their {@code
+   * raft-meta} at once (as many virtual threads did: they held every virtual-thread carrier, the
+   * server's gRPC callbacks waited behind them, liveness probes to this broker timed out, and the
+   * survivors counted each other dead).
+   */
+  private final ExecutorService elections =
+      Executors.newFixedThreadPool(
+          ELECTION_THREADS, Thread.ofPlatform().daemon().name("skiff-takeover-", 0).factory());
+
+  /**
+   * Groups without a reachable leader: since when, the term then, whether their leader was known
+   * and unreachable (rather than unknown), and whether this node stood since.
    */
   private final Map<RaftGroupId, Orphan> orphans = new HashMap<>();
 
-  private record Orphan(long sinceNanos, long term, boolean contested, boolean stood) {}
+  private record Orphan(long sinceNanos, long term, boolean leaderSeenDown, boolean stood) {}
 
   LeaderTakeover(RaftServer server, RaftPeerId self, PeerLiveness liveness, long staggerMs) {
     this.server = server;
@@ -135,40 +149,30 @@ final class LeaderTakeover {
       orphans.remove(groupId);
       return;
     }
+    final long term = info.getCurrentTerm();
     Orphan orphan = orphans.get(groupId);
     if (orphan == null) {
-      orphan = new Orphan(now, info.getCurrentTerm(), false, false);
+      orphan = new Orphan(now, term, leaderDown, false);
       orphans.put(groupId, orphan);
-      if (leaderless) {
-        return; // no leader may just mean an election is under way: look again next tick
-      }
     }
-    if (!majorityReachable(voters, down)) {
+    if (orphan.stood() || term != orphan.term() || !majorityReachable(voters, down)) {
+      // Stood already; or another voter campaigned since (its vote request raised our term) and,
+      // as a Raft voter does after a vote, this node leaves the rest to its election timeout
+      // rather than cancel that election; or no election could win here.
       return;
-    }
-    final long term = info.getCurrentTerm();
-    if (!orphan.stood() && term > orphan.term()) {
-      // Another voter stands (its vote request raised our term): give its election a stagger
-      // before anyone here stands too and splits the votes.
-      orphan = new Orphan(now, term, true, false);
-      orphans.put(groupId, orphan);
     }
     final List<RaftPeerId> ranks = ranking(groupId, reachableVoters(voters, down));
-    if (orphan.stood() && now - orphan.sinceNanos() > (ranks.size() + 1) * staggerNanos) {
-      // Every rank had its turn and the group is still leaderless (split votes): a new round.
-      orphan = new Orphan(now, term, false, false);
-      orphans.put(groupId, orphan);
-    }
     final int rank = ranks.indexOf(self);
-    final long delay = (rank + (orphan.contested() ? 1 : 0)) * staggerNanos;
-    if (orphan.stood() || rank < 0 || now - orphan.sinceNanos() < delay) {
+    // A group found with no leader at all may be mid-election: even rank 0 waits a stagger.
+    final long delay = (rank + (orphan.leaderSeenDown() ? 0 : 1)) * staggerNanos;
+    if (rank < 0 || now - orphan.sinceNanos() < delay) {
       return;
     }
-    orphans.put(groupId, new Orphan(orphan.sinceNanos(), term, orphan.contested(), true));
+    orphans.put(groupId, new Orphan(orphan.sinceNanos(), term, orphan.leaderSeenDown(), true));
     // A forced election persists the new term on the calling thread (an fsync of the group's
-    // raft-meta): a dead broker's hundreds of groups stand in parallel, not one after the other on
-    // this thread, whose ticks must go on (at N=1000 on a loaded machine the serial stands took
-    // the liveness thread tens of seconds, during which other ranks' turns came and split votes).
+    // raft-meta): a dead broker's hundreds of groups stand on the election threads, not one after
+    // the other on this thread, whose ticks must go on (at N=1000 on a loaded machine serial
+    // stands took the liveness thread tens of seconds, during which other ranks' turns came).
     elections.execute(() -> stand(division, term, rank, ranks.size(), leader));
   }
 
