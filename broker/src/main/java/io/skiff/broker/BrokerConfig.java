@@ -44,7 +44,8 @@ import java.util.TreeMap;
  * @param minInsyncReplicas {@code min.insync.replicas} (1): with {@code acks=all}, a partition
  *     whose leader has fewer replicas in sync (itself included) answers NOT_ENOUGH_REPLICAS at once
  * @param replicaLagTimeMs {@code replica.lag.time.max.ms} (30000): a voter the leader has not heard
- *     from for longer is out of sync
+ *     from for longer is out of sync unless it holds every entry of the leader's log and its broker
+ *     is reachable
  * @param maxRequestBytes {@code socket.request.max.bytes} (100 MiB): larger frames close the
  *     connection
  * @param ioThreads {@code num.io.threads}: request handler threads

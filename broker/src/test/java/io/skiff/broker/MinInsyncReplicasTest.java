@@ -58,6 +58,9 @@ class MinInsyncReplicasTest {
           awaitOutcome(producer, "strict", NotEnoughReplicasException.class, stored);
       assertThat(refusedIn).as("refused at once, not after the request timeout").isLessThan(5000);
       awaitOutcome(producer, "majority", null, stored);
+      assertThat(stored.refused)
+          .as("the idle survivor holds every entry, so two of three stay in sync")
+          .noneMatch(v -> v.startsWith("majority-"));
 
       cluster.start(follower);
       awaitOutcome(producer, "strict", null, stored);
@@ -107,6 +110,8 @@ class MinInsyncReplicasTest {
         }
       }
       final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      System.err.println(
+          "DIAG " + java.time.LocalTime.now() + " " + topic + " took " + tookMs + " " + failure);
       if (error == null ? failure == null : error.isInstance(failure)) {
         return tookMs;
       }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
@@ -62,6 +63,7 @@ final class PeerLiveness implements AutoCloseable {
   private final Map<RaftPeerId, Peer> peers = new HashMap<>(); // guarded by this
 
   private volatile Set<RaftPeerId> unreachable = Set.of();
+  private volatile Set<RaftPeerId> reachable = Set.of();
   private volatile boolean running;
   private Thread ticker;
 
@@ -178,12 +180,14 @@ final class PeerLiveness implements AutoCloseable {
   }
 
   private void publishUnreachable() {
-    unreachable =
-        Set.copyOf(
-            peers.entrySet().stream()
-                .filter(e -> !e.getValue().reachable)
-                .map(Map.Entry::getKey)
-                .toList());
+    final Map<Boolean, List<RaftPeerId>> byState =
+        peers.entrySet().stream()
+            .collect(
+                Collectors.partitioningBy(
+                    e -> e.getValue().reachable,
+                    Collectors.mapping(Map.Entry::getKey, Collectors.toList())));
+    unreachable = Set.copyOf(byState.get(false));
+    reachable = Set.copyOf(byState.get(true));
   }
 
   /** Whether {@code peer} counts as reachable now; this node and untracked peers always do. */
@@ -194,6 +198,14 @@ final class PeerLiveness implements AutoCloseable {
   /** The peers unreachable as of the last evaluation. */
   Set<RaftPeerId> unreachable() {
     return unreachable;
+  }
+
+  /**
+   * The tracked peers reachable as of the last evaluation: unlike {@link #reachable}, a peer this
+   * node does not track is not among them.
+   */
+  Set<RaftPeerId> reachableTracked() {
+    return reachable;
   }
 
   /** The peers tracked now (this node excluded). */

@@ -350,6 +350,14 @@ public final class RaftNode implements AutoCloseable {
     return liveness.unreachable().size();
   }
 
+  /**
+   * The other brokers' Raft peers that the metadata lists and a probe reached within {@code
+   * raft.liveness.timeout.ms}.
+   */
+  Set<RaftPeerId> reachablePeers() {
+    return liveness.reachableTracked();
+  }
+
   /** Elections this broker started because a group's leader was unreachable (a counter). */
   public long leaderTakeovers() {
     return takeover.takeovers();

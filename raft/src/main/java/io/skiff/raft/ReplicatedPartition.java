@@ -10,7 +10,9 @@ import io.skiff.log.TimestampOffset;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
@@ -366,8 +368,11 @@ public final class ReplicatedPartition {
   }
 
   /**
-   * The replicas in sync with this leader, itself included: the voters whose last reply to the
-   * leader came within {@code lagTimeMs} (Kafka's {@code replica.lag.time.max.ms}). Non-voting
+   * The replicas in sync with this leader, itself included, as Kafka counts its ISR: a voter is in
+   * sync if it replied to the leader within {@code lagTimeMs} (Kafka's {@code
+   * replica.lag.time.max.ms}), or if it holds every entry of the leader's log and its broker
+   * answers the liveness probes. An idle group's followers hear from the leader only at heartbeats,
+   * seconds apart, so reply age alone would count healthy, caught-up followers out. Non-voting
    * listeners, which do not count toward a commit, are left out. 0 if this node does not lead.
    */
   public int inSyncReplicas(long lagTimeMs) {
@@ -393,11 +398,24 @@ public final class ReplicatedPartition {
       return 0;
     }
     final Collection<RaftPeer> voters = division.get().getRaftConf().getCurrentPeers();
+    final List<ServerRpcProto> followers = role.getLeaderInfo().getFollowerInfoList();
+    // Both lists follow the leader's log appenders; should one change in between, no follower
+    // counts as caught up and reply age decides, as it always may.
+    final long[] matchIndices = division.get().getInfo().getFollowerMatchIndices();
+    final long lastIndex = division.get().getRaftLog().getNextIndex() - 1;
+    final Set<RaftPeerId> reachable = node.reachablePeers();
     int inSync = 1;
-    for (ServerRpcProto follower : role.getLeaderInfo().getFollowerInfoList()) {
+    for (int i = 0; i < followers.size(); i++) {
+      final ServerRpcProto follower = followers.get(i);
       final RaftPeerId id = RaftPeerId.valueOf(follower.getId().getId());
-      if (follower.getLastRpcElapsedTimeMs() <= lagTimeMs
-          && voters.stream().anyMatch(v -> v.getId().equals(id))) {
+      if (voters.stream().noneMatch(v -> v.getId().equals(id))) {
+        continue;
+      }
+      final boolean caughtUp =
+          reachable.contains(id)
+              && matchIndices.length == followers.size()
+              && matchIndices[i] >= lastIndex;
+      if (caughtUp || follower.getLastRpcElapsedTimeMs() <= lagTimeMs) {
         inSync++;
       }
     }

@@ -42,8 +42,8 @@ public final class ProduceHandler implements ApiHandler {
 
   /**
    * @param minInsyncReplicas the broker's {@code min.insync.replicas}; a topic's own setting wins
-   * @param replicaLagTimeMs {@code replica.lag.time.max.ms}: how long a voter may be silent and
-   *     still count as in sync
+   * @param replicaLagTimeMs {@code replica.lag.time.max.ms}: how long a voter that is behind may be
+   *     silent and still count as in sync
    */
   public ProduceHandler(ClusterView cluster, int minInsyncReplicas, long replicaLagTimeMs) {
     this.cluster = cluster;
