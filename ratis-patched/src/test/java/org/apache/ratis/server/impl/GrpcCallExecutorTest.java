@@ -18,9 +18,9 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Checks Skiff's Ratis patch raft.grpc.server.executor.virtual: with the key on, the callbacks of
@@ -46,14 +46,8 @@ class GrpcCallExecutorTest {
   private final Queue<String> serverCallThreads = new ConcurrentLinkedQueue<>();
 
   private final Queue<String> channelCallThreads = new ConcurrentLinkedQueue<>();
+  @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
   private LoopbackGroup servers;
-
-  @AfterEach
-  void closeServers() throws IOException {
-    if (servers != null) {
-      servers.close();
-    }
-  }
 
   @Test
   void callsRunOnVirtualThreadsOfTheServerWhenSelected() throws Exception {
@@ -89,7 +83,7 @@ class GrpcCallExecutorTest {
    */
   private void startGroupAndReadFromFollowers(boolean virtual) throws Exception {
     servers =
-        LoopbackGroup.start(
+        groups.start(
             3,
             p -> {
               RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);

@@ -16,9 +16,9 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.util.TimeDuration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Checks Skiff's Ratis patch (raft.server.log.worker.idle-wait): with the log worker's idle wait
@@ -39,18 +39,12 @@ class LogWorkerIdleWaitTest {
   /** What released Ratis' close waits for the worker before it gives up, per division. */
   private static final int WORKER_SHUTDOWN_TIMEOUT_SECONDS = 3;
 
+  @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
   private LoopbackGroup servers;
-
-  @AfterEach
-  void closeServers() throws IOException {
-    if (servers != null) {
-      servers.close();
-    }
-  }
 
   @Test
   void writesAreFlushedAndClosingStopsTheWorkersWithoutAPoll() throws Exception {
-    servers = LoopbackGroup.start(3, LogWorkerIdleWaitTest::configure, AcceptingStateMachine::new);
+    servers = groups.start(3, LogWorkerIdleWaitTest::configure, AcceptingStateMachine::new);
     // One at a time (the worker is idle when each arrives), then up to IN_FLIGHT at a time.
     servers.writeAll(ONE_BY_ONE, WRITES, IN_FLIGHT);
     final long last = awaitEveryLogFlushedToOneLastEntry();

@@ -12,9 +12,9 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.TimeDuration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Checks Skiff's Ratis patch {@code RaftServer.Division#startLeaderElection}: with election
@@ -28,19 +28,12 @@ class StartLeaderElectionTest {
   private static final TimeDuration TEN_MINUTES = TimeDuration.valueOf(10, TimeUnit.MINUTES);
   private static final long WITHIN_NANOS = TimeUnit.SECONDS.toNanos(20);
 
+  @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
   private LoopbackGroup servers;
-
-  @AfterEach
-  void closeServers() throws IOException {
-    if (servers != null) {
-      servers.close();
-    }
-  }
 
   @Test
   void aFollowerAskedToStandLeadsAndTakesOverFromAClosedLeader() throws Exception {
-    servers =
-        LoopbackGroup.start(3, StartLeaderElectionTest::configure, AcceptingStateMachine::new);
+    servers = groups.start(3, StartLeaderElectionTest::configure, AcceptingStateMachine::new);
     final List<RaftServer> all = servers.servers();
     final RaftServer.Division first = division(all.get(0));
     assertThat(division(all.get(1)).getInfo().getCurrentTerm())

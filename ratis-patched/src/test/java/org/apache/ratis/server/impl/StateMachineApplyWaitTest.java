@@ -2,7 +2,6 @@ package org.apache.ratis.server.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -13,9 +12,9 @@ import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.util.TimeDuration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Checks Skiff's Ratis patch (raft.server.state-machine.apply.idle-wait): with the state machine
@@ -34,19 +33,13 @@ class StateMachineApplyWaitTest {
   private static final TimeDuration AN_HOUR = TimeDuration.valueOf(1, TimeUnit.HOURS);
 
   private final List<CountingStateMachine> machines = new ArrayList<>();
+  @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
   private LoopbackGroup servers;
-
-  @AfterEach
-  void closeServers() throws IOException {
-    if (servers != null) {
-      servers.close();
-    }
-  }
 
   @Test
   void everyCommittedEntryIsAppliedAtOnceWithoutPolling() throws Exception {
     servers =
-        LoopbackGroup.start(
+        groups.start(
             3,
             p -> RaftServerConfigKeys.StateMachineApply.setIdleWait(p, AN_HOUR),
             () -> {

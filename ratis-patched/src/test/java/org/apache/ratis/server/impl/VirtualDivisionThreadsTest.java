@@ -21,9 +21,9 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Checks Skiff's Ratis patch (raft.server.threadpool.virtual): with the key on, a division's
@@ -44,14 +44,8 @@ class VirtualDivisionThreadsTest {
           "LogAppenderDaemon");
 
   private final Set<Boolean> appliedOnVirtualThread = ConcurrentHashMap.newKeySet();
+  @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
   private LoopbackGroup servers;
-
-  @AfterEach
-  void closeServers() throws IOException {
-    if (servers != null) {
-      servers.close();
-    }
-  }
 
   @Test
   void divisionDaemonsAreVirtualThreadsWhenSelected() throws Exception {
@@ -82,7 +76,7 @@ class VirtualDivisionThreadsTest {
 
   private RaftGroup startGroup(boolean virtual) throws IOException {
     servers =
-        LoopbackGroup.start(
+        groups.start(
             3,
             p -> {
               if (virtual) {
