@@ -6,9 +6,11 @@ import io.skiff.testing.ListenPorts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -232,17 +234,42 @@ public final class BrokerCluster implements AutoCloseable {
   }
 
   private boolean hasReadyLeader(String topic, int partition) {
+    return readyLeader(topic, partition).isPresent();
+  }
+
+  /**
+   * The replica of {@code topic}-{@code partition} that a running broker leads, ready for writes.
+   */
+  Optional<ReplicatedPartition> readyLeader(String topic, int partition) {
     return runningIds().stream()
-        .anyMatch(
-            id ->
-                broker(id)
-                    .raft()
-                    .metadata()
-                    .image()
-                    .topic(topic)
-                    .flatMap(t -> broker(id).raft().partition(t.partition(partition)))
-                    .map(ReplicatedPartition::isLeaderReady)
-                    .orElse(false));
+        .flatMap(id -> replica(id, topic, partition).stream())
+        .filter(ReplicatedPartition::isLeaderReady)
+        .findFirst();
+  }
+
+  /**
+   * The partitions of {@code topic} (of {@code partitions}) whose ready leader is broker {@code
+   * id}.
+   */
+  List<Integer> ledBy(int id, String topic, int partitions) {
+    final List<Integer> led = new ArrayList<>();
+    for (int partition = 0; partition < partitions; partition++) {
+      if (replica(id, topic, partition).map(ReplicatedPartition::isLeaderReady).orElse(false)) {
+        led.add(partition);
+      }
+    }
+    return led;
+  }
+
+  /** Broker {@code id}'s replica of {@code topic}-{@code partition}, if it hosts one. */
+  Optional<ReplicatedPartition> replica(int id, String topic, int partition) {
+    final Broker broker = broker(id);
+    return broker
+        .raft()
+        .metadata()
+        .image()
+        .topic(topic)
+        .flatMap(t -> broker.raft().partition(t.partition(partition)));
   }
 
   /** The admin HTTP address of a running broker. */

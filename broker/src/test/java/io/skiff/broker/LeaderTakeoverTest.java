@@ -3,14 +3,11 @@ package io.skiff.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.raft.ElectionCounters;
-import io.skiff.raft.ReplicatedPartition;
-import io.skiff.raft.metadata.TopicInfo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Future;
@@ -73,13 +70,13 @@ class LeaderTakeoverTest {
       produceToEveryPartition(producer);
 
       final int victim = leadingTheMost(cluster);
-      final List<Integer> led = ledBy(cluster, victim);
+      final List<Integer> led = cluster.ledBy(victim, TOPIC, PARTITIONS);
       final long stopped = System.nanoTime();
       cluster.stop(victim); // closes its Raft server: no leadership handed over
       report("broker %d led %d partitions; stopped in %d ms", victim, led.size(), msSince(stopped));
       final long deadline = stopped + TAKEOVER_BOUND.toNanos();
       for (int partition : led) {
-        while (readyLeader(cluster, partition).isEmpty()) {
+        while (cluster.readyLeader(TOPIC, partition).isEmpty()) {
           assertThat(System.nanoTime())
               .as("%s-%d is led by a survivor within %s", TOPIC, partition, TAKEOVER_BOUND)
               .isLessThan(deadline);
@@ -104,7 +101,7 @@ class LeaderTakeoverTest {
           .containsAllEntriesOf(electionsBefore)
           .containsEntry(victim, 0L);
       for (int partition = 0; partition < PARTITIONS; partition++) {
-        assertThat(readyLeader(cluster, partition))
+        assertThat(cluster.readyLeader(TOPIC, partition))
             .as("%s-%d has a leader", TOPIC, partition)
             .isPresent();
       }
@@ -141,7 +138,7 @@ class LeaderTakeoverTest {
     int most = -1;
     int count = -1;
     for (int id : cluster.runningIds()) {
-      final int led = ledBy(cluster, id).size();
+      final int led = cluster.ledBy(id, TOPIC, PARTITIONS).size();
       if (led > count) {
         most = id;
         count = led;
@@ -161,30 +158,6 @@ class LeaderTakeoverTest {
       assertThat(ack.get(2, TimeUnit.MINUTES).hasOffset()).isTrue();
     }
     report("acks=all produce to %d partitions took %d ms", PARTITIONS, msSince(started));
-  }
-
-  private static List<Integer> ledBy(BrokerCluster cluster, int id) {
-    final List<Integer> led = new ArrayList<>();
-    for (int partition = 0; partition < PARTITIONS; partition++) {
-      if (replica(cluster, id, partition).map(ReplicatedPartition::isLeaderReady).orElse(false)) {
-        led.add(partition);
-      }
-    }
-    return led;
-  }
-
-  private static Optional<ReplicatedPartition> readyLeader(BrokerCluster cluster, int partition) {
-    return cluster.runningIds().stream()
-        .flatMap(id -> replica(cluster, id, partition).stream())
-        .filter(ReplicatedPartition::isLeaderReady)
-        .findFirst();
-  }
-
-  private static Optional<ReplicatedPartition> replica(
-      BrokerCluster cluster, int id, int partition) {
-    final Broker broker = cluster.broker(id);
-    final Optional<TopicInfo> topic = broker.raft().metadata().image().topic(TOPIC);
-    return topic.flatMap(t -> broker.raft().partition(t.partition(partition)));
   }
 
   private static Properties producerProps(String bootstrap) {

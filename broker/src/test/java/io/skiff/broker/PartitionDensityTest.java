@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.raft.ElectionCounters;
 import io.skiff.raft.ReplicatedPartition;
-import io.skiff.raft.metadata.TopicInfo;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -133,13 +132,13 @@ class PartitionDensityTest {
    */
   private static void killAndFailOver(
       BrokerCluster cluster, Admin admin, KafkaProducer<String, String> producer) throws Exception {
-    final List<Integer> led = ledBy(cluster, KILLED);
+    final List<Integer> led = cluster.ledBy(KILLED, TOPIC, PARTITIONS);
     final long killed = System.nanoTime();
     cluster.stop(KILLED);
     report("broker %d led %d partitions; stopped in %d ms", KILLED, led.size(), msSince(killed));
     final long deadline = killed + FAILOVER_BOUND.toNanos();
     for (int partition : led) {
-      while (readyLeader(cluster, partition).isEmpty()) {
+      while (cluster.readyLeader(TOPIC, partition).isEmpty()) {
         assertThat(System.nanoTime())
             .as("%s-%d has a leader on a survivor within %s", TOPIC, partition, FAILOVER_BOUND)
             .isLessThan(deadline);
@@ -209,30 +208,6 @@ class PartitionDensityTest {
         .isEmpty();
   }
 
-  private static List<Integer> ledBy(BrokerCluster cluster, int id) {
-    final List<Integer> led = new ArrayList<>();
-    for (int partition = 0; partition < PARTITIONS; partition++) {
-      if (replica(cluster, id, partition).map(ReplicatedPartition::isLeaderReady).orElse(false)) {
-        led.add(partition);
-      }
-    }
-    return led;
-  }
-
-  private static Optional<ReplicatedPartition> readyLeader(BrokerCluster cluster, int partition) {
-    return cluster.runningIds().stream()
-        .flatMap(id -> replica(cluster, id, partition).stream())
-        .filter(ReplicatedPartition::isLeaderReady)
-        .findFirst();
-  }
-
-  private static Optional<ReplicatedPartition> replica(
-      BrokerCluster cluster, int id, int partition) {
-    final Broker broker = cluster.broker(id);
-    final Optional<TopicInfo> topic = broker.raft().metadata().image().topic(TOPIC);
-    return topic.flatMap(t -> broker.raft().partition(t.partition(partition)));
-  }
-
   /** Waits until every replica on broker {@code id} has its leader's log end and high watermark. */
   private static void awaitCaughtUp(BrokerCluster cluster, int id, Duration timeout)
       throws InterruptedException {
@@ -248,8 +223,8 @@ class PartitionDensityTest {
   }
 
   private static boolean caughtUp(BrokerCluster cluster, int id, int partition) {
-    final Optional<ReplicatedPartition> leader = readyLeader(cluster, partition);
-    final Optional<ReplicatedPartition> follower = replica(cluster, id, partition);
+    final Optional<ReplicatedPartition> leader = cluster.readyLeader(TOPIC, partition);
+    final Optional<ReplicatedPartition> follower = cluster.replica(id, TOPIC, partition);
     return leader.isPresent()
         && follower.isPresent()
         && follower.get().logEndOffset() == leader.get().logEndOffset()
