@@ -135,6 +135,7 @@ public final class RaftNode implements AutoCloseable {
             METADATA_GROUP,
             RatisProperties.client(config.rpcType(), config.livenessTimeoutMs() / 2));
     this.takeover = new LeaderTakeover(server, peerId, liveness, LeaderTakeover.DEFAULT_STAGGER_MS);
+    metadataImages.addListener(this::trackPeers);
   }
 
   /** The Raft peer id of broker {@code nodeId}. */
@@ -320,7 +321,7 @@ public final class RaftNode implements AutoCloseable {
       }
     }
     metadataVoters = java.util.List.copyOf(voters);
-    metadataImages.addListener(this::trackPeers);
+    trackPeers(metadataImages.image()); // the voters at once, the brokers as images come
     metadataListeners =
         new MetadataListeners(
             server, java.util.List.copyOf(voters), RatisProperties.client(config.rpcType()));
