@@ -10,8 +10,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -34,9 +37,8 @@ class LeaderTakeoverTest {
 
   /**
    * Election timeouts longer than {@link #TAKEOVER_BOUND}, so that only the takeover elects in
-   * time. Not longer: after a takeover a follower once left one AppendEntries unanswered, Ratis
-   * timed it out (10 s), and the entry committed only later, with a wait that grew with the
-   * timeouts (the produce after the takeover took 26 s at 30 s, 55 s at 120 s).
+   * time. Their heartbeats, 7.5-15 s apart, also leave the appenders to the stopped broker idle
+   * between heartbeats, where Ratis' appender once spun and starved the survivors (patch 0011).
    */
   private static final String ELECTION_TIMEOUT_MIN_MS = "30000";
 
@@ -74,6 +76,18 @@ class LeaderTakeoverTest {
       final long stopped = System.nanoTime();
       cluster.stop(victim); // closes its Raft server: no leadership handed over
       report("broker %d led %d partitions; stopped in %d ms", victim, led.size(), msSince(stopped));
+      final List<Integer> survivors = cluster.runningIds();
+      final AtomicInteger mostUnreachable = new AtomicInteger();
+      final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+      sampler.scheduleAtFixedRate(
+          () ->
+              survivors.forEach(
+                  id ->
+                      mostUnreachable.accumulateAndGet(
+                          cluster.broker(id).raft().unreachablePeers(), Math::max)),
+          0,
+          50,
+          TimeUnit.MILLISECONDS);
       final long deadline = stopped + TAKEOVER_BOUND.toNanos();
       for (int partition : led) {
         while (cluster.readyLeader(TOPIC, partition).isEmpty()) {
@@ -88,6 +102,10 @@ class LeaderTakeoverTest {
           .as("elections the survivors started for the stopped broker's groups")
           .isGreaterThanOrEqualTo(led.size());
       produceToEveryPartition(producer);
+      sampler.shutdownNow();
+      assertThat(mostUnreachable)
+          .as("brokers a survivor counted unreachable: the stopped one, never the other survivor")
+          .hasValue(1);
 
       final Map<Integer, Long> electionsBefore = elections(cluster);
       cluster.start(victim);

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.ObjLongConsumer;
 import java.util.stream.Collectors;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
@@ -214,14 +215,44 @@ final class PeerLiveness implements AutoCloseable {
   }
 
   /**
-   * Starts probing the tracked peers (and peers tracked later) and, every interval, evaluates and
-   * then runs {@code tick} with the evaluation's transitions and time.
+   * Starts probing the tracked peers (and peers tracked later) and, every interval, consults {@code
+   * traffic} if a probe is overdue, evaluates, and then runs {@code tick} with the evaluation's
+   * transitions and time.
    */
-  synchronized void start(Tick tick) {
+  synchronized void start(Traffic traffic, Tick tick) {
     running = true;
     peers.values().forEach(this::startProber);
     ticker =
-        Thread.ofPlatform().name("skiff-liveness-" + self).daemon().start(() -> tickLoop(tick));
+        Thread.ofPlatform()
+            .name("skiff-liveness-" + self)
+            .daemon()
+            .start(() -> tickLoop(traffic, tick));
+  }
+
+  /**
+   * Evidence of life other than probes: Raft traffic this server had from its peers. A loaded peer
+   * (an election burst's fsyncs holding its virtual-thread carriers) may answer a probe late, and
+   * counting it dead then would fence and depose the very leaders that took over a dead broker's
+   * groups.
+   */
+  @FunctionalInterface
+  interface Traffic {
+    /** Reports, through {@code heard}, when each peer was last heard from, in nanos. */
+    void report(ObjLongConsumer<RaftPeerId> heard, long nowNanos);
+  }
+
+  /**
+   * Credits peers with {@code traffic}'s evidence if any peer's probes are overdue (none succeeded
+   * for two intervals); with every probe on time, the evidence is not gathered.
+   */
+  void consult(Traffic traffic, long nowNanos) {
+    if (overdue(nowNanos)) {
+      traffic.report(this::probeSucceeded, nowNanos);
+    }
+  }
+
+  private synchronized boolean overdue(long nowNanos) {
+    return peers.values().stream().anyMatch(p -> nowNanos - p.lastSeenNanos > 2 * intervalNanos);
   }
 
   /** What runs after each evaluation, on the liveness thread. */
@@ -230,7 +261,7 @@ final class PeerLiveness implements AutoCloseable {
     void run(List<Transition> transitions, long nowNanos);
   }
 
-  private void tickLoop(Tick tick) {
+  private void tickLoop(Traffic traffic, Tick tick) {
     long last = clock.getAsLong();
     while (running) {
       try {
@@ -238,6 +269,7 @@ final class PeerLiveness implements AutoCloseable {
         final long now = clock.getAsLong();
         excuse(now - last - intervalNanos);
         last = now;
+        consult(traffic, now);
         tick.run(evaluate(now), now);
       } catch (InterruptedException e) {
         if (!running) {

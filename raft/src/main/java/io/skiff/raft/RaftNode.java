@@ -16,11 +16,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
+import java.util.function.ObjLongConsumer;
 import org.agrona.concurrent.SystemEpochClock;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -175,7 +180,7 @@ public final class RaftNode implements AutoCloseable {
               + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()),
           e);
     }
-    liveness.start(takeover::onTick);
+    liveness.start(this::reportReplies, takeover::onTick);
     LOG.info(
         "Raft node {} listening on {} with {} partitions",
         peerId,
@@ -344,6 +349,34 @@ public final class RaftNode implements AutoCloseable {
       }
     }
     liveness.track(peers.values());
+  }
+
+  /**
+   * Reports, for each peer, the last AppendEntries reply that a group led here had from it since
+   * this node began to lead the group: a peer that answers Raft traffic is alive, whatever became
+   * of its probes. A new leader's follower record starts with no reply (a time before the lead
+   * began), which is left out.
+   */
+  private void reportReplies(ObjLongConsumer<RaftPeerId> heard, long nowNanos) {
+    for (RaftGroupId groupId : server.getGroupIds()) {
+      final RoleInfoProto role;
+      try {
+        role = server.getDivision(groupId).getInfo().getRoleInfoProto();
+      } catch (IOException e) {
+        continue; // removed meanwhile
+      }
+      if (role.getRole() != RaftPeerRole.LEADER) {
+        continue;
+      }
+      for (ServerRpcProto follower : role.getLeaderInfo().getFollowerInfoList()) {
+        final long silentMs = follower.getLastRpcElapsedTimeMs();
+        if (silentMs < role.getRoleElapsedTimeMs()) {
+          heard.accept(
+              RaftPeerId.valueOf(follower.getId().getId()),
+              nowNanos - TimeUnit.MILLISECONDS.toNanos(silentMs));
+        }
+      }
+    }
   }
 
   /** Other brokers whose Raft server no probe reached for {@code raft.liveness.timeout.ms}. */

@@ -93,4 +93,34 @@ class PeerLivenessTest {
       assertThat(liveness.evaluate(advanceMs(TIMEOUT_MS))).isEmpty();
     }
   }
+
+  @Test
+  void raftTrafficKeepsAPeerWhoseProbesAreLateReachable() {
+    try (PeerLiveness liveness = liveness()) {
+      liveness.track(List.of(TWO, THREE));
+      final long tracked = clock.get();
+      final AtomicLong asked = new AtomicLong();
+      final PeerLiveness.Traffic twoReplied =
+          (heard, now) -> {
+            asked.incrementAndGet();
+            heard.accept(TWO.getId(), now - TimeUnit.MILLISECONDS.toNanos(100));
+          };
+
+      liveness.consult(twoReplied, advanceMs(900));
+      assertThat(asked).as("probes on time: no evidence gathered").hasValue(0);
+      liveness.consult(twoReplied, advanceMs(TIMEOUT_MS - 500));
+      assertThat(asked).as("probes overdue").hasValue(1);
+      final List<PeerLiveness.Transition> down = liveness.evaluate(advanceMs(1_000));
+      assertThat(down)
+          .as("two replied to Raft traffic; three neither answered nor replied")
+          .extracting(PeerLiveness.Transition::peer)
+          .containsExactly(THREE.getId());
+      assertThat(liveness.reachableTracked()).containsExactly(TWO.getId());
+
+      liveness.consult((heard, now) -> heard.accept(THREE.getId(), tracked), clock.get());
+      assertThat(liveness.evaluate(advanceMs(1)))
+          .as("a reply older than the last evaluation changes nothing")
+          .isEmpty();
+    }
+  }
 }
