@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -102,6 +103,7 @@ class IdempotentProducerTest {
     final AtomicReference<DoubleSupplier> requestsInFlight = new AtomicReference<>();
     final List<CompletableFuture<RecordMetadata>> sends = new ArrayList<>();
     final int leader = leaderOf(cluster, 0);
+    final CountDownLatch stopping = new CountDownLatch(1);
     final Thread killer =
         new Thread(
             () -> {
@@ -115,6 +117,7 @@ class IdempotentProducerTest {
                 Thread.currentThread().interrupt();
                 return;
               }
+              stopping.countDown();
               cluster.stop(leader); // requests to it are in flight: their retries must not repeat
             },
             "leader-killer");
@@ -139,7 +142,13 @@ class IdempotentProducerTest {
         if (i % 20 == 0) {
           Thread.sleep(1);
         }
+        if (i >= PER_PARTITION / 2 && stopping.getCount() > 0) {
+          Thread.sleep(2); // keep requests flowing, and the second half unsent, until the stop
+        }
       }
+      assertThat(stopping.getCount())
+          .as("the leader stopped while records were being sent")
+          .isZero();
       producer.flush();
       assertThat(retries(producer)).as("records retried after the leader stopped").isPositive();
     }
