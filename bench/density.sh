@@ -38,7 +38,9 @@
 #
 # Environment (defaults): N (1000), SKIFF_TIER (small), BASE (26092), SETTLE (20), IDLE (60),
 #   METADATA_REQUESTS (200), KILL (3), LED_TIMEOUT (900 s), DENSITY_JAVA_OPTS (-XX:-AlwaysPreTouch),
-#   SKIFF_HOME (this checkout), KEEP. Build first: ./mvnw -B -q -DskipTests package -pl broker -am
+#   SKIFF_HOME (this checkout), KEEP, BROKER_PROPS (extra broker settings, `key=value;key=value`,
+#   e.g. "raft.election.timeout.min.ms=30000;raft.election.timeout.max.ms=60000").
+#   Build first: ./mvnw -B -q -DskipTests package -pl broker -am
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SKIFF_HOME=${SKIFF_HOME:-$(cd "$HERE/.." && pwd)}
@@ -114,6 +116,7 @@ default.replication.factor=3
 min.insync.replicas=2
 offsets.topic.num.partitions=3
 PROPS
+  if [ -n "${BROKER_PROPS:-}" ]; then tr ';' '\n' <<< "$BROKER_PROPS" >> "$dir/server.properties"; fi
 }
 start_broker() { # start_broker I: in the background; setsid -> skiff -> exec java, so $! is the JVM
   local dir="$WORK/broker-$1"

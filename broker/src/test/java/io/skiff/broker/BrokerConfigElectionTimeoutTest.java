@@ -15,14 +15,14 @@ import org.junit.jupiter.api.Test;
 class BrokerConfigElectionTimeoutTest {
 
   @Test
-  void groupsElectAfterFifteenToThirtySecondsUnlessConfiguredOtherwise() {
+  void groupsElectAfterThirtyToSixtySecondsUnlessConfiguredOtherwise() {
     final BrokerConfig config = BrokerConfig.fromMap(Map.of("node.id", "1"));
 
-    assertThat(config.raft().electionTimeoutMinMs()).isEqualTo(15_000);
-    assertThat(config.raft().electionTimeoutMaxMs()).isEqualTo(30_000);
+    assertThat(config.raft().electionTimeoutMinMs()).isEqualTo(30_000);
+    assertThat(config.raft().electionTimeoutMaxMs()).isEqualTo(60_000);
     assertThat(config.effectiveProperties())
-        .containsEntry("raft.election.timeout.min.ms", "15000")
-        .containsEntry("raft.election.timeout.max.ms", "30000");
+        .containsEntry("raft.election.timeout.min.ms", "30000")
+        .containsEntry("raft.election.timeout.max.ms", "60000");
   }
 
   @Test
