@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.server.GrpcLogAppender;
-import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class IdleAppenderWaitTest {
-  private static final long WITHIN_NANOS = TimeUnit.SECONDS.toNanos(20);
 
   /** How long the wait is sampled; well inside the 2.5 s before a heartbeat falls due. */
   private static final long SAMPLED_MS = 1_500;
@@ -40,8 +37,8 @@ class IdleAppenderWaitTest {
     final List<RaftServer> all = servers.servers();
     final RaftServerImpl leader = (RaftServerImpl) division(all.get(0));
     assertThat(leader.startLeaderElection()).isTrue();
-    awaitLeaderReady(leader);
-    write(3);
+    LoopbackGroup.awaitLeaderReady(leader);
+    servers.writeAll(3, 3, 1);
 
     final RaftPeerId closed = all.get(2).getId();
     final GrpcLogAppender toClosed =
@@ -69,7 +66,7 @@ class IdleAppenderWaitTest {
     assertThat(shortest)
         .as("ms the appender to the closed follower waits between loops, at the shortest")
         .isPositive();
-    write(3); // a majority still commits
+    servers.writeAll(3, 3, 1); // a majority still commits
   }
 
   private static void configure(RaftProperties p) {
@@ -80,27 +77,5 @@ class IdleAppenderWaitTest {
 
   private RaftServer.Division division(RaftServer server) throws IOException {
     return server.getDivision(servers.group().getGroupId());
-  }
-
-  private static void awaitLeaderReady(RaftServer.Division division) throws InterruptedException {
-    final long deadline = System.nanoTime() + WITHIN_NANOS;
-    while (!division.getInfo().isLeaderReady()) {
-      assertThat(System.nanoTime()).as("leads within 20 s").isLessThan(deadline);
-      Thread.sleep(20);
-    }
-  }
-
-  private void write(int entries) throws Exception {
-    try (RaftClient client = servers.newClient()) {
-      for (int i = 0; i < entries; i++) {
-        assertThat(
-                client
-                    .async()
-                    .send(Message.valueOf("entry " + i))
-                    .get(20, TimeUnit.SECONDS)
-                    .isSuccess())
-            .isTrue();
-      }
-    }
   }
 }

@@ -171,6 +171,17 @@ final class LoopbackGroup implements AutoCloseable {
     assertThat(r.isSuccess()).as("reply %s", r).isTrue();
   }
 
+  /** Waits up to 20 s until {@code division} leads and has applied its first entry of the term. */
+  static void awaitLeaderReady(RaftServer.Division division) throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!division.getInfo().isLeaderReady()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(division.getMemberId() + " did not lead within 20 s");
+      }
+      Thread.sleep(20);
+    }
+  }
+
   /** Closes every server; {@link #close} then only deletes the directory. */
   void closeServers() throws IOException {
     for (RaftServer server : servers) {

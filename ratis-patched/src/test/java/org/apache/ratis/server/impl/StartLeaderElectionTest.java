@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.TimeDuration;
@@ -26,7 +23,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StartLeaderElectionTest {
   private static final TimeDuration TEN_MINUTES = TimeDuration.valueOf(10, TimeUnit.MINUTES);
-  private static final long WITHIN_NANOS = TimeUnit.SECONDS.toNanos(20);
 
   @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
   private LoopbackGroup servers;
@@ -41,18 +37,18 @@ class StartLeaderElectionTest {
         .isZero();
 
     assertThat(first.startLeaderElection()).as("a follower stands").isTrue();
-    awaitLeader(first);
+    LoopbackGroup.awaitLeaderReady(first);
     assertThat(first.startLeaderElection()).as("a leader does not stand").isFalse();
-    write(3);
+    servers.writeAll(3, 3, 1);
     final long term = first.getInfo().getCurrentTerm();
 
     all.get(0).close();
     final RaftServer.Division second = division(all.get(1));
     assertThat(second.getInfo().isFollower()).as("a survivor is still a follower").isTrue();
     assertThat(second.startLeaderElection()).as("a survivor stands").isTrue();
-    awaitLeader(second);
+    LoopbackGroup.awaitLeaderReady(second);
     assertThat(second.getInfo().getCurrentTerm()).as("term").isGreaterThan(term);
-    write(3);
+    servers.writeAll(3, 3, 1);
   }
 
   private static void configure(RaftProperties p) {
@@ -63,25 +59,5 @@ class StartLeaderElectionTest {
 
   private RaftServer.Division division(RaftServer server) throws IOException {
     return server.getDivision(servers.group().getGroupId());
-  }
-
-  private static void awaitLeader(RaftServer.Division division) throws InterruptedException {
-    final long deadline = System.nanoTime() + WITHIN_NANOS;
-    while (!division.getInfo().isLeaderReady()) {
-      assertThat(System.nanoTime())
-          .as("%s leads within 20 s", division.getMemberId())
-          .isLessThan(deadline);
-      Thread.sleep(20);
-    }
-  }
-
-  private void write(int entries) throws Exception {
-    try (RaftClient client = servers.newClient()) {
-      for (int i = 0; i < entries; i++) {
-        final RaftClientReply reply =
-            client.async().send(Message.valueOf("entry " + i)).get(20, TimeUnit.SECONDS);
-        assertThat(reply.isSuccess()).as("reply %s", reply).isTrue();
-      }
-    }
   }
 }
