@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code raft.election.timeout.min.ms} / {@code .max.ms}: every Raft group's election timeout on a
- * broker, 15–30 s unless configured (a dead broker's groups are taken over by the survivors long
+ * broker, 30–60 s unless configured (a dead broker's groups are taken over by the survivors long
  * before), from file or environment; a range that cannot work is refused naming both keys. Likewise
  * {@code raft.liveness.interval.ms} / {@code .timeout.ms}, the broker-level failure detector.
  */

@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The in-sync count behind {@code min.insync.replicas}, on three real nodes with the brokers'
- * election timeouts, so that an idle group's followers hear from the leader only every 7.5 s: a
- * caught-up follower on a reachable broker is in sync however long ago it last replied, a stopped
- * one drops out once its broker is unreachable, and a restarted one is back once it caught up.
+ * The in-sync count behind {@code min.insync.replicas}, on three real nodes with 15–30 s election
+ * timeouts, so that an idle group's followers hear from the leader only every 7.5 s: a caught-up
+ * follower on a reachable broker is in sync however long ago it last replied, a stopped one drops
+ * out once its broker is unreachable, and a restarted one is back once it caught up.
  */
 class InSyncReplicasTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
