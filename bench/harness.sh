@@ -21,4 +21,8 @@ if [ ! -f "$JAR" ] || [ ! -f "$BROKER_JAR" ] || \
   # every broker start while they are being timed. The jars are current now: say so.
   touch "$JAR" "$BROKER_JAR"
 fi
-exec java -Xmx1g -Djava.awt.headless=true -cp "$JAR" io.skiff.bench.sbs.SideBySide "$@"
+# The bench classes are built for Skiff's Java (25+), which need not be the java on PATH.
+# shellcheck source=deploy/jvm/java-home.sh
+. "$ROOT/deploy/jvm/java-home.sh"
+JAVA_HOME_SKIFF=$(skiff_java_home) || exit 2
+exec "$JAVA_HOME_SKIFF/bin/java" -Xmx1g -Djava.awt.headless=true -cp "$JAR" io.skiff.bench.sbs.SideBySide "$@"

@@ -209,6 +209,9 @@ sleep 3 # let partition leaders settle before the clock starts (same for both sy
 
 # ---- JFR on every broker JVM, from here to the end of the consumers ---------------------------
 REPORT_JAR="$SKIFF_HOME/bench/target/skiff-benchmarks.jar"
+# shellcheck source=deploy/jvm/java-home.sh
+. "$SKIFF_HOME/deploy/jvm/java-home.sh"
+REPORT_JAVA="$(skiff_java_home || echo /nonexistent)/bin/java" # the bench jar is built for Java 25+
 for i in "${!BROKER_PIDS[@]}"; do
   jcmd "${BROKER_PIDS[$i]}" JFR.start name=sbs settings=default 'jdk.ThreadAllocationStatistics#period=1s' \
     > "$WORK/jfr-start-$i.out" 2>&1 || say "JFR did not start on broker pid ${BROKER_PIDS[$i]}"
@@ -319,7 +322,7 @@ for i in "${!BROKER_PIDS[@]}"; do
 done
 ALLOC_PER_MB=n/a; GC_P99=n/a
 if [ -f "$REPORT_JAR" ] && [ "${#JFRS[@]}" -gt 0 ]; then
-  JLINE=$(java -cp "$REPORT_JAR" io.skiff.bench.memory.JfrMemoryReport "${JFRS[@]}" 2> "$WORK/jfr-report.out" || true)
+  JLINE=$("$REPORT_JAVA" -cp "$REPORT_JAR" io.skiff.bench.memory.JfrMemoryReport "${JFRS[@]}" 2> "$WORK/jfr-report.out" || true)
   say "jfr: ${JLINE:-no summary}"
   ALLOC=$(sed -nE 's/.*allocated_bytes=([0-9]+).*/\1/p' <<< "$JLINE")
   [ -z "$ALLOC" ] || ALLOC_PER_MB=$(awk -v a="$ALLOC" -v r="$RECORDS" -v s="$RECORD_SIZE" 'BEGIN{printf "%.2f", a / (r * s)}')
