@@ -224,17 +224,13 @@ public final class BrokerCluster implements AutoCloseable {
             .orElseThrow()
             .partitionCount();
     for (int partition = 0; partition < partitions; partition++) {
-      while (!hasReadyLeader(name, partition)) {
+      while (readyLeader(name, partition).isEmpty()) {
         if (System.nanoTime() > deadline) {
           throw new AssertionError("no leader for " + name + "-" + partition + " after " + timeout);
         }
         Thread.sleep(20);
       }
     }
-  }
-
-  private boolean hasReadyLeader(String topic, int partition) {
-    return readyLeader(topic, partition).isPresent();
   }
 
   /**

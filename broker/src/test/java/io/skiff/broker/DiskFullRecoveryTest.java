@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -147,12 +146,9 @@ class DiskFullRecoveryTest {
   private static void stopLoadAndAssertEveryAcknowledgedWriteIsRead(
       BrokerCluster cluster, Load load) throws Exception {
     load.stop();
-    final Set<String> read =
-        new HashSet<>(
-            KafkaClientsTest.readPartition(
-                cluster.bootstrap(), new TopicPartition(TOPIC, 0), WAIT));
-    // Set look-ups: AssertJ's containsAll compares every pair of a large load.
-    assertThat(load.acknowledged.stream().filter(w -> !read.contains(w)).toList())
+    final List<String> read =
+        KafkaClientsTest.readPartition(cluster.bootstrap(), new TopicPartition(TOPIC, 0), WAIT);
+    assertThat(KafkaClientsTest.missingFrom(read, load.acknowledged))
         .as("acknowledged writes missing from the partition")
         .isEmpty();
   }

@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -71,6 +74,15 @@ class KafkaClientsTest {
       }
     }
     return values;
+  }
+
+  /**
+   * The values of {@code expected} that {@code read} lacks, by set look-ups: AssertJ's {@code
+   * containsAll} compares every pair, minutes for the 10^5 records a long load acknowledges.
+   */
+  static List<String> missingFrom(Collection<String> read, Collection<String> expected) {
+    final Set<String> present = new HashSet<>(read);
+    return expected.stream().filter(v -> !present.contains(v)).toList();
   }
 
   /**

@@ -399,7 +399,8 @@ public final class ReplicatedPartition {
     }
     final Collection<RaftPeer> voters = division.get().getRaftConf().getCurrentPeers();
     final List<ServerRpcProto> followers = role.getLeaderInfo().getFollowerInfoList();
-    // Both lists follow the leader's log appenders; should one change in between, no follower
+    // Both lists follow the leader's log appenders, in their order. Should the appenders change
+    // between the two calls, the lengths differ (a member added or removed): then no follower
     // counts as caught up and reply age decides, as it always may.
     final long[] matchIndices = division.get().getInfo().getFollowerMatchIndices();
     final long lastIndex = division.get().getRaftLog().getNextIndex() - 1;
