@@ -13,11 +13,14 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
 import org.junit.jupiter.api.Test;
@@ -29,6 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  * for a whole election timeout (minutes here), but refuses produce with NOT_LEADER_OR_FOLLOWER as
  * soon as the broker-level liveness counts the others unreachable: an isolated leader never
  * acknowledges an {@code acks=1} write that the replicas electing a new leader will not have.
+ *
+ * <p>Once the others are reachable again, the leader may have been replaced meanwhile and not know
+ * it yet (here it was not, but it cannot tell): until a majority answers it in its term, it serves
+ * neither fetches nor {@code acks=1} writes. A fetch beyond its log would otherwise be told
+ * OFFSET_OUT_OF_RANGE while the new leader holds that offset, and the consumer would reset.
  */
 class IsolatedLeaderFenceTest {
   private static final String TOPIC = "fenced";
@@ -36,7 +44,7 @@ class IsolatedLeaderFenceTest {
   @TempDir Path dir;
 
   @Test
-  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void aLeaderCutOffFromItsMajorityRefusesProduceWithNotLeader() throws Exception {
     try (BrokerCluster cluster =
             new BrokerCluster(
@@ -80,6 +88,34 @@ class IsolatedLeaderFenceTest {
         assertThat(Errors.forCode(refused.errorCode()))
             .as("acks=1 produce to the isolated leader: %s", refused.errorMessage())
             .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+
+        for (int id : List.of(1, 2, 3)) {
+          if (id != leader) {
+            cluster.restart(id);
+          }
+        }
+        while (cluster.broker(leader).raft().unreachablePeers() > 0) {
+          assertThat(System.nanoTime())
+              .as("broker %d counts both peers reachable again", leader)
+              .isLessThan(deadline + TimeUnit.SECONDS.toNanos(120));
+          Thread.sleep(20);
+        }
+        // Its appenders to the restarted peers wait for the next heartbeat (a minute here): no
+        // follower has answered since they came back.
+        assertThat(replica(cluster, leader).isLeaderReady()).isTrue();
+        assertThat(fetch(client, topicId, 1_000))
+            .as("a fetch beyond the log of an unconfirmed leader")
+            .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+        assertThat(Errors.forCode(produceAcksOne(client, topicId).errorCode()))
+            .as("acks=1 produce to an unconfirmed leader")
+            .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+
+        // An acks=all write needs a majority anyway; its replication brings the answers.
+        assertThat(Errors.forCode(produce(client, topicId, (short) -1).errorCode()))
+            .isEqualTo(Errors.NONE);
+        assertThat(replica(cluster, leader).leadershipConfirmed()).isTrue();
+        assertThat(fetch(client, topicId, 0)).isEqualTo(Errors.NONE);
+        assertThat(fetch(client, topicId, 1_000)).isEqualTo(Errors.OFFSET_OUT_OF_RANGE);
       }
     }
   }
@@ -103,8 +139,29 @@ class IsolatedLeaderFenceTest {
 
   private static ProduceResponseData.PartitionProduceResponse produceAcksOne(
       RawKafkaClient client, Uuid topicId) throws Exception {
-    final ProduceRequestData data =
-        new ProduceRequestData().setAcks((short) 1).setTimeoutMs(30_000);
+    return produce(client, topicId, (short) 1);
+  }
+
+  private static Errors fetch(RawKafkaClient client, Uuid topicId, long offset) throws Exception {
+    final FetchRequestData data =
+        new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0).setMaxBytes(1 << 20);
+    data.topics()
+        .add(
+            new FetchRequestData.FetchTopic()
+                .setTopicId(topicId)
+                .setPartitions(
+                    List.of(
+                        new FetchRequestData.FetchPartition()
+                            .setPartition(0)
+                            .setFetchOffset(offset)
+                            .setPartitionMaxBytes(1 << 20))));
+    final FetchResponse response = (FetchResponse) client.call(new FetchRequest(data, (short) 16));
+    return Errors.forCode(response.data().responses().get(0).partitions().get(0).errorCode());
+  }
+
+  private static ProduceResponseData.PartitionProduceResponse produce(
+      RawKafkaClient client, Uuid topicId, short acks) throws Exception {
+    final ProduceRequestData data = new ProduceRequestData().setAcks(acks).setTimeoutMs(30_000);
     final ProduceRequestData.TopicProduceData topic =
         new ProduceRequestData.TopicProduceData().setTopicId(topicId);
     topic

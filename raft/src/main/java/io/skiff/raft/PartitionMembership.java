@@ -131,47 +131,78 @@ public final class PartitionMembership {
     return true;
   }
 
+  /** A partition's leader and its leader epoch (Raft term); epoch -1 when no replica told it. */
+  public record LeaderEpoch(int nodeId, long epoch) {}
+
   /**
    * Asks the partition's replicas, in order, who leads its group, for a broker that hosts no
-   * replica of it: the first replica that answers names the leader it knows. Each replica is asked
-   * once, without retries, so an unreachable one costs at most a connection failure.
+   * replica of it, until a majority of them answered: the answer with the newest term wins. A
+   * leader that was cut off and replaced may still count itself leader, in its older term, until
+   * its successor reaches it; any majority includes a replica of the newer term. A leader tells its
+   * term; a follower names its leader with the term of its last log entry (the new leader's first
+   * entry, once that reached it), and a leader's own answer wins a tie. Each replica is asked once,
+   * without retries, so an unreachable one costs at most a connection failure.
    *
-   * @return the leader's node id, if a replica knows one
+   * @return the leader and its epoch, if a replica knows one
    */
-  public Optional<Integer> findLeader(PartitionId id, List<RaftPeer> replicas) {
+  public Optional<LeaderEpoch> findLeader(PartitionId id, List<RaftPeer> replicas) {
     final RaftGroup group = RaftGroup.valueOf(id.groupId(), replicas);
+    LeaderEpoch best = null;
+    boolean bestSelfReported = false;
+    int answered = 0;
     try (RaftClient client = clientFor(group, RetryPolicies.noRetry())) {
       for (RaftPeer replica : replicas) {
-        final Optional<Integer> leader = leaderKnownBy(client, replica, id);
-        if (leader.isPresent()) {
-          return leader;
+        final Optional<GroupInfoReply> info = groupInfo(client, replica, id);
+        if (info.isEmpty()) {
+          continue;
+        }
+        answered++;
+        final RoleInfoProto role = info.get().getRoleInfoProto();
+        final boolean selfReported = role.getRole() == RaftPeerRole.LEADER;
+        final Optional<LeaderEpoch> named = leaderNamedBy(replica, info.get());
+        if (named.isPresent()
+            && (best == null
+                || named.get().epoch() > best.epoch()
+                || (named.get().epoch() == best.epoch() && selfReported && !bestSelfReported))) {
+          best = named.get();
+          bestSelfReported = selfReported;
+        }
+        if (best != null && 2 * answered > replicas.size()) {
+          break;
         }
       }
     } catch (IOException e) {
       LOG.debug("Cannot close the client asking who leads {}", id, e);
     }
-    return Optional.empty();
+    return Optional.ofNullable(best);
   }
 
-  private static Optional<Integer> leaderKnownBy(RaftClient client, RaftPeer peer, PartitionId id) {
+  private static Optional<GroupInfoReply> groupInfo(
+      RaftClient client, RaftPeer peer, PartitionId id) {
     try {
       final GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(id.groupId());
-      if (!info.isSuccess()) {
-        return Optional.empty();
-      }
-      final RoleInfoProto role = info.getRoleInfoProto();
-      if (role.getRole() == RaftPeerRole.LEADER) {
-        return Optional.of(RaftNode.nodeIdOf(peer.getId()));
-      }
-      if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
-        final String leader = role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8();
-        final int nodeId = RaftNode.nodeIdOf(leader);
-        return nodeId < 0 ? Optional.empty() : Optional.of(nodeId);
-      }
-      return Optional.empty();
+      return info.isSuccess() ? Optional.of(info) : Optional.empty();
     } catch (IOException | RuntimeException e) {
       return Optional.empty(); // unreachable or no longer hosting: ask the next replica
     }
+  }
+
+  private static Optional<LeaderEpoch> leaderNamedBy(RaftPeer peer, GroupInfoReply info) {
+    final RoleInfoProto role = info.getRoleInfoProto();
+    if (role.getRole() == RaftPeerRole.LEADER) {
+      final long term = role.hasLeaderInfo() ? role.getLeaderInfo().getTerm() : -1;
+      return Optional.of(new LeaderEpoch(RaftNode.nodeIdOf(peer.getId()), term));
+    }
+    if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+      final String leader = role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8();
+      final int nodeId = RaftNode.nodeIdOf(leader);
+      final long term =
+          info.getLogInfoProto().hasLastEntry()
+              ? info.getLogInfoProto().getLastEntry().getTerm()
+              : -1;
+      return nodeId < 0 ? Optional.empty() : Optional.of(new LeaderEpoch(nodeId, term));
+    }
+    return Optional.empty();
   }
 
   /** Asks {@code peer} whether it leads the partition's group. */

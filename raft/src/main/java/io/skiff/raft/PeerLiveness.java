@@ -65,6 +65,7 @@ final class PeerLiveness implements AutoCloseable {
 
   private volatile Set<RaftPeerId> unreachable = Set.of();
   private volatile Set<RaftPeerId> reachable = Set.of();
+  private volatile Map<RaftPeerId, Long> reachableSince = Map.of();
   private volatile boolean running;
   private Thread ticker;
 
@@ -72,12 +73,17 @@ final class PeerLiveness implements AutoCloseable {
     final RaftPeer address;
     long lastSeenNanos;
     boolean reachable = true;
+
+    /** When this peer was first tracked or last came back from unreachable. */
+    long reachableSinceNanos;
+
     volatile boolean stopped;
     Thread prober;
 
     Peer(RaftPeer address, long now) {
       this.address = address;
       this.lastSeenNanos = now;
+      this.reachableSinceNanos = now;
     }
   }
 
@@ -171,6 +177,9 @@ final class PeerLiveness implements AutoCloseable {
           final boolean reachable = silent <= timeoutNanos;
           if (reachable != p.reachable) {
             p.reachable = reachable;
+            if (reachable) {
+              p.reachableSinceNanos = nowNanos;
+            }
             changes.add(new Transition(id, reachable, silent));
           }
         });
@@ -189,11 +198,30 @@ final class PeerLiveness implements AutoCloseable {
                     Collectors.mapping(Map.Entry::getKey, Collectors.toList())));
     unreachable = Set.copyOf(byState.get(false));
     reachable = Set.copyOf(byState.get(true));
+    reachableSince =
+        peers.entrySet().stream()
+            .filter(e -> e.getValue().reachable)
+            .collect(
+                Collectors.toUnmodifiableMap(
+                    Map.Entry::getKey, e -> e.getValue().reachableSinceNanos));
   }
 
   /** Whether {@code peer} counts as reachable now; this node and untracked peers always do. */
   boolean reachable(RaftPeerId peer) {
     return !unreachable.contains(peer);
+  }
+
+  /**
+   * Whether {@code peer} counts as reachable and {@code atNanos} (when it was heard from) is no
+   * earlier than when it last became reachable: what it said then was said after any partition
+   * between the two brokers had healed. An untracked peer counts as reachable all along.
+   */
+  boolean reachableSince(RaftPeerId peer, long atNanos) {
+    if (unreachable.contains(peer)) {
+      return false;
+    }
+    final Long since = reachableSince.get(peer);
+    return since == null || atNanos - since >= 0;
   }
 
   /** The peers unreachable as of the last evaluation. */

@@ -392,6 +392,14 @@ public final class RaftNode implements AutoCloseable {
     return liveness.reachableTracked();
   }
 
+  /**
+   * Whether {@code peer} counts as reachable and was heard from at {@code atNanos}, no earlier than
+   * it last became reachable ({@link PeerLiveness#reachableSince}).
+   */
+  boolean heardSinceReachable(RaftPeerId peer, long atNanos) {
+    return liveness.reachableSince(peer, atNanos);
+  }
+
   /** Elections this broker started because a group's leader was unreachable (a counter). */
   public long leaderTakeovers() {
     return takeover.takeovers();

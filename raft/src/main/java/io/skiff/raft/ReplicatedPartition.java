@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.Message;
@@ -51,6 +52,7 @@ public final class ReplicatedPartition {
   private final RaftGroupId groupId;
   private final Object appendOrder = new Object();
   private volatile InSync inSync; // the last in-sync count, reused for IN_SYNC_TTL_NANOS
+  private volatile Confirmed confirmed; // the last leadership check, reused likewise
 
   ReplicatedPartition(RaftNode node, PartitionStateMachine machine) {
     this.node = node;
@@ -106,6 +108,13 @@ public final class ReplicatedPartition {
       return CompletableFuture.failedFuture(
           new NotLeaderException(
               id(), -1, "this broker cannot reach a majority of the partition's replicas"));
+    }
+    if (acks != Acks.ALL && isLeaderReady() && !leadershipConfirmed()) {
+      // Nor a leader that may have been replaced while it was cut off (acks=all writes need a
+      // majority, which a replaced leader no longer gets).
+      return CompletableFuture.failedFuture(
+          new NotLeaderException(
+              id(), -1, "this replica's leadership is not confirmed since its network healed"));
     }
     try {
       // A replica's write that fails for want of space wedges its Raft log for good: refuse first.
@@ -421,6 +430,58 @@ public final class ReplicatedPartition {
       }
     }
     return inSync;
+  }
+
+  /**
+   * Whether this replica leads, ready, and a majority of the voters (itself included) answered it
+   * in this term after their brokers last became reachable from here. A leader cut off from the
+   * others may have been replaced meanwhile; after the network heals it counts itself leader until
+   * its successor's heartbeat or a follower's refusal reaches it, and its log may end before what
+   * the new leader committed. Until a majority answers it again, it must serve neither reads nor
+   * {@code acks=1} writes: a fetch beyond its log would be told OFFSET_OUT_OF_RANGE, and the
+   * consumer would reset its position. Answers of followers that never became unreachable count as
+   * they arrive, so a peer broker's restart does not stop the partitions led here.
+   */
+  public boolean leadershipConfirmed() {
+    if (!isLeaderReady()) {
+      return false;
+    }
+    final long now = System.nanoTime();
+    final Confirmed last = confirmed;
+    if (last != null && now - last.atNanos() < IN_SYNC_TTL_NANOS) {
+      return last.value();
+    }
+    final boolean value = confirmLeadership(now);
+    confirmed = new Confirmed(now, value);
+    return value;
+  }
+
+  private record Confirmed(long atNanos, boolean value) {}
+
+  private boolean confirmLeadership(long nowNanos) {
+    final Optional<RaftServer.Division> division = division();
+    if (division.isEmpty()) {
+      return false;
+    }
+    final RoleInfoProto role = division.get().getInfo().getRoleInfoProto();
+    if (!role.hasLeaderInfo()) {
+      return false;
+    }
+    final Collection<RaftPeer> voters = division.get().getRaftConf().getCurrentPeers();
+    final RaftPeerId self = division.get().getId();
+    int confirming = voters.stream().anyMatch(v -> v.getId().equals(self)) ? 1 : 0;
+    for (ServerRpcProto follower : role.getLeaderInfo().getFollowerInfoList()) {
+      final RaftPeerId id = RaftPeerId.valueOf(follower.getId().getId());
+      final long silentMs = follower.getLastRpcElapsedTimeMs();
+      if (silentMs >= role.getRoleElapsedTimeMs()
+          || voters.stream().noneMatch(v -> v.getId().equals(id))) {
+        continue; // no answer in this term (the record starts at the lead's start), or no voter
+      }
+      if (node.heardSinceReachable(id, nowNanos - TimeUnit.MILLISECONDS.toNanos(silentMs))) {
+        confirming++;
+      }
+    }
+    return 2 * confirming > voters.size();
   }
 
   /** The current Raft term, which is the Kafka leader epoch. */

@@ -66,6 +66,36 @@ class PeerLivenessTest {
     }
   }
 
+  /**
+   * What a peer said counts toward a leader's confirmation only if it was said after the peer last
+   * became reachable: a reply from before a partition healed says nothing of the term since.
+   */
+  @Test
+  void onlyWhatAPeerSaidSinceItBecameReachableAgainCounts() {
+    try (PeerLiveness liveness = liveness()) {
+      liveness.track(List.of(TWO, THREE));
+      final long tracked = clock.get();
+      assertThat(liveness.reachableSince(TWO.getId(), tracked)).as("since tracking").isTrue();
+      assertThat(liveness.reachableSince(TWO.getId(), tracked - 1)).isFalse();
+      assertThat(liveness.reachableSince(RaftNode.peerId(9), 0)).as("untracked").isTrue();
+
+      final long beforeCut = advanceMs(100);
+      liveness.probeSucceeded(THREE.getId(), advanceMs(TIMEOUT_MS));
+      liveness.evaluate(advanceMs(1));
+      assertThat(liveness.reachableSince(TWO.getId(), clock.get())).as("unreachable").isFalse();
+      assertThat(liveness.reachableSince(THREE.getId(), beforeCut)).as("never cut off").isTrue();
+
+      liveness.probeSucceeded(TWO.getId(), advanceMs(1_000));
+      final long healed = liveness.evaluate(advanceMs(1)).isEmpty() ? -1 : clock.get();
+      assertThat(healed).as("two became reachable again").isPositive();
+      assertThat(liveness.reachableSince(TWO.getId(), beforeCut))
+          .as("a reply from before the cut")
+          .isFalse();
+      assertThat(liveness.reachableSince(TWO.getId(), healed - 1)).isFalse();
+      assertThat(liveness.reachableSince(TWO.getId(), healed)).isTrue();
+    }
+  }
+
   @Test
   void aPeerAddedLaterGetsItsOwnGraceAndADroppedPeerIsForgotten() {
     try (PeerLiveness liveness = liveness()) {

@@ -1,6 +1,7 @@
 package io.skiff.broker.api;
 
 import io.skiff.raft.PartitionMembership;
+import io.skiff.raft.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.BrokerInfo;
@@ -95,16 +96,19 @@ public final class ClusterView {
    * replica until they have); -1 if unknown.
    */
   public int leaderOf(TopicInfo topic, int partition) {
-    final Optional<ReplicatedPartition> local = local(topic, partition);
-    if (local.isPresent()) {
-      return local.get().leaderNodeId().orElse(-1);
-    }
-    return remoteLeaders.leaderOf(topic, partition);
+    return leader(topic, partition).nodeId();
   }
 
-  /** The leader epoch (Raft term) if hosted here, else -1. */
-  public int leaderEpoch(TopicInfo topic, int partition) {
-    return local(topic, partition).map(p -> (int) p.leaderEpoch()).orElse(-1);
+  /**
+   * The leader as {@link #leaderOf} names it, with its epoch (Raft term): this replica's term if
+   * hosted here; else the term the replicas told ({@link RemoteLeaders#leader}), -1 if unknown.
+   */
+  public LeaderEpoch leader(TopicInfo topic, int partition) {
+    final Optional<ReplicatedPartition> local = local(topic, partition);
+    if (local.isPresent()) {
+      return new LeaderEpoch(local.get().leaderNodeId().orElse(-1), local.get().leaderEpoch());
+    }
+    return remoteLeaders.leader(topic, partition);
   }
 
   /** The replicas this broker hosts. */

@@ -4,6 +4,7 @@ import io.skiff.broker.net.SliceRecords;
 import io.skiff.log.FetchSlice;
 import io.skiff.raft.HighWatermarkListener;
 import io.skiff.raft.PartitionId;
+import io.skiff.raft.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.TopicInfo;
@@ -76,7 +77,7 @@ public final class FetchHandler implements ApiHandler {
                 .setLastStableOffset(-1)
                 .setRecords(MemoryRecords.EMPTY);
         topicResponse.partitions().add(answer);
-        final Errors error = locate(context, topic, p.partition()).error();
+        final Errors error = locate(context, topic, p).error();
         if (error != Errors.NONE) {
           answer.setErrorCode(error.code());
           anyError = true;
@@ -116,15 +117,12 @@ public final class FetchHandler implements ApiHandler {
    */
   private void nameCurrentLeader(
       PartitionData answer, TopicInfo topic, int partition, Set<Integer> redirects) {
-    final int leader = cluster.leaderOf(topic, partition);
-    if (leader < 0 || leader == cluster.selfId()) {
+    final LeaderEpoch leader = cluster.leader(topic, partition);
+    if (leader.nodeId() < 0 || leader.nodeId() == cluster.selfId()) {
       return;
     }
-    answer
-        .currentLeader()
-        .setLeaderId(leader)
-        .setLeaderEpoch(cluster.leaderEpoch(topic, partition));
-    redirects.add(leader);
+    answer.currentLeader().setLeaderId(leader.nodeId()).setLeaderEpoch((int) leader.epoch());
+    redirects.add(leader.nodeId());
   }
 
   private static FetchResponseData.NodeEndpoint endpoint(BrokerInfo b) {
@@ -138,7 +136,9 @@ public final class FetchHandler implements ApiHandler {
   /** Whether this broker leads the partition and is ready to serve it, as an error code. */
   private record Location(Errors error) {}
 
-  private Location locate(RequestContext context, Optional<TopicInfo> topic, int partition) {
+  private Location locate(
+      RequestContext context, Optional<TopicInfo> topic, FetchRequestData.FetchPartition fetched) {
+    final int partition = fetched.partition();
     if (topic.isEmpty()) {
       return new Location(
           context.version() >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
@@ -147,9 +147,18 @@ public final class FetchHandler implements ApiHandler {
       return new Location(Errors.UNKNOWN_TOPIC_OR_PARTITION);
     }
     final Optional<ReplicatedPartition> replica = cluster.local(topic.get(), partition);
-    if (replica.isEmpty() || !replica.get().isLeaderReady()) {
+    if (replica.isEmpty()) {
+      return new Location(Errors.NOT_LEADER_OR_FOLLOWER);
+    }
+    final Errors epoch =
+        KafkaErrors.leaderEpochCheck(fetched.currentLeaderEpoch(), replica.get().leaderEpoch());
+    if (epoch != Errors.NONE) {
+      return new Location(epoch);
+    }
+    if (!replica.get().leadershipConfirmed()) {
       // A leader that is not ready has not yet committed an entry of its term: its high watermark
-      // may still be behind what the previous leader acknowledged.
+      // may still be behind what the previous leader acknowledged. One not confirmed since its
+      // network healed may have been replaced, and its log may end before the new leader's.
       return new Location(Errors.NOT_LEADER_OR_FOLLOWER);
     }
     return new Location(Errors.NONE);

@@ -19,6 +19,19 @@ public final class KafkaErrors {
 
   private KafkaErrors() {}
 
+  /**
+   * A request's {@code current_leader_epoch} against this replica's (its Raft term), as Kafka
+   * checks it: a newer one means this replica has not yet learned of a later leader
+   * (UNKNOWN_LEADER_EPOCH), an older one that the client's metadata is stale (FENCED_LEADER_EPOCH).
+   * Both make the client refresh its metadata and retry; -1 skips the check.
+   */
+  public static Errors leaderEpochCheck(int requested, long local) {
+    if (requested < 0 || requested == local) {
+      return Errors.NONE;
+    }
+    return requested > local ? Errors.UNKNOWN_LEADER_EPOCH : Errors.FENCED_LEADER_EPOCH;
+  }
+
   public static Errors of(Throwable error) {
     final Throwable e = unwrap(error);
     if (e instanceof InvalidBatchException invalid) {

@@ -52,10 +52,19 @@ public final class ListOffsetsHandler implements ApiHandler {
       return answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
     }
     final Optional<ReplicatedPartition> replica = cluster.local(topic.get(), p.partitionIndex());
-    if (replica.isEmpty() || !replica.get().isLeader()) {
+    if (replica.isEmpty()) {
       return answer.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
     }
     final ReplicatedPartition r = replica.get();
+    final Errors epoch = KafkaErrors.leaderEpochCheck(p.currentLeaderEpoch(), r.leaderEpoch());
+    if (epoch != Errors.NONE) {
+      return answer.setErrorCode(epoch.code());
+    }
+    if (!r.leadershipConfirmed()) {
+      // Not ready, or not confirmed since its network healed: its high watermark may be behind
+      // what a newer leader committed.
+      return answer.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+    }
     if (version >= 4) {
       answer.setLeaderEpoch((int) r.leaderEpoch());
     }

@@ -2,6 +2,7 @@ package io.skiff.broker.api;
 
 import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.broker.memory.PartitionLimit;
+import io.skiff.raft.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
@@ -112,17 +113,18 @@ public final class MetadataHandler implements ApiHandler {
   private MetadataResponseTopic describe(TopicInfo topic, short version) {
     final List<MetadataResponsePartition> partitions = new ArrayList<>();
     for (int p = 0; p < topic.partitionCount(); p++) {
-      final int leader = cluster.leaderOf(topic, p);
+      final LeaderEpoch leadership = cluster.leader(topic, p);
+      final int leader = leadership.nodeId();
       final List<Integer> replicas = topic.allReplicasOf(p);
       partitions.add(
           new MetadataResponsePartition()
               .setPartitionIndex(p)
               .setErrorCode(leader < 0 ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
               .setLeaderId(leader)
-              // -1 where this broker does not host the partition and so does not know the
-              // epoch: clients take -1 as "unknown" and accept the leader, while a guessed 0
-              // below the epoch they learned from a replica would be ignored as stale.
-              .setLeaderEpoch(cluster.leaderEpoch(topic, p))
+              // -1 only while no replica told it: clients take -1 as "unknown", accept the
+              // leader and forget the epoch they knew, while a guessed 0 below the epoch they
+              // learned from a replica would be ignored as stale.
+              .setLeaderEpoch((int) leadership.epoch())
               .setReplicaNodes(new ArrayList<>(replicas))
               .setIsrNodes(new ArrayList<>(topic.replicasOf(p)))
               .setOfflineReplicas(new ArrayList<>()));

@@ -2,6 +2,7 @@ package io.skiff.broker.api;
 
 import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.raft.Acks;
+import io.skiff.raft.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.TopicInfo;
@@ -211,8 +212,8 @@ public final class ProduceHandler implements ApiHandler {
     if (redirects == null) {
       return; // before v10 the client learns the leader from a metadata refresh
     }
-    final int leader = cluster.leaderOf(topic, partition);
-    if (leader < 0 || leader == cluster.selfId()) {
+    final LeaderEpoch leader = cluster.leader(topic, partition);
+    if (leader.nodeId() < 0 || leader.nodeId() == cluster.selfId()) {
       // No leader yet, or this replica leads but cannot take writes yet: the current-leader field
       // stays out (it is tagged), so the client refreshes its metadata and retries. Naming leader
       // -1 instead makes librdkafka drop the update ("new leader-1 not found in cache").
@@ -220,9 +221,9 @@ public final class ProduceHandler implements ApiHandler {
     }
     answer.setCurrentLeader(
         new ProduceResponseData.LeaderIdAndEpoch()
-            .setLeaderId(leader)
-            .setLeaderEpoch(cluster.leaderEpoch(topic, partition)));
-    redirects.add(leader);
+            .setLeaderId(leader.nodeId())
+            .setLeaderEpoch((int) leader.epoch()));
+    redirects.add(leader.nodeId());
   }
 
   private static ProduceResponseData.NodeEndpoint endpoint(BrokerInfo b) {

@@ -2,6 +2,7 @@ package io.skiff.broker.api;
 
 import io.skiff.raft.PartitionId;
 import io.skiff.raft.PartitionMembership;
+import io.skiff.raft.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
@@ -34,7 +35,7 @@ public final class RemoteLeaders implements AutoCloseable {
   static final long FRESH_MS = 2_000;
   private static final int MAX_ENTRIES = 100_000;
 
-  private record Known(int leader, long atNanos) {}
+  private record Known(int leader, long epoch, long atNanos) {}
 
   private final PartitionMembership membership;
   private final Supplier<MetadataImage> image;
@@ -56,14 +57,29 @@ public final class RemoteLeaders implements AutoCloseable {
 
   /** The leader of a partition hosted elsewhere, as last learned; the preferred replica if none. */
   public int leaderOf(TopicInfo topic, int partition) {
+    return leader(topic, partition).nodeId();
+  }
+
+  /**
+   * The leader of a partition hosted elsewhere and its epoch, as its replicas last told them; the
+   * preferred replica with epoch -1 while none has. Clients take -1 as "unknown" and forget the
+   * epoch they knew, so a known one is always told: a client that knows a newer one keeps it.
+   */
+  public LeaderEpoch leader(TopicInfo topic, int partition) {
+    final Known entry = lookUp(topic, partition);
+    return entry != null
+        ? new LeaderEpoch(entry.leader(), entry.epoch())
+        : new LeaderEpoch(topic.replicasOf(partition).get(0), -1);
+  }
+
+  private Known lookUp(TopicInfo topic, int partition) {
     final PartitionId id = topic.partition(partition);
-    final List<Integer> replicas = topic.replicasOf(partition);
     final Known entry = known.get(id);
     if (entry == null
         || System.nanoTime() - entry.atNanos() > TimeUnit.MILLISECONDS.toNanos(FRESH_MS)) {
-      refresh(id, replicas);
+      refresh(id, topic.replicasOf(partition));
     }
-    return entry != null ? entry.leader() : replicas.get(0);
+    return entry;
   }
 
   /** Lookups made (a counter: the background thread is alive and working). */
@@ -76,21 +92,21 @@ public final class RemoteLeaders implements AutoCloseable {
       return;
     }
     try {
-      executor.execute(() -> lookUp(id, replicas));
+      executor.execute(() -> ask(id, replicas));
     } catch (RejectedExecutionException e) {
       inFlight.remove(id); // closing
     }
   }
 
-  private void lookUp(PartitionId id, List<Integer> replicas) {
+  private void ask(PartitionId id, List<Integer> replicas) {
     try {
       lookups.incrementAndGet();
-      final Optional<Integer> leader = membership.findLeader(id, peers(replicas));
+      final Optional<LeaderEpoch> leader = membership.findLeader(id, peers(replicas));
       if (leader.isPresent()) {
         if (known.size() >= MAX_ENTRIES) {
           known.clear(); // partitions of deleted topics would otherwise stay forever
         }
-        known.put(id, new Known(leader.get(), System.nanoTime()));
+        known.put(id, new Known(leader.get().nodeId(), leader.get().epoch(), System.nanoTime()));
       }
     } finally {
       inFlight.remove(id);
