@@ -171,6 +171,12 @@ measure_idle() {
   local -A c0
   say "idle $SETTLE s, then measuring CPU over $IDLE s"
   sleep "$SETTLE"
+  if [ -n "${PROFILE:-}" ]; then # JFR's own sampling costs CPU: idle figures of a profiled run run high
+    for i in 1 2 3; do
+      jcmd "$(broker_pid "$i")" JFR.start name=idle settings=profile duration="${IDLE}s" \
+        filename="$WORK/idle-$i.jfr" > /dev/null 2>&1 || say "broker $i: JFR did not start"
+    done
+  fi
   for i in 1 2 3; do c0[$i]=$(cpu_ticks "$i"); thread_ticks "$i" > "$WORK/ticks-$i.before"; done
   s0=$(date +%s.%N); sleep "$IDLE"; s1=$(date +%s.%N)
   for i in 1 2 3; do thread_ticks "$i" > "$WORK/ticks-$i.after"; done
@@ -191,6 +197,14 @@ measure_idle() {
       > "$WORK/idle-cpu-by-thread-$i.txt"
     say "broker $i idle CPU by thread name, % of a core (threads): $(head -6 "$WORK/idle-cpu-by-thread-$i.txt" | paste -sd, | sed 's/,/, /g')"
   done
+  if [ -n "${PROFILE:-}" ]; then
+    sleep 3 # the recordings end with the idle window and are written out
+    for i in 1 2 3; do
+      [ -s "$WORK/idle-$i.jfr" ] || continue
+      "$PROFILE" view --width 160 hot-methods "$WORK/idle-$i.jfr" > "$WORK/idle-hot-methods-$i.txt" 2>&1 || true
+      say "broker $i idle profile: $WORK/idle-$i.jfr (hot methods in idle-hot-methods-$i.txt)"
+    done
+  fi
 }
 
 # Platform threads per broker by name, digits folded to '#' (jcmd Thread.print), into

@@ -39,7 +39,9 @@
 # Environment (defaults): N (1000), SKIFF_TIER (small), BASE (26092), SETTLE (20), IDLE (60),
 #   METADATA_REQUESTS (200), KILL (3), LED_TIMEOUT (900 s), DENSITY_JAVA_OPTS (-XX:-AlwaysPreTouch),
 #   SKIFF_HOME (this checkout), KEEP, BROKER_PROPS (extra broker settings, `key=value;key=value`,
-#   e.g. "raft.election.timeout.min.ms=30000;raft.election.timeout.max.ms=60000").
+#   e.g. "raft.election.timeout.min.ms=30000;raft.election.timeout.max.ms=60000"), PROFILE (the
+#   path of a `jfr` tool: records each broker with JFR's profile settings through the idle window,
+#   into idle-I.jfr, and writes `jfr view hot-methods` beside it; the idle CPU then includes JFR's).
 #   Build first: ./mvnw -B -q -DskipTests package -pl broker -am
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -88,6 +90,7 @@ cleanup() {
     mkdir -p "$KEEP"
     for i in 1 2 3; do cp "$WORK/broker-$i/broker.log" "$KEEP/broker-$i.log" 2>/dev/null; done
     cp "$WORK"/*.txt "$KEEP"/ 2>/dev/null
+    cp "$WORK"/*.jfr "$KEEP"/ 2>/dev/null || true
   fi
   rm -rf "$WORK"
 }

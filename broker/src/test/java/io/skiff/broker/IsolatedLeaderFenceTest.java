@@ -3,6 +3,7 @@ package io.skiff.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.raft.ReplicatedPartition;
+import io.skiff.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -113,7 +114,11 @@ class IsolatedLeaderFenceTest {
         // An acks=all write needs a majority anyway; its replication brings the answers.
         assertThat(Errors.forCode(produce(client, topicId, (short) -1).errorCode()))
             .isEqualTo(Errors.NONE);
-        assertThat(replica(cluster, leader).leadershipConfirmed()).isTrue();
+        // (the check's last answer is kept for 100 ms)
+        Await.atMost(Duration.ofSeconds(5))
+            .until(
+                "broker " + leader + "'s leadership confirmed",
+                () -> replica(cluster, leader).leadershipConfirmed());
         assertThat(fetch(client, topicId, 0)).isEqualTo(Errors.NONE);
         assertThat(fetch(client, topicId, 1_000)).isEqualTo(Errors.OFFSET_OUT_OF_RANGE);
       }
