@@ -8,21 +8,21 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code raft.election.timeout.min.ms} / {@code .max.ms}: every Raft group's election timeout on a
- * broker, 15–30 s unless configured (a dead broker's groups are taken over by the survivors long
+ * broker, 30–60 s unless configured (a dead broker's groups are taken over by the survivors long
  * before), from file or environment; a range that cannot work is refused naming both keys. Likewise
  * {@code raft.liveness.interval.ms} / {@code .timeout.ms}, the broker-level failure detector.
  */
 class BrokerConfigElectionTimeoutTest {
 
   @Test
-  void groupsElectAfterFifteenToThirtySecondsUnlessConfiguredOtherwise() {
+  void groupsElectAfterThirtyToSixtySecondsUnlessConfiguredOtherwise() {
     final BrokerConfig config = BrokerConfig.fromMap(Map.of("node.id", "1"));
 
-    assertThat(config.raft().electionTimeoutMinMs()).isEqualTo(15_000);
-    assertThat(config.raft().electionTimeoutMaxMs()).isEqualTo(30_000);
+    assertThat(config.raft().electionTimeoutMinMs()).isEqualTo(30_000);
+    assertThat(config.raft().electionTimeoutMaxMs()).isEqualTo(60_000);
     assertThat(config.effectiveProperties())
-        .containsEntry("raft.election.timeout.min.ms", "15000")
-        .containsEntry("raft.election.timeout.max.ms", "30000");
+        .containsEntry("raft.election.timeout.min.ms", "30000")
+        .containsEntry("raft.election.timeout.max.ms", "60000");
   }
 
   @Test

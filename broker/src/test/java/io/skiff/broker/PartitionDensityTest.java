@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Partition density on real brokers: three brokers in this JVM (the {@code small} tier, Skiff's
- * default 15–30 s election timeouts and leader takeover) host one topic of {@link #PARTITIONS}
+ * default 30–60 s election timeouts and leader takeover) host one topic of {@link #PARTITIONS}
  * partitions at RF=3, one replica of each per broker, grown from {@link #FIRST} with
  * CreatePartitions. Every partition gets a leader and takes an {@code acks=all} write from a real
  * producer, Metadata shows a leader for each, the JVM's platform threads stay flat from 100 to all
@@ -72,7 +72,7 @@ class PartitionDensityTest {
    * The survivors count the stopped broker unreachable after {@code raft.liveness.timeout.ms} (4 s)
    * and then stand for election in about a third of the groups at once, each a term/vote fsync on
    * both and a configuration entry, on a disk and two cores shared with the rest of the machine.
-   * The goal is 15 s; the 15–30 s election timeouts are never waited out.
+   * The goal is 15 s; the 30–60 s election timeouts are never waited out.
    */
   private static final Duration FAILOVER_BOUND = Duration.ofSeconds(45);
 
