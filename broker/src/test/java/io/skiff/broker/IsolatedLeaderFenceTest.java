@@ -14,14 +14,11 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
-import org.apache.kafka.common.requests.FetchRequest;
-import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
 import org.junit.jupiter.api.Test;
@@ -148,20 +145,8 @@ class IsolatedLeaderFenceTest {
   }
 
   private static Errors fetch(RawKafkaClient client, Uuid topicId, long offset) throws Exception {
-    final FetchRequestData data =
-        new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0).setMaxBytes(1 << 20);
-    data.topics()
-        .add(
-            new FetchRequestData.FetchTopic()
-                .setTopicId(topicId)
-                .setPartitions(
-                    List.of(
-                        new FetchRequestData.FetchPartition()
-                            .setPartition(0)
-                            .setFetchOffset(offset)
-                            .setPartitionMaxBytes(1 << 20))));
-    final FetchResponse response = (FetchResponse) client.call(new FetchRequest(data, (short) 16));
-    return Errors.forCode(response.data().responses().get(0).partitions().get(0).errorCode());
+    return Errors.forCode(
+        client.fetch(topicId, 0, offset, -1).responses().get(0).partitions().get(0).errorCode());
   }
 
   private static ProduceResponseData.PartitionProduceResponse produce(

@@ -14,16 +14,10 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
-import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.FetchRequest;
-import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.requests.ListOffsetsResponse;
-import org.apache.kafka.common.requests.MetadataRequest;
-import org.apache.kafka.common.requests.MetadataResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,21 +72,14 @@ class LeaderEpochTest {
 
   private static Errors fetch(RawKafkaClient client, Uuid topicId, int currentLeaderEpoch)
       throws Exception {
-    final FetchRequestData data =
-        new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0).setMaxBytes(1 << 20);
-    data.topics()
-        .add(
-            new FetchRequestData.FetchTopic()
-                .setTopicId(topicId)
-                .setPartitions(
-                    List.of(
-                        new FetchRequestData.FetchPartition()
-                            .setPartition(0)
-                            .setCurrentLeaderEpoch(currentLeaderEpoch)
-                            .setFetchOffset(0)
-                            .setPartitionMaxBytes(1 << 20))));
-    final FetchResponse response = (FetchResponse) client.call(new FetchRequest(data, (short) 16));
-    return Errors.forCode(response.data().responses().get(0).partitions().get(0).errorCode());
+    return Errors.forCode(
+        client
+            .fetch(topicId, 0, 0, currentLeaderEpoch)
+            .responses()
+            .get(0)
+            .partitions()
+            .get(0)
+            .errorCode());
   }
 
   private static Errors listOffsets(RawKafkaClient client, int currentLeaderEpoch)
@@ -119,18 +106,7 @@ class LeaderEpochTest {
   /** The leader and epoch a broker's Metadata names for partition 0, or an empty list. */
   private static List<Integer> named(RawKafkaClient client) {
     try {
-      final MetadataResponse response =
-          (MetadataResponse)
-              client.call(
-                  new MetadataRequest.Builder(
-                          new MetadataRequestData()
-                              .setTopics(
-                                  List.of(
-                                      new MetadataRequestData.MetadataRequestTopic()
-                                          .setName(TOPIC)))
-                              .setAllowAutoTopicCreation(false))
-                      .build((short) 12));
-      final var partition = response.data().topics().find(TOPIC).partitions().get(0);
+      final var partition = client.metadata(TOPIC).topics().find(TOPIC).partitions().get(0);
       return List.of(partition.leaderId(), partition.leaderEpoch());
     } catch (Exception e) {
       return List.of();

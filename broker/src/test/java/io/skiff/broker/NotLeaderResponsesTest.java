@@ -15,15 +15,12 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
-import org.apache.kafka.common.requests.FetchRequest;
-import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
 import org.junit.jupiter.api.Test;
@@ -142,23 +139,6 @@ class NotLeaderResponsesTest {
 
   private static FetchResponseData fetch(RawKafkaClient client, Uuid topicId, int partition)
       throws Exception {
-    final FetchRequestData data =
-        new FetchRequestData()
-            .setReplicaId(-1)
-            .setMaxWaitMs(0)
-            .setMinBytes(0)
-            .setMaxBytes(1 << 20)
-            .setIsolationLevel((byte) 0);
-    data.topics()
-        .add(
-            new FetchRequestData.FetchTopic()
-                .setTopicId(topicId)
-                .setPartitions(
-                    List.of(
-                        new FetchRequestData.FetchPartition()
-                            .setPartition(partition)
-                            .setFetchOffset(0)
-                            .setPartitionMaxBytes(1 << 20))));
-    return ((FetchResponse) client.call(new FetchRequest(data, (short) 16))).data();
+    return client.fetch(topicId, partition, 0, -1);
   }
 }

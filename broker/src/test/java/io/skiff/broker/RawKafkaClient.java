@@ -5,8 +5,18 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.util.List;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 
 /**
@@ -45,6 +55,37 @@ final class RawKafkaClient implements AutoCloseable {
 
   AbstractResponse call(AbstractRequest request) throws IOException {
     return receive(send(request));
+  }
+
+  /**
+   * Fetch v16 of one partition, named by topic id, from {@code offset}: no waiting, up to 1 MiB;
+   * {@code currentLeaderEpoch} -1 asks for no epoch check.
+   */
+  FetchResponseData fetch(Uuid topicId, int partition, long offset, int currentLeaderEpoch)
+      throws IOException {
+    final FetchRequestData data =
+        new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0).setMaxBytes(1 << 20);
+    data.topics()
+        .add(
+            new FetchRequestData.FetchTopic()
+                .setTopicId(topicId)
+                .setPartitions(
+                    List.of(
+                        new FetchRequestData.FetchPartition()
+                            .setPartition(partition)
+                            .setCurrentLeaderEpoch(currentLeaderEpoch)
+                            .setFetchOffset(offset)
+                            .setPartitionMaxBytes(1 << 20))));
+    return ((FetchResponse) call(new FetchRequest(data, (short) 16))).data();
+  }
+
+  /** Metadata v12 of one topic, which it does not create. */
+  MetadataResponseData metadata(String topic) throws IOException {
+    final MetadataRequestData data =
+        new MetadataRequestData()
+            .setTopics(List.of(new MetadataRequestData.MetadataRequestTopic().setName(topic)))
+            .setAllowAutoTopicCreation(false);
+    return ((MetadataResponse) call(new MetadataRequest.Builder(data).build((short) 12))).data();
   }
 
   @Override

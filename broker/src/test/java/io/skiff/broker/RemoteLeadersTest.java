@@ -10,10 +10,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.message.MetadataRequestData;
-import org.apache.kafka.common.message.MetadataResponseData;
-import org.apache.kafka.common.requests.MetadataRequest;
-import org.apache.kafka.common.requests.MetadataResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,20 +59,8 @@ class RemoteLeadersTest {
 
   private static Optional<Integer> leaderSeenBy(RawKafkaClient client) {
     try {
-      final MetadataResponse response =
-          (MetadataResponse)
-              client.call(
-                  new MetadataRequest.Builder(
-                          new MetadataRequestData()
-                              .setTopics(
-                                  List.of(
-                                      new MetadataRequestData.MetadataRequestTopic()
-                                          .setName("elsewhere")))
-                              .setAllowAutoTopicCreation(false))
-                      .build((short) 12));
-      final MetadataResponseData.MetadataResponseTopic topic =
-          response.data().topics().find("elsewhere");
-      return Optional.of(topic.partitions().get(0).leaderId());
+      return Optional.of(
+          client.metadata("elsewhere").topics().find("elsewhere").partitions().get(0).leaderId());
     } catch (Exception e) {
       return Optional.empty();
     }
