@@ -41,11 +41,6 @@ class IdempotentProducerTest {
   private static final String TOPIC = "payments";
   private static final int PARTITIONS = 2;
   private static final int PER_PARTITION = 6_000;
-  private static final int MAX_ROUNDS = 3;
-
-  /** One round's sends, the broker it stopped and the records the producer retried. */
-  private record Round(
-      List<CompletableFuture<RecordMetadata>> sends, int stopped, double retries) {}
 
   @TempDir Path dir;
 
@@ -60,37 +55,16 @@ class IdempotentProducerTest {
             .all()
             .get(30, TimeUnit.SECONDS);
       }
-      // A round counts if a request was in flight to the leader when it stopped, so that the
-      // producer had to retry; a round whose requests all completed first is run again.
-      int rounds = 0;
-      boolean retried = false;
-      int stopped = -1;
-      while (!retried && rounds < MAX_ROUNDS) {
-        if (stopped >= 0) {
-          cluster.restart(stopped); // back for the next round; the last round's stays down
-        }
-        leadBothPartitionsFromOneBroker(cluster);
-        final Round round = produceKillingALeader(cluster, rounds * PER_PARTITION);
-        for (CompletableFuture<RecordMetadata> send : round.sends()) {
-          assertThat(send.get(3, TimeUnit.MINUTES).offset()).isNotNegative();
-        }
-        rounds++;
-        retried = round.retries() > 0;
-        stopped = round.stopped();
-        LOG.info(
-            "Round {}: {} records retried after broker {} stopped",
-            rounds,
-            round.retries(),
-            stopped);
+      leadBothPartitionsFromOneBroker(cluster);
+      final List<CompletableFuture<RecordMetadata>> sends = produceKillingALeader(cluster);
+      for (CompletableFuture<RecordMetadata> send : sends) {
+        assertThat(send.get(3, TimeUnit.MINUTES).offset()).isNotNegative();
       }
-      assertThat(retried)
-          .as("records retried after the leader stopped, in one of %d rounds", rounds)
-          .isTrue();
 
       final List<List<String>> read = KafkaClientsTest.readPartitions(bootstrap, TOPIC, PARTITIONS);
       for (int p = 0; p < PARTITIONS; p++) {
         final List<String> expected = new ArrayList<>();
-        for (int i = 0; i < rounds * PER_PARTITION; i++) {
+        for (int i = 0; i < PER_PARTITION; i++) {
           expected.add(p + "-" + i);
         }
         assertThat(read.get(p))
@@ -117,10 +91,12 @@ class IdempotentProducerTest {
 
   /**
    * Sends every record, paced, stopping the partitions' leader once a third are acknowledged and
-   * the producer has requests in flight to it, so their retries reach the new leaders; checks the
-   * producer had to retry.
+   * the producer has requests in flight to it (its followers are stopped first and then started
+   * again, so that those requests cannot complete before it stops), so their retries reach the new
+   * leaders; checks the producer had to retry.
    */
-  private static Round produceKillingALeader(BrokerCluster cluster, int first) throws Exception {
+  private static List<CompletableFuture<RecordMetadata>> produceKillingALeader(
+      BrokerCluster cluster) throws Exception {
     final Properties props = producerProps(cluster.bootstrap());
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
     props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
@@ -129,28 +105,33 @@ class IdempotentProducerTest {
     final List<CompletableFuture<RecordMetadata>> sends = new ArrayList<>();
     final int leader = leaderOf(cluster, 0);
     final CountDownLatch stopping = new CountDownLatch(1);
-    double retried;
     final Thread killer =
         new Thread(
             () -> {
               try {
-                while (acknowledged.get() < PARTITIONS * PER_PARTITION / 3
-                    || requestsInFlight.get() == null
-                    || requestsInFlight.get().getAsDouble() < 1) {
+                while (acknowledged.get() < PARTITIONS * PER_PARTITION / 3) {
                   Thread.sleep(1);
                 }
+                // The followers stop first: nothing the leader is sent from then on commits, so
+                // requests are in flight to it when it stops, however fast it answered before.
+                final List<Integer> followers =
+                    cluster.runningIds().stream().filter(id -> id != leader).toList();
+                followers.forEach(cluster::stop);
+                while (requestsInFlight.get() == null || requestsInFlight.get().getAsDouble() < 1) {
+                  Thread.sleep(1);
+                }
+                stopping.countDown();
+                cluster.stop(leader); // requests to it are in flight: their retries must not repeat
+                startTogether(cluster, followers); // they elect new leaders; it stays down
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
               }
-              stopping.countDown();
-              cluster.stop(leader); // requests to it are in flight: their retries must not repeat
             },
             "leader-killer");
     killer.start();
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
       requestsInFlight.set(() -> producerMetric(producer, "requests-in-flight"));
-      for (int i = first; i < first + PER_PARTITION; i++) {
+      for (int i = 0; i < PER_PARTITION; i++) {
         for (int p = 0; p < PARTITIONS; p++) {
           final CompletableFuture<RecordMetadata> sent = new CompletableFuture<>();
           producer.send(
@@ -168,7 +149,7 @@ class IdempotentProducerTest {
         if (i % 20 == 0) {
           Thread.sleep(1);
         }
-        if (i >= first + PER_PARTITION / 2 && stopping.getCount() > 0) {
+        if (i >= PER_PARTITION / 2 && stopping.getCount() > 0) {
           Thread.sleep(2); // keep requests flowing, and the second half unsent, until the stop
         }
       }
@@ -176,7 +157,7 @@ class IdempotentProducerTest {
           .as("the leader stopped while records were being sent")
           .isZero();
       producer.flush();
-      retried = retries(producer);
+      assertThat(retries(producer)).as("records retried after the leader stopped").isPositive();
     }
     killer.join(TimeUnit.MINUTES.toMillis(1));
     assertThat(cluster.runningIds()).doesNotContain(leader);
@@ -195,7 +176,28 @@ class IdempotentProducerTest {
                 .sum())
         .as("the brokers' producers.idempotent gauges count the producer's state")
         .isPositive();
-    return new Round(sends, leader, retried);
+    return sends;
+  }
+
+  /** Starts the brokers at once: each waits for the others to form the metadata quorum. */
+  private static void startTogether(BrokerCluster cluster, List<Integer> ids)
+      throws InterruptedException {
+    final List<Thread> starters = new ArrayList<>();
+    for (int id : ids) {
+      starters.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      cluster.start(id);
+                    } catch (Exception e) {
+                      throw new IllegalStateException("broker " + id + " did not start", e);
+                    }
+                  }));
+    }
+    for (Thread t : starters) {
+      t.join();
+    }
   }
 
   private static double retries(KafkaProducer<String, String> producer) {
