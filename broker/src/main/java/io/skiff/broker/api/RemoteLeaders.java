@@ -55,11 +55,6 @@ public final class RemoteLeaders implements AutoCloseable {
     this.image = image;
   }
 
-  /** The leader of a partition hosted elsewhere, as last learned; the preferred replica if none. */
-  public int leaderOf(TopicInfo topic, int partition) {
-    return leader(topic, partition).nodeId();
-  }
-
   /**
    * The leader of a partition hosted elsewhere and its epoch, as its replicas last told them; the
    * preferred replica with epoch -1 while none has. Clients take -1 as "unknown" and forget the
