@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
   @Test
-  void createsDescribesAltersGrowsAndDeletesATopic() {
+  void createsDescribesAltersGrowsAndDeletesATopic() throws InterruptedException {
     final JsonNode created =
         ok(
                 "topic",
@@ -50,8 +50,11 @@ class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
         "retention.ms=7200000",
         "--set",
         "segment.bytes=1048576");
-    final JsonNode described = ok("topic", "describe", "orders", "-o", "json").json();
-    final JsonNode topic = described.path("topics").get(0);
+    JsonNode topic = ok("topic", "describe", "orders", "-o", "json").json().path("topics").get(0);
+    for (int attempt = 0; attempt < 120 && leaderless(topic); attempt++) {
+      Thread.sleep(500); // a broker learns a new partition's leader at its first append
+      topic = ok("topic", "describe", "orders", "-o", "json").json().path("topics").get(0);
+    }
     assertThat(topic.path("configs").path("retention.ms").asText()).isEqualTo("7200000");
     assertThat(topic.path("configs").path("segment.bytes").asText()).isEqualTo("1048576");
     topic.path("partitions").forEach(p -> assertThat(p.path("leader").asInt()).isBetween(1, 3));
@@ -77,9 +80,17 @@ class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
   }
 
   @Test
-  void describeTableIsAlignedForPeople() {
+  void describeTableIsAlignedForPeople() throws InterruptedException {
     ok("topic", "create", "aligned", "-p", "2", "-r", "3");
-    final List<String> lines = ok("topic", "describe", "aligned").out().lines().toList();
+    // create waits until the broker it asks sees every leader; describe may ask another, which
+    // learns its partitions' leader at their first append (later on a loaded machine): the table is
+    // read once every row names one.
+    String table = ok("topic", "describe", "aligned").out();
+    for (int attempt = 0; attempt < 120 && table.contains(" none "); attempt++) {
+      Thread.sleep(500);
+      table = ok("topic", "describe", "aligned").out();
+    }
+    final List<String> lines = table.lines().toList();
     final int header =
         lines.indexOf(
             lines.stream().filter(l -> l.startsWith("PARTITION")).findFirst().orElseThrow());
@@ -142,5 +153,14 @@ class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
       leaders += b.path("leaders").asInt();
     }
     return leaders;
+  }
+
+  private static boolean leaderless(JsonNode topic) {
+    for (JsonNode p : topic.path("partitions")) {
+      if (p.path("leader").asInt() == -1) {
+        return true;
+      }
+    }
+    return false;
   }
 }
