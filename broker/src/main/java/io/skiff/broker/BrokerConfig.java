@@ -7,7 +7,7 @@ import io.skiff.log.LogConfig;
 import io.skiff.log.NativeMemory;
 import io.skiff.raft.RaftNodeConfig;
 import io.skiff.raft.RaftRpcType;
-import io.skiff.raft.ReplicaFetchConfig;
+import io.skiff.raft.catchup.ReplicaFetchConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.skiff.log.CleanerStats;
 import io.skiff.log.SegmentedLog;
 import io.skiff.raft.RaftNode;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.util.function.ToLongFunction;
 
 /**

@@ -1,9 +1,9 @@
 package io.skiff.broker;
 
 import io.skiff.raft.RaftNode;
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.BrokerState;
 import io.skiff.raft.metadata.MetadataImage;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;

@@ -2,9 +2,9 @@ package io.skiff.broker;
 
 import com.codahale.metrics.MetricRegistry;
 import io.skiff.raft.RaftNode;
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.util.function.Supplier;
 
 /**

@@ -1,11 +1,11 @@
 package io.skiff.broker;
 
-import io.skiff.raft.PartitionId;
 import io.skiff.raft.RaftNode;
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

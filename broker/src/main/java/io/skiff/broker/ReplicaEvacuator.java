@@ -1,12 +1,12 @@
 package io.skiff.broker;
 
 import io.skiff.raft.RaftNode;
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.BrokerState;
 import io.skiff.raft.metadata.DrainPlanner;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;

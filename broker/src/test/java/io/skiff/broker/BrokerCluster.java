@@ -1,7 +1,7 @@
 package io.skiff.broker;
 
-import io.skiff.raft.PartitionId;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import io.skiff.testing.ListenPorts;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -2,9 +2,9 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.ReplicatedPartition;
 import io.skiff.testing.Await;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -3,8 +3,8 @@ package io.skiff.broker;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.raft.PartitionId;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import io.skiff.testing.Await;
 import io.skiff.testing.SmallTmpfs;
 import java.io.IOException;

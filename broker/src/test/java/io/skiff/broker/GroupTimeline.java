@@ -1,10 +1,10 @@
 package io.skiff.broker;
 
-import io.skiff.raft.PartitionId;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.PartitionId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

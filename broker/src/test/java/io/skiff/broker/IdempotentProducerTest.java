@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.log.FetchSlice;
 import io.skiff.log.RecordBatch;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,7 +2,7 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.ReplicatedPartition;
 import io.skiff.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,7 +2,7 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.raft.ElectionCounters;
+import io.skiff.raft.leadership.ElectionCounters;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

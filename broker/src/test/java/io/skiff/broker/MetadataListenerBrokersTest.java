@@ -2,8 +2,8 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.raft.PartitionId;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.PartitionId;
 import io.skiff.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,8 +2,8 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.raft.ElectionCounters;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.leadership.ElectionCounters;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;

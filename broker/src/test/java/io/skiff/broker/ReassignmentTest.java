@@ -3,7 +3,7 @@ package io.skiff.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.skiff.raft.PartitionId;
+import io.skiff.raft.partition.PartitionId;
 import io.skiff.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,9 +2,9 @@ package io.skiff.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.raft.PartitionId;
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

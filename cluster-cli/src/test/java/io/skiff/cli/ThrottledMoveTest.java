@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.skiff.broker.Broker;
 import io.skiff.log.SegmentedLog;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

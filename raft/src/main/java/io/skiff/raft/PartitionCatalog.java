@@ -1,6 +1,7 @@
 package io.skiff.raft;
 
 import io.skiff.log.Fsync;
+import io.skiff.raft.partition.PartitionId;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;

@@ -2,11 +2,21 @@ package io.skiff.raft;
 
 import io.skiff.log.IndexMemoryBudget;
 import io.skiff.log.LogConfig;
+import io.skiff.raft.catchup.ReplicaFetcher;
+import io.skiff.raft.leadership.FirstElection;
+import io.skiff.raft.leadership.LeaderTakeover;
+import io.skiff.raft.leadership.PeerLiveness;
+import io.skiff.raft.membership.PartitionMembership;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
+import io.skiff.raft.metadata.MetadataListeners;
 import io.skiff.raft.metadata.MetadataPublisher;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.MetadataStateMachine;
+import io.skiff.raft.metadata.TopicConfigApplier;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.PartitionStateMachine;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -154,7 +164,7 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /** The broker id in a peer id; -1 if it is not one of ours. */
-  static int nodeIdOf(Object peerId) {
+  public static int nodeIdOf(Object peerId) {
     final String s = String.valueOf(peerId);
     if (!s.startsWith(PEER_PREFIX)) {
       return -1;
@@ -388,7 +398,7 @@ public final class RaftNode implements AutoCloseable {
    * The other brokers' Raft peers that the metadata lists and a probe reached within {@code
    * raft.liveness.timeout.ms}.
    */
-  Set<RaftPeerId> reachablePeers() {
+  public Set<RaftPeerId> reachablePeers() {
     return liveness.reachableTracked();
   }
 
@@ -396,7 +406,7 @@ public final class RaftNode implements AutoCloseable {
    * Whether {@code peer} counts as reachable and was heard from at {@code atNanos}, no earlier than
    * it last became reachable ({@link PeerLiveness#reachableSince}).
    */
-  boolean heardSinceReachable(RaftPeerId peer, long atNanos) {
+  public boolean heardSinceReachable(RaftPeerId peer, long atNanos) {
     return liveness.reachableSince(peer, atNanos);
   }
 
@@ -410,7 +420,7 @@ public final class RaftNode implements AutoCloseable {
    * PeerLiveness} counts them): a leader here is then about to be replaced and must not take
    * writes.
    */
-  boolean cutOffFromMajority(RaftGroupId groupId) {
+  public boolean cutOffFromMajority(RaftGroupId groupId) {
     final Set<RaftPeerId> down = liveness.unreachable();
     if (down.isEmpty()) {
       return false;
@@ -582,7 +592,7 @@ public final class RaftNode implements AutoCloseable {
     this.commitLatency = listener;
   }
 
-  void recordCommitLatency(long nanos) {
+  public void recordCommitLatency(long nanos) {
     commitLatency.accept(nanos);
   }
 
@@ -645,19 +655,19 @@ public final class RaftNode implements AutoCloseable {
         .orElse(config.logConfig());
   }
 
-  RaftServer server() {
+  public RaftServer server() {
     return server;
   }
 
-  ClientId clientId() {
+  public ClientId clientId() {
     return clientId;
   }
 
-  RaftPeerId peerId() {
+  public RaftPeerId peerId() {
     return peerId;
   }
 
-  long nextCallId() {
+  public long nextCallId() {
     return callIds.incrementAndGet();
   }
 

@@ -2,6 +2,8 @@ package io.skiff.raft;
 
 import io.skiff.log.LogConfig;
 import io.skiff.log.NativeMemory;
+import io.skiff.raft.catchup.ReplicaFetchConfig;
+import io.skiff.raft.leadership.PeerLiveness;
 import java.nio.file.Path;
 import java.util.Objects;
 

@@ -16,7 +16,7 @@ import org.apache.ratis.util.TimeDuration;
  * Turns a {@link RaftNodeConfig} into Ratis properties. Every Ratis default that scales with the
  * number of groups is set here, with the reason, because one broker hosts thousands of groups.
  */
-final class RatisProperties {
+public final class RatisProperties {
   private RatisProperties() {}
 
   static RaftProperties server(RaftNodeConfig config) {
@@ -132,12 +132,12 @@ final class RatisProperties {
    * Properties for clients a node uses to reach other nodes (replica fetcher queries, membership
    * changes, metadata writes) over {@code rpcType}.
    */
-  static RaftProperties client(RaftRpcType rpcType) {
+  public static RaftProperties client(RaftRpcType rpcType) {
     return client(rpcType, 10_000);
   }
 
   /** As {@link #client(RaftRpcType)}, with requests timing out after {@code requestTimeoutMs}. */
-  static RaftProperties client(RaftRpcType rpcType, long requestTimeoutMs) {
+  public static RaftProperties client(RaftRpcType rpcType, long requestTimeoutMs) {
     final RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, rpcType.ratis());
     RaftClientConfigKeys.Rpc.setRequestTimeout(

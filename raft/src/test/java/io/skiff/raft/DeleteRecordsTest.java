@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.log.OffsetOutOfRangeException;
 import io.skiff.log.TestBatches;
+import io.skiff.raft.partition.Acks;
+import io.skiff.raft.partition.NotLeaderException;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

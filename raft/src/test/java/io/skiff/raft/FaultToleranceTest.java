@@ -2,6 +2,8 @@ package io.skiff.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.skiff.raft.catchup.ReplicaFetcher;
+import io.skiff.raft.partition.PartitionId;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -2,6 +2,9 @@ package io.skiff.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.skiff.raft.leadership.FirstElection;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

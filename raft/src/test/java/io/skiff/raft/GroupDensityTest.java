@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.log.LogConfig;
 import io.skiff.log.TestBatches;
+import io.skiff.raft.partition.AppendResult;
+import io.skiff.raft.partition.PartitionId;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;

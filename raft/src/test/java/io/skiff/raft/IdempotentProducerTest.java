@@ -5,6 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.log.TestBatches;
+import io.skiff.raft.partition.Acks;
+import io.skiff.raft.partition.AppendResult;
+import io.skiff.raft.partition.NotLeaderException;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
+import io.skiff.raft.producer.ProducerStateException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;

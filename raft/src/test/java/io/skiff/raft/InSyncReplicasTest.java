@@ -2,6 +2,8 @@ package io.skiff.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

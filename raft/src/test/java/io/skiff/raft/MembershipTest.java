@@ -3,6 +3,8 @@ package io.skiff.raft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.skiff.raft.membership.PartitionMembership;
+import io.skiff.raft.partition.PartitionId;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

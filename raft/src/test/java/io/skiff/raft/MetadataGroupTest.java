@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.skiff.log.TestBatches;
+import io.skiff.raft.membership.PartitionReconciler;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataException;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.Acks;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;

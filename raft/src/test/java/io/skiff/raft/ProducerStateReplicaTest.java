@@ -2,6 +2,7 @@ package io.skiff.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.skiff.raft.partition.PartitionId;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,6 +2,12 @@ package io.skiff.raft;
 
 import io.skiff.log.FetchSlice;
 import io.skiff.log.LogConfig;
+import io.skiff.raft.catchup.ReplicaFetchConfig;
+import io.skiff.raft.partition.Acks;
+import io.skiff.raft.partition.AppendResult;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
+import io.skiff.raft.producer.ProducerStateException;
 import io.skiff.testing.ListenPorts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

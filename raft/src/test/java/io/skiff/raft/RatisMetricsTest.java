@@ -3,8 +3,13 @@ package io.skiff.raft;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.log.TestBatches;
+import io.skiff.raft.leadership.ElectionCounters;
 import io.skiff.raft.metrics.CountingMetricRegistry;
 import io.skiff.raft.metrics.CountingTimer;
+import io.skiff.raft.partition.Acks;
+import io.skiff.raft.partition.AppendResult;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

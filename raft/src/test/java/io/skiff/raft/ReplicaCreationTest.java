@@ -3,6 +3,7 @@ package io.skiff.raft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.skiff.raft.partition.PartitionId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

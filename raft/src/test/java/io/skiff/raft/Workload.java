@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.skiff.log.FetchSlice;
 import io.skiff.log.TestBatches;
+import io.skiff.raft.partition.Acks;
+import io.skiff.raft.partition.AppendResult;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;

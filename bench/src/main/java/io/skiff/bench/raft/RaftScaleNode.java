@@ -1,13 +1,13 @@
 package io.skiff.bench.raft;
 
-import io.skiff.raft.PartitionId;
-import io.skiff.raft.PartitionReconciler;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.RaftNodeConfig;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.membership.PartitionReconciler;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;

@@ -1,10 +1,10 @@
 package io.skiff.bench.raft;
 
-import io.skiff.raft.Acks;
-import io.skiff.raft.PartitionId;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.RaftNodeConfig;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.Acks;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package io.skiff.bench.sbs;
+package io.skiff.raft.producer;
 
 import java.time.Duration;
 import java.util.Properties;

@@ -18,10 +18,10 @@ import org.apache.kafka.common.protocol.Errors;
 /**
  * AlterPartitionReassignments: records, per partition, a target replica list (or with null
  * replicas, a cancellation) in the metadata group, and answers once it is recorded; the partition's
- * leader then moves the data ({@link io.skiff.raft.ReassignmentDriver}), as Kafka's controller
- * answers before the replicas have moved. Per partition: NONE, UNKNOWN_TOPIC_OR_PARTITION,
- * INVALID_REPLICA_ASSIGNMENT (empty, repeated, unknown or decommissioned brokers),
- * INVALID_REPLICATION_FACTOR (v1 with allowReplicationFactorChange false),
+ * leader then moves the data ({@link io.skiff.raft.membership.ReassignmentDriver}), as Kafka's
+ * controller answers before the replicas have moved. Per partition: NONE,
+ * UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICA_ASSIGNMENT (empty, repeated, unknown or
+ * decommissioned brokers), INVALID_REPLICATION_FACTOR (v1 with allowReplicationFactorChange false),
  * NO_REASSIGNMENT_IN_PROGRESS (cancelling none), REQUEST_TIMED_OUT. Stateless; thread-safe.
  */
 public final class AlterPartitionReassignmentsHandler implements ApiHandler {

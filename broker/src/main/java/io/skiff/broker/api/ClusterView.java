@@ -1,13 +1,13 @@
 package io.skiff.broker.api;
 
-import io.skiff.raft.PartitionMembership;
-import io.skiff.raft.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.RaftNode;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.membership.PartitionMembership;
+import io.skiff.raft.membership.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.MetadataService;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;

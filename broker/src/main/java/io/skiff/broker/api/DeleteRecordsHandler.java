@@ -1,8 +1,8 @@
 package io.skiff.broker.api;
 
 import io.skiff.broker.group.GroupCoordinator;
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package io.skiff.broker.api;
 
-import io.skiff.raft.ReplicationThrottleApplier;
+import io.skiff.raft.catchup.ReplicationThrottleApplier;
 import io.skiff.raft.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.List;

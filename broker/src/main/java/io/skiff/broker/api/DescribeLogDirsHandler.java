@@ -1,7 +1,7 @@
 package io.skiff.broker.api;
 
-import io.skiff.raft.PartitionId;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package io.skiff.broker.api;
 
-import io.skiff.raft.PartitionId;
 import io.skiff.raft.RaftNode;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.PartitionId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -29,12 +29,12 @@ import org.apache.ratis.protocol.RaftPeer;
 /**
  * ElectLeaders, PREFERRED: for each partition whose leader is not its first (preferred) replica,
  * the partition's Raft group hands leadership to that replica ({@link
- * io.skiff.raft.PartitionMembership#electPreferred}). Transfers block on Raft round trips, so they
- * run on the given executor, never on the request thread. Per partition: NONE once the preferred
- * replica leads, ELECTION_NOT_NEEDED if it already did, PREFERRED_LEADER_NOT_AVAILABLE if it is
- * unregistered, decommissioned, unreachable or the transfer failed, UNKNOWN_TOPIC_OR_PARTITION.
- * With no partitions named, every partition is considered and, as in Kafka, only those that needed
- * an election are listed.
+ * io.skiff.raft.membership.PartitionMembership#electPreferred}). Transfers block on Raft round
+ * trips, so they run on the given executor, never on the request thread. Per partition: NONE once
+ * the preferred replica leads, ELECTION_NOT_NEEDED if it already did,
+ * PREFERRED_LEADER_NOT_AVAILABLE if it is unregistered, decommissioned, unreachable or the transfer
+ * failed, UNKNOWN_TOPIC_OR_PARTITION. With no partitions named, every partition is considered and,
+ * as in Kafka, only those that needed an election are listed.
  *
  * <p>UNCLEAN elections are refused with INVALID_REQUEST (per partition with a message; at the top
  * level when no partitions are named): Raft elects only a replica holding every committed record,

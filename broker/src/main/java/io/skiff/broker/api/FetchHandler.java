@@ -2,12 +2,12 @@ package io.skiff.broker.api;
 
 import io.skiff.broker.net.SliceRecords;
 import io.skiff.log.FetchSlice;
-import io.skiff.raft.HighWatermarkListener;
-import io.skiff.raft.PartitionId;
-import io.skiff.raft.PartitionMembership.LeaderEpoch;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.membership.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.HighWatermarkListener;
+import io.skiff.raft.partition.PartitionId;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;

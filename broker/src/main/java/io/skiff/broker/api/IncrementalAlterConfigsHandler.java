@@ -1,6 +1,6 @@
 package io.skiff.broker.api;
 
-import io.skiff.raft.ReplicationThrottleApplier;
+import io.skiff.raft.catchup.ReplicationThrottleApplier;
 import io.skiff.raft.metadata.MetadataException;
 import io.skiff.raft.metadata.MetadataException.Error;
 import io.skiff.raft.metadata.TopicInfo;

@@ -1,8 +1,8 @@
 package io.skiff.broker.api;
 
 import io.skiff.log.TimestampOffset;
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.ListOffsetsRequestData;

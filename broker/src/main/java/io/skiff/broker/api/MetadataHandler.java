@@ -2,7 +2,7 @@ package io.skiff.broker.api;
 
 import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.broker.memory.PartitionLimit;
-import io.skiff.raft.PartitionMembership.LeaderEpoch;
+import io.skiff.raft.membership.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;

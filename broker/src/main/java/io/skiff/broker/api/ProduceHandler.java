@@ -1,11 +1,11 @@
 package io.skiff.broker.api;
 
 import io.skiff.broker.group.GroupCoordinator;
-import io.skiff.raft.Acks;
-import io.skiff.raft.PartitionMembership.LeaderEpoch;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.membership.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.Acks;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -134,7 +134,7 @@ public final class ProduceHandler implements ApiHandler {
       int timeoutMs,
       PartitionProduceResponse answer,
       short version) {
-    CompletableFuture<io.skiff.raft.AppendResult> appended;
+    CompletableFuture<io.skiff.raft.partition.AppendResult> appended;
     try {
       BatchContentValidator.validate(batches, compactedPartition);
       appended = replica.append(batches, acks);

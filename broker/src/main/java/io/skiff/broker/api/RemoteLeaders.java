@@ -1,12 +1,12 @@
 package io.skiff.broker.api;
 
-import io.skiff.raft.PartitionId;
-import io.skiff.raft.PartitionMembership;
-import io.skiff.raft.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.RaftNode;
+import io.skiff.raft.membership.PartitionMembership;
+import io.skiff.raft.membership.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.PartitionId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

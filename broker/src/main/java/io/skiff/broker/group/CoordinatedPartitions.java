@@ -1,8 +1,8 @@
 package io.skiff.broker.group;
 
 import io.skiff.raft.RaftNode;
-import io.skiff.raft.ReplicatedPartition;
 import io.skiff.raft.metadata.TopicInfo;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;

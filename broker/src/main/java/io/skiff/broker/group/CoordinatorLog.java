@@ -2,8 +2,8 @@ package io.skiff.broker.group;
 
 import io.skiff.broker.api.KafkaErrors;
 import io.skiff.log.InvalidBatchException;
-import io.skiff.raft.Acks;
-import io.skiff.raft.NotLeaderException;
+import io.skiff.raft.partition.Acks;
+import io.skiff.raft.partition.NotLeaderException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;

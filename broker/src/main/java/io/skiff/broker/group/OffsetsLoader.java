@@ -1,7 +1,7 @@
 package io.skiff.broker.group;
 
 import io.skiff.log.FetchSlice;
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package io.skiff.broker.group;
 
-import io.skiff.raft.ReplicatedPartition;
+import io.skiff.raft.partition.ReplicatedPartition;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

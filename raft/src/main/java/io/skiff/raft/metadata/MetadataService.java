@@ -186,7 +186,7 @@ public final class MetadataService implements AutoCloseable {
   /**
    * Starts (or replaces) the reassignment of a partition to {@code target}, or with a null target
    * cancels the one under way. The partition's leader carries it out ({@code
-   * io.skiff.raft.ReassignmentDriver}) and then calls {@link #completeReassignment}.
+   * io.skiff.raft.membership.ReassignmentDriver}) and then calls {@link #completeReassignment}.
    */
   public CompletableFuture<Void> alterReassignment(
       String topic, int partition, List<Integer> target) {

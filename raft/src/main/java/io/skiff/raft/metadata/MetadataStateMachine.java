@@ -1,8 +1,8 @@
 package io.skiff.raft.metadata;
 
 import io.skiff.log.Fsync;
-import io.skiff.raft.LifecycleStateMachine;
-import io.skiff.raft.SnapshotStorage;
+import io.skiff.raft.partition.LifecycleStateMachine;
+import io.skiff.raft.partition.SnapshotStorage;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,6 +1,6 @@
 package io.skiff.raft.metadata;
 
-import io.skiff.raft.PartitionId;
+import io.skiff.raft.partition.PartitionId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
