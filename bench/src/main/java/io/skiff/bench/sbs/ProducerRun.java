@@ -1,4 +1,4 @@
-package io.skiff.raft.producer;
+package io.skiff.bench.sbs;
 
 import java.time.Duration;
 import java.util.Properties;
