@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -50,11 +52,12 @@ class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
         "retention.ms=7200000",
         "--set",
         "segment.bytes=1048576");
-    JsonNode topic = ok("topic", "describe", "orders", "-o", "json").json().path("topics").get(0);
-    for (int attempt = 0; attempt < 120 && leaderless(topic); attempt++) {
-      Thread.sleep(500); // a broker learns a new partition's leader at its first append
-      topic = ok("topic", "describe", "orders", "-o", "json").json().path("topics").get(0);
-    }
+    // A broker learns a new partition's leader at its first append: ask until every one has one.
+    final JsonNode topic =
+        askUntil(
+            120,
+            () -> ok("topic", "describe", "orders", "-o", "json").json().path("topics").get(0),
+            t -> !leaderless(t));
     assertThat(topic.path("configs").path("retention.ms").asText()).isEqualTo("7200000");
     assertThat(topic.path("configs").path("segment.bytes").asText()).isEqualTo("1048576");
     topic.path("partitions").forEach(p -> assertThat(p.path("leader").asInt()).isBetween(1, 3));
@@ -85,12 +88,10 @@ class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
     // create waits until the broker it asks sees every leader; describe may ask another, which
     // learns its partitions' leader at their first append (later on a loaded machine): the table is
     // read once every row names one.
-    String table = ok("topic", "describe", "aligned").out();
-    for (int attempt = 0; attempt < 120 && table.contains(" none "); attempt++) {
-      Thread.sleep(500);
-      table = ok("topic", "describe", "aligned").out();
-    }
-    final List<String> lines = table.lines().toList();
+    final List<String> lines =
+        askUntil(120, () -> ok("topic", "describe", "aligned").out(), t -> !t.contains(" none "))
+            .lines()
+            .toList();
     final int header =
         lines.indexOf(
             lines.stream().filter(l -> l.startsWith("PARTITION")).findFirst().orElseThrow());
@@ -106,14 +107,11 @@ class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
     ok("topic", "create", "load", "-p", "3", "-r", "3");
     // A new topic's partitions elect their leaders a moment after CreateTopics answers (longer on a
     // loaded machine): ask until none is leaderless or under-replicated.
-    JsonNode status = ok("cluster", "status", "-o", "json").json();
-    for (int attempt = 0;
-        attempt < 120
-            && (!status.path("leaderless").isEmpty() || !status.path("under_replicated").isEmpty());
-        attempt++) {
-      Thread.sleep(500);
-      status = ok("cluster", "status", "-o", "json").json();
-    }
+    final JsonNode status =
+        askUntil(
+            120,
+            () -> ok("cluster", "status", "-o", "json").json(),
+            st -> st.path("leaderless").isEmpty() && st.path("under_replicated").isEmpty());
     assertThat(status.path("cluster_id").asText()).isNotEmpty();
     assertThat(status.path("brokers")).hasSize(3);
     status
@@ -126,11 +124,11 @@ class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
     // Leaders settle a moment after a topic is created (an election may still run on a loaded
     // machine): ask again until every partition counts once.
     final int partitions = status.path("partitions").asInt();
-    JsonNode brokers = ok("broker", "list", "-o", "json").json().path("brokers");
-    for (int attempt = 0; attempt < 60 && leaderCount(brokers) != partitions; attempt++) {
-      Thread.sleep(500);
-      brokers = ok("broker", "list", "-o", "json").json().path("brokers");
-    }
+    final JsonNode brokers =
+        askUntil(
+            60,
+            () -> ok("broker", "list", "-o", "json").json().path("brokers"),
+            b -> leaderCount(b) == partitions);
     assertThat(brokers).hasSize(3);
     assertThat(leaderCount(brokers)).as("leaders in %s", brokers).isEqualTo(partitions);
     assertThat(ok("broker", "list").out())
@@ -162,5 +160,19 @@ class TopicAndClusterCommandsTest extends ThreeBrokerCommandTest {
       }
     }
     return false;
+  }
+
+  /**
+   * What {@code ask} answers once {@code settled} holds, asking every 500 ms, at most {@code
+   * attempts} more times; the last answer if it never does (the caller's assertions then fail).
+   */
+  private static <T> T askUntil(int attempts, Supplier<T> ask, Predicate<T> settled)
+      throws InterruptedException {
+    T answer = ask.get();
+    for (int attempt = 0; attempt < attempts && !settled.test(answer); attempt++) {
+      Thread.sleep(500);
+      answer = ask.get();
+    }
+    return answer;
   }
 }
