@@ -19,6 +19,8 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorageMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +42,14 @@ import org.slf4j.LoggerFactory;
  * timeout rather than cancel that election. (Earlier rules that let ranks stand again, or after a
  * longer wait, made two survivors depose each other's new leaders over and over at N=1000 on a
  * loaded machine, where a vote request or a new leader's first AppendEntries took longer than the
- * stagger to be handled.) A node stands at most once per orphan; a group whose first candidate lost
- * (its log lagged) also waits for its election timeout. An orphan whose reachable voters are not a
- * majority is left alone: no election could win there.
+ * stagger to be handled.) One exception: a node that <em>refused</em> that candidate its vote (the
+ * candidate's log lagged behind its own, so it voted for nobody in the new term) stands itself, its
+ * own log being the longer one: at once where the reachable voters are just a majority (two of
+ * three), since the candidate cannot have won without it; elsewhere if it still sees no leader a
+ * stagger later. Without it such a group waited for its election timeout whenever its first
+ * candidate's log lagged (a replica restarted moments before, or one that had received less of the
+ * dead leader's last entries). A node stands at most once per orphan. An orphan whose reachable
+ * voters are not a majority is left alone: no election could win there.
  *
  * <p>Not thread-safe: {@link #onTick} runs on the liveness thread only, which hands the elections
  * it starts to {@link #ELECTION_THREADS} threads of their own; {@link #takeovers} may be read from
@@ -85,7 +92,27 @@ public final class LeaderTakeover {
    */
   private final Map<RaftGroupId, Orphan> orphans = new HashMap<>();
 
-  private record Orphan(long sinceNanos, long term, boolean leaderSeenDown, boolean stood) {}
+  private record Orphan(
+      long sinceNanos,
+      long term,
+      boolean leaderSeenDown,
+      boolean stood,
+      long refusedTerm,
+      long refusedSinceNanos) {
+
+    Orphan(long sinceNanos, long term, boolean leaderSeenDown) {
+      this(sinceNanos, term, leaderSeenDown, false, -1, 0);
+    }
+
+    Orphan standing() {
+      return new Orphan(sinceNanos, term, leaderSeenDown, true, refusedTerm, refusedSinceNanos);
+    }
+
+    /** Refused a candidate's vote in {@code newTerm}, first seen at {@code now}. */
+    Orphan refusedIn(long newTerm, long now) {
+      return new Orphan(sinceNanos, term, leaderSeenDown, false, newTerm, now);
+    }
+  }
 
   public LeaderTakeover(RaftServer server, RaftPeerId self, PeerLiveness liveness, long staggerMs) {
     this.server = server;
@@ -153,23 +180,41 @@ public final class LeaderTakeover {
     final long term = info.getCurrentTerm();
     Orphan orphan = orphans.get(groupId);
     if (orphan == null) {
-      orphan = new Orphan(now, term, leaderDown, false);
+      orphan = new Orphan(now, term, leaderDown);
       orphans.put(groupId, orphan);
     }
-    if (orphan.stood() || term != orphan.term() || !majorityReachable(voters, down)) {
-      // Stood already; or another voter campaigned since (its vote request raised our term) and,
-      // as a Raft voter does after a vote, this node leaves the rest to its election timeout
-      // rather than cancel that election; or no election could win here.
-      return;
+    if (orphan.stood() || !majorityReachable(voters, down)) {
+      return; // stood already, or no election could win here
     }
     final List<RaftPeerId> ranks = ranking(groupId, reachableVoters(voters, down));
     final int rank = ranks.indexOf(self);
-    // A group found with no leader at all may be mid-election: even rank 0 waits a stagger.
-    final long delay = (rank + (orphan.leaderSeenDown() ? 0 : 1)) * staggerNanos;
-    if (rank < 0 || now - orphan.sinceNanos() < delay) {
+    if (refusedCandidate(division, term)) {
+      // A candidate's vote request raised our term and this node refused it: possibly before this
+      // node counted the leader unreachable, so this is not only a term moved since the orphan's
+      // record.
+      if (orphan.refusedTerm() != term) {
+        orphan = orphan.refusedIn(term, now);
+        orphans.put(groupId, orphan);
+      }
+      // Where every reachable voter's vote is needed for a majority, the candidate this node
+      // refused has lost: stand now. Elsewhere it may have won with the others' votes, and its
+      // first AppendEntries is given a stagger to arrive.
+      final boolean everyVoteNeeded = ranks.size() == voters.size() / 2 + 1;
+      if (!everyVoteNeeded && now - orphan.refusedSinceNanos() < staggerNanos) {
+        return;
+      }
+    } else if (term != orphan.term()) {
+      // Another voter campaigned since (its vote request raised our term) and got this node's
+      // vote: as a Raft voter does after a vote, this node leaves that election alone.
       return;
+    } else {
+      // A group found with no leader at all may be mid-election: even rank 0 waits a stagger.
+      final long delay = (rank + (orphan.leaderSeenDown() ? 0 : 1)) * staggerNanos;
+      if (rank < 0 || now - orphan.sinceNanos() < delay) {
+        return;
+      }
     }
-    orphans.put(groupId, new Orphan(orphan.sinceNanos(), term, orphan.leaderSeenDown(), true));
+    orphans.put(groupId, orphan.standing());
     // A forced election persists the new term on the calling thread (an fsync of the group's
     // raft-meta): a dead broker's hundreds of groups stand on the election threads, not one after
     // the other on this thread, whose ticks must go on (at N=1000 on a loaded machine serial
@@ -198,6 +243,25 @@ public final class LeaderTakeover {
     } catch (RuntimeException e) {
       LOG.warn(
           "Cannot stand for election in {}: {}", division.getMemberId().getGroupId(), e.toString());
+    }
+  }
+
+  /**
+   * True if a candidate's vote request raised this follower's term to {@code term} and this node
+   * refused it (the candidate's log was behind this node's): its log holds no entry of that term,
+   * so no leader of it reached this node, and it voted for nobody in it.
+   */
+  private static boolean refusedCandidate(RaftServer.Division division, long term) {
+    final TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+    if (last != null && last.getTerm() >= term) {
+      return false;
+    }
+    try {
+      final RaftStorageMetadata voted = division.getRaftStorage().getMetadataFile().getMetadata();
+      return voted.getTerm() == term
+          && (voted.getVotedFor() == null || voted.getVotedFor().toString().isEmpty());
+    } catch (IOException e) {
+      return false; // not known: leave the group to its election timeout, as before
     }
   }
 
