@@ -188,10 +188,11 @@ public final class LeaderTakeover {
     }
     final List<RaftPeerId> ranks = ranking(groupId, reachableVoters(voters, down));
     final int rank = ranks.indexOf(self);
-    if (refusedCandidate(division, term)) {
-      // A candidate's vote request raised our term and this node refused it: possibly before this
-      // node counted the leader unreachable, so this is not only a term moved since the orphan's
-      // record.
+    if (leader == null && refusedCandidate(division, term)) {
+      // A candidate's vote request raised our term (forgetting the leader) and this node refused
+      // it: possibly before this node counted the leader unreachable, so this is not only a term
+      // moved since the orphan's record. (A follower that learned a new term from a leader's
+      // AppendEntries it could not yet append knows that leader: not this case.)
       if (orphan.refusedTerm() != term) {
         orphan = orphan.refusedIn(term, now);
         orphans.put(groupId, orphan);
