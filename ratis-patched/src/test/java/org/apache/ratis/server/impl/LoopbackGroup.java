@@ -41,6 +41,8 @@ import org.apache.ratis.util.TimeDuration;
  * servers and deletes the directory. Not thread-safe: used by one test thread.
  */
 final class LoopbackGroup implements AutoCloseable {
+  private static final TimeDuration TEN_MINUTES = TimeDuration.valueOf(10, TimeUnit.MINUTES);
+
   private final Path root;
   private final RaftGroup group;
   private final Consumer<RaftProperties> configure;
@@ -124,6 +126,21 @@ final class LoopbackGroup implements AutoCloseable {
 
   RaftGroup group() {
     return group;
+  }
+
+  /** This group's division on {@code server}. */
+  RaftServer.Division division(RaftServer server) throws IOException {
+    return server.getDivision(group.getGroupId());
+  }
+
+  /**
+   * Server settings for tests that start every election themselves: virtual threads and election
+   * timeouts of ten minutes or more, so that no timer elects anyone during a test.
+   */
+  static void electionsOnRequestOnly(RaftProperties p) {
+    RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TEN_MINUTES);
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TEN_MINUTES.multiply(2));
   }
 
   /** The servers running now, in the order they were started. */

@@ -2,13 +2,9 @@ package org.apache.ratis.server.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
-import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -22,17 +18,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StartLeaderElectionTest {
-  private static final TimeDuration TEN_MINUTES = TimeDuration.valueOf(10, TimeUnit.MINUTES);
-
   @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
   private LoopbackGroup servers;
 
   @Test
   void aFollowerAskedToStandLeadsAndTakesOverFromAClosedLeader() throws Exception {
-    servers = groups.start(3, StartLeaderElectionTest::configure, AcceptingStateMachine::new);
+    servers = groups.start(3, LoopbackGroup::electionsOnRequestOnly, AcceptingStateMachine::new);
     final List<RaftServer> all = servers.servers();
-    final RaftServer.Division first = division(all.get(0));
-    assertThat(division(all.get(1)).getInfo().getCurrentTerm())
+    final RaftServer.Division first = servers.division(all.get(0));
+    assertThat(servers.division(all.get(1)).getInfo().getCurrentTerm())
         .as("no election without a request")
         .isZero();
 
@@ -43,21 +37,11 @@ class StartLeaderElectionTest {
     final long term = first.getInfo().getCurrentTerm();
 
     all.get(0).close();
-    final RaftServer.Division second = division(all.get(1));
+    final RaftServer.Division second = servers.division(all.get(1));
     assertThat(second.getInfo().isFollower()).as("a survivor is still a follower").isTrue();
     assertThat(second.startLeaderElection()).as("a survivor stands").isTrue();
     LoopbackGroup.awaitLeaderReady(second);
     assertThat(second.getInfo().getCurrentTerm()).as("term").isGreaterThan(term);
     servers.writeAll(3, 3, 1);
-  }
-
-  private static void configure(RaftProperties p) {
-    RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TEN_MINUTES);
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TEN_MINUTES.multiply(2));
-  }
-
-  private RaftServer.Division division(RaftServer server) throws IOException {
-    return server.getDivision(servers.group().getGroupId());
   }
 }

@@ -6,20 +6,16 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,7 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class UncommittedTailTest {
-  private static final TimeDuration TEN_MINUTES = TimeDuration.valueOf(10, TimeUnit.MINUTES);
   private static final int TAIL = 80; // below the client's 100 outstanding requests
 
   @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
@@ -54,9 +49,9 @@ class UncommittedTailTest {
 
   @Test
   void aFollowerWithAnUncommittedTailCatchesUpInAFewRoundTrips() throws Exception {
-    servers = groups.start(3, UncommittedTailTest::configure, AcceptingStateMachine::new);
+    servers = groups.start(3, LoopbackGroup::electionsOnRequestOnly, AcceptingStateMachine::new);
     final List<RaftServer> all = servers.servers();
-    final RaftServer.Division first = division(all.get(0));
+    final RaftServer.Division first = servers.division(all.get(0));
     assertThat(first.startLeaderElection()).isTrue();
     LoopbackGroup.awaitLeaderReady(first);
     servers.writeAll(3, 10, 1);
@@ -81,9 +76,9 @@ class UncommittedTailTest {
     // as a leader elected after the tail's writer died sees it.
     final RaftPeerId oldLeader = all.get(0).getId();
     final RaftServer.Division second =
-        division(servers.restart(all.get(1).getId(), new AcceptingStateMachine()));
+        servers.division(servers.restart(all.get(1).getId(), new AcceptingStateMachine()));
     final RaftServer.Division third =
-        division(servers.restart(all.get(2).getId(), new AcceptingStateMachine()));
+        servers.division(servers.restart(all.get(2).getId(), new AcceptingStateMachine()));
     assertThat(second.startLeaderElection()).isTrue();
     LoopbackGroup.awaitLeaderReady(second);
     servers.writeAll(1, TAIL + 20, 10);
@@ -92,7 +87,7 @@ class UncommittedTailTest {
     replies.start();
     divisionLog.addAppender(replies);
     final RaftServer.Division back =
-        division(servers.restart(oldLeader, new AcceptingStateMachine()));
+        servers.division(servers.restart(oldLeader, new AcceptingStateMachine()));
     assertThat(third.startLeaderElection()).isTrue();
     LoopbackGroup.awaitLeaderReady(third);
     final TermIndex leaderLast = third.getRaftLog().getLastEntryTermIndex();
@@ -120,15 +115,5 @@ class UncommittedTailTest {
       assertThat(System.nanoTime()).as("%s appended alone", division).isLessThan(deadline);
       Thread.sleep(20);
     }
-  }
-
-  private static void configure(RaftProperties p) {
-    RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TEN_MINUTES);
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TEN_MINUTES.multiply(2));
-  }
-
-  private RaftServer.Division division(RaftServer server) throws IOException {
-    return server.getDivision(servers.group().getGroupId());
   }
 }
