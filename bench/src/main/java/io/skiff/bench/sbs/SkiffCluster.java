@@ -87,6 +87,8 @@ final class SkiffCluster implements BenchCluster {
             "default.replication.factor=3",
             "min.insync.replicas=2",
             "offsets.topic.num.partitions=3",
+            // As kafka-peer.sh sets it for Kafka: a new group's first join is not held back.
+            "group.initial.rebalance.delay.ms=0",
             ""),
         StandardCharsets.UTF_8);
     final ProcessBuilder pb =

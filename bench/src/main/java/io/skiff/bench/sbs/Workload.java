@@ -3,8 +3,8 @@ package io.skiff.bench.sbs;
 /**
  * The harness's workloads. Produce workloads send 1 KiB records (by default) with {@code acks=all}
  * and otherwise the client's defaults for the run's duration, at full speed or at a fixed rate;
- * {@code consume} reads everything {@code rf1-max} wrote, once with a consumer group and once with
- * {@code assign()}, from a warm page cache.
+ * {@code consume} reads the first million records {@code rf1-max} wrote (the same amount on both
+ * systems), once with a consumer group and once with {@code assign()}, from a warm page cache.
  */
 enum Workload {
   RF1_MAX("rf1-max", 1, 0),
