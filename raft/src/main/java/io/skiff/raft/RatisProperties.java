@@ -29,11 +29,11 @@ public final class RatisProperties {
     // groups a broker hosts (stock Ratis: ~5.4 per group, see docs/raft-scaling.md).
     RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
     // Stock Ratis wakes every group's state-machine updater every 100 ms to look for commits it is
-    // signalled about anyway: most of an idle broker's CPU at 1000 groups. Skiff's Ratis patch
-    // loses no signal, so the updater checks by itself only every 10 s.
+    // signalled about anyway, and its log worker every second, only to notice a close: most of an
+    // idle broker's CPU at 1000 groups. Skiff's Ratis patches lose no signal and wake the worker on
+    // close, so both wait without a timeout (patch 0013): on a virtual thread a timed wait also
+    // wakes the carrier pool's timer thread, to arm and to cancel it, once per entry under load.
     RaftServerConfigKeys.StateMachineApply.setIdleWait(p, APPLY_IDLE_WAIT);
-    // Stock Ratis' log worker polls its queue every second per group, only to notice a close.
-    // Skiff's Ratis patch wakes it on close, so it checks by itself only every minute.
     RaftServerConfigKeys.Log.setWorkerIdleWait(p, LOG_WORKER_IDLE_WAIT);
 
     // The largest entry is one produce request's batches for a partition (raft.entry.max.bytes, at
@@ -111,11 +111,11 @@ public final class RatisProperties {
   /** Each group's Raft log write buffer (direct memory): thousands of 72-byte headers. */
   static final int WRITE_BUFFER_BYTES = 64 << 10;
 
-  /** How long a group's state-machine updater waits for a signal before it looks by itself. */
-  static final TimeDuration APPLY_IDLE_WAIT = TimeDuration.valueOf(10, TimeUnit.SECONDS);
+  /** How long a group's state-machine updater waits for a signal: zero, without a timeout. */
+  static final TimeDuration APPLY_IDLE_WAIT = TimeDuration.ZERO;
 
-  /** How long a group's log worker waits for a task before it checks by itself for a close. */
-  static final TimeDuration LOG_WORKER_IDLE_WAIT = TimeDuration.valueOf(1, TimeUnit.MINUTES);
+  /** How long a group's log worker waits for a task: zero, without a timeout (until a close). */
+  static final TimeDuration LOG_WORKER_IDLE_WAIT = TimeDuration.ZERO;
 
   /** gRPC's message cap is never set below Ratis' own default. */
   private static final int GRPC_MESSAGE_MIN_BYTES = 32 << 20;

@@ -10,31 +10,30 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.util.TimeDuration;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Checks Skiff's Ratis patch (raft.server.log.worker.idle-wait): with the log worker's idle wait
- * set to an hour, so that only a task or {@code close()} wakes it, every write is answered, every
- * server's log is flushed to its last entry while the group is idle, a restarted server has every
- * entry, and closing the servers stops their log workers at once. Released Ratis polled the queue
- * every second, and only that poll let {@code close()} stop the worker: with a long wait, close
- * gave up after its 3 s shutdown timeout and left the worker parked until the wait ran out. Virtual
- * division threads, as Skiff runs them.
+ * set to an hour, or to zero (no timeout at all, as Skiff runs it: patch 0013), so that only a task
+ * or {@code close()} wakes it, every write is answered, every server's log is flushed to its last
+ * entry while the group is idle, a restarted server has every entry, and closing the servers stops
+ * their log workers at once. Released Ratis polled the queue every second, and only that poll let
+ * {@code close()} stop the worker: with a long wait, close gave up after its 3 s shutdown timeout
+ * and left the worker parked until the wait ran out. Virtual division threads, as Skiff runs them.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class LogWorkerIdleWaitTest {
   private static final int ONE_BY_ONE = 200;
   private static final int WRITES = 1000;
   private static final int IN_FLIGHT = 16;
-  private static final TimeDuration AN_HOUR = TimeDuration.valueOf(1, TimeUnit.HOURS);
 
   /** What released Ratis' close waits for the worker before it gives up, per division. */
   private static final int WORKER_SHUTDOWN_TIMEOUT_SECONDS = 3;
@@ -42,12 +41,28 @@ class LogWorkerIdleWaitTest {
   @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
   private LoopbackGroup servers;
 
-  @Test
-  void writesAreFlushedAndClosingStopsTheWorkersWithoutAPoll() throws Exception {
-    servers = groups.start(3, LogWorkerIdleWaitTest::configure, AcceptingStateMachine::new);
+  @ParameterizedTest(name = "idle wait {0} s")
+  @ValueSource(longs = {3600, 0})
+  void writesAreFlushedAndClosingStopsTheWorkersWithoutAPoll(long idleWaitSeconds)
+      throws Exception {
+    final TimeDuration idleWait = TimeDuration.valueOf(idleWaitSeconds, TimeUnit.SECONDS);
+    servers =
+        groups.start(
+            3,
+            p -> {
+              RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
+              RaftServerConfigKeys.Log.setWorkerIdleWait(p, idleWait);
+            },
+            AcceptingStateMachine::new);
     // One at a time (the worker is idle when each arrives), then up to IN_FLIGHT at a time.
     servers.writeAll(ONE_BY_ONE, WRITES, IN_FLIGHT);
     final long last = awaitEveryLogFlushedToOneLastEntry();
+    if (idleWaitSeconds == 0) {
+      // Zero means no timeout, not a poll that returns at once: idle daemons park.
+      assertThat(LoopbackGroup.idleCpuSeconds(3))
+          .as("CPU seconds of the idle servers in 3 s")
+          .isLessThan(0.75);
+    }
 
     final long closing = System.nanoTime();
     servers.closeServers();
@@ -66,11 +81,6 @@ class LogWorkerIdleWaitTest {
           .isEqualTo(last);
       servers.closeServers();
     }
-  }
-
-  private static void configure(RaftProperties p) {
-    RaftServerConfigKeys.ThreadPool.setVirtual(p, true);
-    RaftServerConfigKeys.Log.setWorkerIdleWait(p, AN_HOUR);
   }
 
   /**

@@ -2,8 +2,10 @@ package org.apache.ratis.server.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.skiff.testing.ListenPorts;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -197,6 +199,18 @@ final class LoopbackGroup implements AutoCloseable {
       }
       Thread.sleep(20);
     }
+  }
+
+  /**
+   * CPU seconds this JVM spends in {@code seconds} of wall time while nothing is written: near zero
+   * when the groups' daemons wait, about a core per daemon when one polls without waiting.
+   */
+  static double idleCpuSeconds(int seconds) throws InterruptedException {
+    final OperatingSystemMXBean os =
+        (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    final long before = os.getProcessCpuTime();
+    Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
+    return (os.getProcessCpuTime() - before) / 1e9;
   }
 
   /** Closes every server; {@link #close} then only deletes the directory. */

@@ -12,36 +12,38 @@ import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.util.TimeDuration;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Checks Skiff's Ratis patch (raft.server.state-machine.apply.idle-wait): with the state machine
- * updater's idle wait set to an hour, so that only signals wake it, every committed entry is still
- * applied at once, on the leader and on the followers, and the servers close promptly. Released
- * Ratis woke the updater every 100 ms; it could also lose a commit's signal that arrived between
- * its check for new commits and its wait (a window of microseconds, which this test has not been
- * seen to hit), harmless with a 100 ms wait and a stall with a long one. The patch counts signals,
- * so none is lost.
+ * updater's idle wait set to an hour, or to zero (no timeout at all, as Skiff runs it: patch 0013),
+ * so that only signals wake it, every committed entry is still applied at once, on the leader and
+ * on the followers, and the servers close promptly. Released Ratis woke the updater every 100 ms;
+ * it could also lose a commit's signal that arrived between its check for new commits and its wait
+ * (a window of microseconds, which this test has not been seen to hit), harmless with a 100 ms wait
+ * and a stall with a long one. The patch counts signals, so none is lost.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class StateMachineApplyWaitTest {
   private static final int ONE_BY_ONE = 300;
   private static final int WRITES = 2000;
   private static final int IN_FLIGHT = 16;
-  private static final TimeDuration AN_HOUR = TimeDuration.valueOf(1, TimeUnit.HOURS);
 
   private final List<CountingStateMachine> machines = new ArrayList<>();
   @RegisterExtension final LoopbackGroups groups = new LoopbackGroups();
   private LoopbackGroup servers;
 
-  @Test
-  void everyCommittedEntryIsAppliedAtOnceWithoutPolling() throws Exception {
+  @ParameterizedTest(name = "idle wait {0} s")
+  @ValueSource(longs = {3600, 0})
+  void everyCommittedEntryIsAppliedAtOnceWithoutPolling(long idleWaitSeconds) throws Exception {
+    final TimeDuration idleWait = TimeDuration.valueOf(idleWaitSeconds, TimeUnit.SECONDS);
     servers =
         groups.start(
             3,
-            p -> RaftServerConfigKeys.StateMachineApply.setIdleWait(p, AN_HOUR),
+            p -> RaftServerConfigKeys.StateMachineApply.setIdleWait(p, idleWait),
             () -> {
               final CountingStateMachine machine = new CountingStateMachine();
               machines.add(machine);
@@ -58,6 +60,12 @@ class StateMachineApplyWaitTest {
     assertThat(machines)
         .as("entries applied by each server")
         .allMatch(m -> m.applied() >= WRITES, "applied all " + WRITES);
+    if (idleWaitSeconds == 0) {
+      // Zero means no timeout, not a poll that returns at once: idle daemons park.
+      assertThat(LoopbackGroup.idleCpuSeconds(3))
+          .as("CPU seconds of the idle servers in 3 s")
+          .isLessThan(0.75);
+    }
 
     final long closing = System.nanoTime();
     servers.closeServers();
