@@ -30,6 +30,7 @@ import io.skiff.broker.api.MetadataHandler;
 import io.skiff.broker.api.ProduceHandler;
 import io.skiff.broker.api.ProducerIdBlock;
 import io.skiff.broker.api.RemoteLeaders;
+import io.skiff.broker.api.RequestDeadlines;
 import io.skiff.broker.api.TopicConfigSchema;
 import io.skiff.broker.group.GroupCoordinator;
 import io.skiff.broker.group.OffsetCache;
@@ -91,6 +92,7 @@ public final class Broker implements AutoCloseable {
   private final RaftNode raft;
   private final ExecutorService requestExecutor;
   private final ScheduledExecutorService scheduler;
+  private final RequestDeadlines deadlines;
   private final ThreadPoolExecutor electionExecutor;
   private final MemoryProfile memory;
   private MetadataService metadata;
@@ -113,6 +115,7 @@ public final class Broker implements AutoCloseable {
     this.raft = new RaftNode(config.raft());
     this.requestExecutor = Executors.newFixedThreadPool(config.ioThreads(), named("skiff-request"));
     this.scheduler = Executors.newScheduledThreadPool(1, named("skiff-scheduler"));
+    this.deadlines = new RequestDeadlines(named("skiff-request-deadlines"));
     this.electionExecutor =
         (ThreadPoolExecutor)
             Executors.newFixedThreadPool(ELECTION_THREADS, named("skiff-leader-election"));
@@ -263,7 +266,8 @@ public final class Broker implements AutoCloseable {
         .register(
             ApiKeys.PRODUCE,
             3,
-            new ProduceHandler(cluster, config.minInsyncReplicas(), config.replicaLagTimeMs()))
+            new ProduceHandler(
+                cluster, deadlines, config.minInsyncReplicas(), config.replicaLagTimeMs()))
         .register(ApiKeys.FETCH, 4, new FetchHandler(cluster, scheduler, requestExecutor))
         .register(ApiKeys.LIST_OFFSETS, 1, new ListOffsetsHandler(cluster))
         .register(
@@ -606,6 +610,7 @@ public final class Broker implements AutoCloseable {
       reconciler.close();
     }
     scheduler.shutdownNow();
+    deadlines.close();
     electionExecutor.shutdownNow();
     requestExecutor.shutdown();
     try {

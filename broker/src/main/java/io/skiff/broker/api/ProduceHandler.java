@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
@@ -40,14 +39,21 @@ public final class ProduceHandler implements ApiHandler {
   private final ClusterView cluster;
   private final int minInsyncReplicas;
   private final long replicaLagTimeMs;
+  private final RequestDeadlines deadlines;
 
   /**
+   * @param deadlines bounds each partition's wait by the request's timeout
    * @param minInsyncReplicas the broker's {@code min.insync.replicas}; a topic's own setting wins
    * @param replicaLagTimeMs {@code replica.lag.time.max.ms}: how long a voter that is behind may be
    *     silent and still count as in sync
    */
-  public ProduceHandler(ClusterView cluster, int minInsyncReplicas, long replicaLagTimeMs) {
+  public ProduceHandler(
+      ClusterView cluster,
+      RequestDeadlines deadlines,
+      int minInsyncReplicas,
+      long replicaLagTimeMs) {
     this.cluster = cluster;
+    this.deadlines = deadlines;
     this.minInsyncReplicas = minInsyncReplicas;
     this.replicaLagTimeMs = replicaLagTimeMs;
   }
@@ -126,7 +132,7 @@ public final class ProduceHandler implements ApiHandler {
     return acks == Acks.NONE ? done.thenApply(r -> null) : done;
   }
 
-  private static CompletableFuture<?> append(
+  private CompletableFuture<?> append(
       ReplicatedPartition replica,
       ByteBuffer batches,
       String compactedPartition,
@@ -141,8 +147,8 @@ public final class ProduceHandler implements ApiHandler {
     } catch (RuntimeException e) {
       appended = CompletableFuture.failedFuture(e);
     }
-    return appended
-        .orTimeout(Math.max(timeoutMs, 1), TimeUnit.MILLISECONDS)
+    return deadlines
+        .bound(appended, timeoutMs)
         .handle(
             (result, error) -> {
               if (error != null) {
