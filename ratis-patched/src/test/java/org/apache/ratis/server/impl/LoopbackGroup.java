@@ -202,15 +202,18 @@ final class LoopbackGroup implements AutoCloseable {
   }
 
   /**
-   * CPU seconds this JVM spends in {@code seconds} of wall time while nothing is written: near zero
-   * when the groups' daemons wait, about a core per daemon when one polls without waiting.
+   * Asserts that this JVM spends under 0.75 CPU seconds in 3 s of wall time while nothing is
+   * written: near zero when the groups' daemons wait, about a core per daemon when one polls
+   * without waiting (an idle wait of zero must mean "no timeout", not a poll that returns at once).
    */
-  static double idleCpuSeconds(int seconds) throws InterruptedException {
+  static void assertIdleDaemonsPark() throws InterruptedException {
     final OperatingSystemMXBean os =
         (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     final long before = os.getProcessCpuTime();
-    Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
-    return (os.getProcessCpuTime() - before) / 1e9;
+    Thread.sleep(TimeUnit.SECONDS.toMillis(3));
+    assertThat((os.getProcessCpuTime() - before) / 1e9)
+        .as("CPU seconds of the idle servers in 3 s")
+        .isLessThan(0.75);
   }
 
   /** Closes every server; {@link #close} then only deletes the directory. */
