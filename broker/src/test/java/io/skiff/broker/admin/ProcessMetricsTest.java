@@ -96,9 +96,13 @@ class ProcessMetricsTest {
 
     System.gc();
 
-    // GC notifications are delivered asynchronously by the JVM's notification thread.
+    // GC notifications are delivered asynchronously by the JVM's notification thread, which
+    // updates the pause histogram, the collection counter and the reclaimed counter one after the
+    // other: wait for all three.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (registry.histogram(ProcessMetrics.GC_PAUSE_MS).getCount() == pausesBefore
+    while ((registry.histogram(ProcessMetrics.GC_PAUSE_MS).getCount() == pausesBefore
+            || collections() == collectionsBefore
+            || registry.counter("jvm.gc.reclaimed.bytes").getCount() == reclaimedBefore)
         && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
