@@ -328,6 +328,9 @@ public final class Broker implements AutoCloseable {
     final ElectionCounters elections = new ElectionCounters(raft.self().getId());
     metrics.register("raft.elections", new SourcedCounter(elections::elections));
     metrics.register("raft.leader.changes", new SourcedCounter(raft::leaderChanges));
+    // Group commit of partition flushes: requests / rounds is how many flushes one syncfs served.
+    metrics.register("log.syncfs.rounds", new SourcedCounter(raft::fileSystemSyncRounds));
+    metrics.register("log.syncfs.requests", new SourcedCounter(raft::fileSystemSyncRequests));
     metrics.register("raft.log.restarts", new SourcedCounter(raft::raftLogRestarts));
     metrics.gauge("raft.log.failed", () -> raft::failedRaftLogs);
     metrics.gauge("raft.log.backoff", () -> raft::backingOffRaftLogs);

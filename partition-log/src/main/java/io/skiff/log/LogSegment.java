@@ -530,9 +530,14 @@ final class LogSegment implements AutoCloseable {
   void flush(boolean indexes) throws IOException {
     channel.force(true);
     if (indexes) {
-      offsetIndex.flush();
-      timeIndex.flush();
+      flushIndexes();
     }
+  }
+
+  /** Writes the indexes' mapped pages back (msync); the log file is left to the caller to sync. */
+  void flushIndexes() throws IOException {
+    offsetIndex.flush();
+    timeIndex.flush();
   }
 
   /** Deletes the files but leaves the channel open for reads under way; see {@link #close()}. */

@@ -90,6 +90,10 @@ public final class SegmentedLog implements AutoCloseable {
   private volatile boolean closed;
   private long unflushedRecords; // guarded by lock
   private long lastFlushMs; // guarded by lock
+
+  /** Truncations so far: a flush that synced outside the lock does not advance past one. */
+  private long truncations; // guarded by lock
+
   private volatile CleanerStats cleanerStats = CleanerStats.NONE; // replaced under lock
 
   /** A deleted segment whose channel stays open until {@code deadlineMs} for reads under way. */
@@ -468,6 +472,7 @@ public final class SegmentedLog implements AutoCloseable {
   public long truncateTo(long offset) throws IOException {
     lock.lock();
     try {
+      truncations++;
       ensureOpen();
       if (offset >= logEndOffset) {
         return logEndOffset;
@@ -520,6 +525,7 @@ public final class SegmentedLog implements AutoCloseable {
   public void truncateFullyAndStartAt(long offset) throws IOException {
     lock.lock();
     try {
+      truncations++;
       ensureOpen();
       if (offset < 0) {
         throw new IllegalArgumentException("offset must be >= 0 but was " + offset);
@@ -738,6 +744,44 @@ public final class SegmentedLog implements AutoCloseable {
   }
 
   /**
+   * As {@link #flush()}, with the segments made durable by one {@code syncfs} of their file system
+   * shared with concurrent flushes of other logs ({@link FileSystemSync}) instead of an {@code
+   * fsync} per segment; {@code null} fsyncs each segment. The lock is not held while the sync runs:
+   * appends and truncations go on, and the recovery point advances to where the log ended when the
+   * flush began, unless a truncation came in between (it moved the point itself).
+   */
+  public void flush(FileSystemSync fileSystem) throws IOException {
+    if (fileSystem == null) {
+      flush();
+      return;
+    }
+    final long end;
+    final long records;
+    final long cuts;
+    lock.lock();
+    try {
+      ensureOpen();
+      end = logEndOffset;
+      records = unflushedRecords;
+      cuts = truncations;
+      flushIndexesAndEntries();
+    } finally {
+      lock.unlock();
+    }
+    fileSystem.sync(); // covers every byte written before the call: all of [recoveryPoint, end)
+    lock.lock();
+    try {
+      if (closed || truncations != cuts || end <= recoveryPoint) {
+        return; // closing flushed everything itself; a truncation set the point itself
+      }
+      advanceRecoveryPoint(end, clock.time(), false);
+      unflushedRecords = Math.max(0, unflushedRecords - records);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
    * @param checkpoint rewrite the recovery-point file now if it lags, whatever the interval, and
    *     fsync the active segment's indexes too (close, recovery)
    */
@@ -749,13 +793,37 @@ public final class SegmentedLog implements AutoCloseable {
       segment.flush(checkpoint || segment != active);
     }
     files.syncEntries(); // new segment files get their names on disk
-    recoveryPoint = logEndOffset;
+    advanceRecoveryPoint(logEndOffset, now, checkpoint);
+    unflushedRecords = 0;
+  }
+
+  /**
+   * What {@link #flushLocked} does besides fsyncing the segments: msyncs the indexes of the
+   * segments written since the last flush but the active one, and fsyncs the directory if segment
+   * files were created or deleted.
+   */
+  private void flushIndexesAndEntries() throws IOException {
+    final Long from = segments.floorKey(recoveryPoint);
+    final LogSegment active = segments.lastEntry().getValue();
+    for (LogSegment segment : segments.tailMap(from == null ? 0L : from).values()) {
+      if (segment != active) {
+        segment.flushIndexes();
+      }
+    }
+    files.syncEntries(); // new segment files get their names on disk
+  }
+
+  /**
+   * Moves the recovery point to {@code end}, durable now, and rewrites its file when due (or now,
+   * with {@code checkpoint}).
+   */
+  private void advanceRecoveryPoint(long end, long now, boolean checkpoint) throws IOException {
+    recoveryPoint = end;
     if (checkpointedRecoveryPoint != recoveryPoint
         && (checkpoint
             || now - lastRecoveryCheckpointMs >= config.recoveryPointCheckpointIntervalMs())) {
       writeRecoveryPoint(now);
     }
-    unflushedRecords = 0;
     lastFlushMs = now;
   }
 

@@ -1,5 +1,6 @@
 package io.skiff.raft;
 
+import io.skiff.log.FileSystemSync;
 import io.skiff.log.IndexMemoryBudget;
 import io.skiff.log.LogConfig;
 import io.skiff.raft.catchup.ReplicaFetcher;
@@ -108,12 +109,24 @@ public final class RaftNode implements AutoCloseable {
   private volatile MetadataListeners metadataListeners;
   private final RaftLogRecovery logRecovery;
 
+  /**
+   * One syncfs round for every partition flush under way, covering each partition's segments and
+   * Raft log (both under the data directory); null when fsync is off or syncfs is not available.
+   */
+  private final FileSystemSync fileSystemSync;
+
   public RaftNode(RaftNodeConfig config) throws IOException {
     DataDirectoryOwner.bind(config.dataDir(), config.nodeId());
     this.config = config;
     this.peerId = peerId(config.nodeId());
     this.budget = new IndexMemoryBudget(config.maxMappedIndexBytes(), config.indexHints());
     this.catalog = new PartitionCatalog(config.dataDir().resolve("log"));
+    this.fileSystemSync =
+        config.fsync()
+            ? FileSystemSync.open(
+                java.util.List.of(
+                    config.dataDir().resolve("raft"), config.dataDir().resolve("log")))
+            : null;
     // Before the server: building it starts the state machines of the groups already on disk.
     this.logRecovery = new RaftLogRecovery(config.dataDir(), this::restartFromDisk);
     try {
@@ -126,6 +139,7 @@ public final class RaftNode implements AutoCloseable {
               .build();
     } catch (IOException | RuntimeException e) {
       logRecovery.close();
+      closeFileSystemSync();
       throw e;
     }
     this.fetcher =
@@ -637,6 +651,7 @@ public final class RaftNode implements AutoCloseable {
             budget,
             SystemEpochClock.INSTANCE,
             config.fsync(),
+            fileSystemSync,
             config.entryMaxBatchBytes(),
             this::replicaFetcher,
             (failed, cause) -> logRecovery.logFailed(groupId, failed.partition(), failed, cause));
@@ -685,5 +700,22 @@ public final class RaftNode implements AutoCloseable {
     server.close();
     machines.clear();
     replicas.clear();
+    closeFileSystemSync();
+  }
+
+  private void closeFileSystemSync() {
+    if (fileSystemSync != null) {
+      fileSystemSync.close();
+    }
+  }
+
+  /** Rounds of syncfs run for partition flushes; 0 when each flush fsyncs its own files. */
+  public long fileSystemSyncRounds() {
+    return fileSystemSync == null ? 0 : fileSystemSync.rounds();
+  }
+
+  /** Partition flushes served by syncfs rounds; 0 when each flush fsyncs its own files. */
+  public long fileSystemSyncRequests() {
+    return fileSystemSync == null ? 0 : fileSystemSync.requests();
   }
 }

@@ -1,6 +1,7 @@
 package io.skiff.raft.partition;
 
 import io.skiff.log.FetchSlice;
+import io.skiff.log.FileSystemSync;
 import io.skiff.log.IndexMemoryBudget;
 import io.skiff.log.InvalidBatchException;
 import io.skiff.log.LogConfig;
@@ -55,6 +56,12 @@ import org.slf4j.LoggerFactory;
  * every replica, exactly once. Ratis keeps no copy in its own log; a leader sending an old entry to
  * a lagging follower reads the batches back from the partition log ({@link #read}).
  *
+ * <p><b>Durability.</b> {@link #flush} makes the partition log durable before Ratis counts the
+ * entries flushed. With a {@link FileSystemSync} it waits for one syncfs of the data directory's
+ * file system, shared with the flushes of every other partition under way, which covers the Raft
+ * log too ({@link #flushSyncsRaftLog}, Ratis patch 0014); without one it fsyncs the segments and
+ * Ratis fdatasyncs its log.
+ *
  * <p><b>Offsets.</b> Only the leader assigns them, in {@link #preAppendTransaction}, which Ratis
  * calls under its log lock in log order. The Raft term is written into each batch as the Kafka
  * leader epoch. When a new term starts, every earlier entry has been applied (Ratis accepts writes
@@ -99,6 +106,14 @@ public final class PartitionStateMachine extends LifecycleStateMachine
   private final IndexMemoryBudget budget;
   private final EpochClock clock;
   private final boolean fsync;
+
+  /**
+   * Shared syncfs rounds of the file system holding this partition's log and its Raft log: a flush
+   * waits for one instead of fsyncing its segments and the Raft log file each (Ratis patch 0014,
+   * {@link #flushSyncsRaftLog}). Null: each flush fsyncs its own files.
+   */
+  private final FileSystemSync fileSystemSync;
+
   private final int entryMaxBatchBytes;
 
   /** Read when needed: Ratis builds the machines of recovered groups before the node's fetcher. */
@@ -142,6 +157,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       IndexMemoryBudget budget,
       EpochClock clock,
       boolean fsync,
+      FileSystemSync fileSystemSync,
       int entryMaxBatchBytes,
       Supplier<ReplicaFetcher> fetcher,
       BiConsumer<PartitionStateMachine, Throwable> logFailed) {
@@ -151,6 +167,7 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     this.budget = budget;
     this.clock = clock;
     this.fsync = fsync;
+    this.fileSystemSync = fsync ? fileSystemSync : null;
     this.entryMaxBatchBytes = entryMaxBatchBytes;
     this.fetcher = fetcher;
     this.logFailed = logFailed;
@@ -505,11 +522,20 @@ public final class PartitionStateMachine extends LifecycleStateMachine
       return CompletableFuture.completedFuture(null);
     }
     try {
-      log.flush();
+      log.flush(fileSystemSync);
       return CompletableFuture.completedFuture(null);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /**
+   * True when a flush waits for a syncfs of the file system that holds the Raft log too: Ratis then
+   * writes its log buffer before calling {@link #flush} and does not fsync the log file itself.
+   */
+  @Override
+  public boolean flushSyncsRaftLog() {
+    return fileSystemSync != null;
   }
 
   @Override

@@ -1,0 +1,262 @@
+package io.skiff.log;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Group commit for a broker's data directories: {@link #sync()} returns once one {@code syncfs(2)}
+ * of every file system holding them has run from start to end after the call, so everything written
+ * to any file there before the call is durable. Calls that arrive while a {@code syncfs} runs share
+ * the next one: a broker whose hundreds of partitions flush at once pays one journal commit and one
+ * disk cache flush per round, where an {@code fsync} per segment file and per Raft log file paid
+ * one each (the classic group commit of databases' write-ahead logs).
+ *
+ * <p>The first caller that finds no round running runs the next one itself, on its own thread; the
+ * others wait on a condition, which unmounts a virtual thread. A dedicated syncing thread was
+ * measured and dropped: on a busy two-core machine the wake-up of one platform thread per round
+ * cost more than the syncs it saved. The native call pins a virtual caller's carrier for its
+ * duration (the JDK compensates its own file I/O, not JNA's), one carrier per file system at a
+ * time.
+ *
+ * <p>{@code syncfs} covers every file on the file system, including other programs' writes; on a
+ * broker's own disk that is the broker's. It reports a writeback error of the file system since the
+ * last call on the same descriptor (Linux 5.8+), and a failed round fails every caller it covered.
+ * Where {@code syncfs} cannot be bound (not Linux, no JNA), {@link #open} returns null and callers
+ * fsync each file instead.
+ *
+ * <p>Thread-safe.
+ */
+public final class FileSystemSync implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(FileSystemSync.class);
+  private static final int O_RDONLY = 0;
+  private static final int O_DIRECTORY = 0x10000;
+  private static final int O_CLOEXEC = 0x80000;
+
+  private final List<Path> dirs;
+  private final int[] descriptors;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition roundDone = lock.newCondition();
+  private final AtomicLong rounds = new AtomicLong();
+  private final AtomicLong requests = new AtomicLong();
+
+  /** The round that has not started: every caller that joins it is covered by its syncfs. */
+  private Round next = new Round();
+
+  /** Whether a round's syncfs is running; guarded by {@link #lock}. */
+  private boolean syncing;
+
+  private boolean closed;
+
+  private FileSystemSync(List<Path> dirs, int[] descriptors) {
+    this.dirs = dirs;
+    this.descriptors = descriptors;
+  }
+
+  /**
+   * Opens the file systems of {@code dirs}, creating missing directories (one descriptor per
+   * distinct file system).
+   *
+   * @return null where {@code syncfs} is not available: callers fsync each file then
+   * @throws IOException if a directory cannot be created or opened
+   */
+  public static FileSystemSync open(Collection<Path> dirs) throws IOException {
+    if (!LibC.AVAILABLE) {
+      return null;
+    }
+    final Set<FileStore> stores = new HashSet<>();
+    final List<Path> distinct = new ArrayList<>();
+    for (Path dir : dirs) {
+      Files.createDirectories(dir);
+      if (stores.add(Files.getFileStore(dir))) {
+        distinct.add(dir);
+      }
+    }
+    final int[] fds = new int[distinct.size()];
+    for (int i = 0; i < fds.length; i++) {
+      try {
+        fds[i] = LibC.open(distinct.get(i).toString(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      } catch (LastErrorException e) {
+        for (int j = 0; j < i; j++) {
+          LibC.closeQuietly(fds[j]);
+        }
+        throw new IOException(
+            "cannot open "
+                + distinct.get(i)
+                + " to sync its file system: errno "
+                + e.getErrorCode());
+      }
+    }
+    return new FileSystemSync(List.copyOf(distinct), fds);
+  }
+
+  /**
+   * Returns once everything written to these file systems before the call is durable.
+   *
+   * @throws IOException if the {@code syncfs} that covered this call failed, or this is closed
+   * @throws InterruptedIOException if interrupted while waiting; the data may or may not be durable
+   */
+  public void sync() throws IOException {
+    requests.incrementAndGet();
+    final Round round;
+    lock.lock();
+    try {
+      if (closed) {
+        throw closedException();
+      }
+      round = next;
+      while (!round.done) {
+        if (syncing) {
+          roundDone.await();
+        } else {
+          lead(round);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for a sync of " + dirs);
+    } finally {
+      lock.unlock();
+    }
+    if (round.failure != null) {
+      throw new IOException(round.failure.getMessage(), round.failure);
+    }
+  }
+
+  /** Runs {@code round}, which every later caller no longer joins; called holding the lock. */
+  private void lead(Round round) {
+    next = new Round();
+    if (closed) {
+      round.failure = closedException();
+    } else {
+      syncing = true;
+      lock.unlock();
+      try {
+        syncAll();
+      } catch (IOException e) {
+        round.failure = e;
+        LOG.error("syncfs of {} failed; the flushes waiting for it fail: {}", dirs, e.getMessage());
+      } catch (RuntimeException | Error e) {
+        round.failure = new IOException("syncfs of " + dirs + " failed", e);
+        LOG.error("syncfs of {} failed", dirs, e);
+      } finally {
+        lock.lock();
+        syncing = false;
+        rounds.incrementAndGet();
+      }
+    }
+    round.done = true;
+    roundDone.signalAll();
+  }
+
+  private IOException closedException() {
+    return new IOException("file system sync of " + dirs + " is closed");
+  }
+
+  /** Distinct file systems synced per round. */
+  public int fileSystems() {
+    return descriptors.length;
+  }
+
+  /** Rounds of {@code syncfs} run so far (one call per file system each). */
+  public long rounds() {
+    return rounds.get();
+  }
+
+  /** Calls to {@link #sync()} so far; {@code requests / rounds} is the group size. */
+  public long requests() {
+    return requests.get();
+  }
+
+  private void syncAll() throws IOException {
+    for (int i = 0; i < descriptors.length; i++) {
+      try {
+        LibC.syncfs(descriptors[i]);
+      } catch (LastErrorException e) {
+        throw new IOException(
+            "syncfs of the file system of " + dirs.get(i) + " failed: errno " + e.getErrorCode());
+      }
+    }
+  }
+
+  /** Waits for the round under way, then fails later calls and closes the descriptors. */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      while (syncing) {
+        roundDone.awaitUninterruptibly();
+      }
+      for (int fd : descriptors) {
+        LibC.closeQuietly(fd);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** One {@code syncfs} round and what it answered; guarded by {@link #lock}. */
+  private static final class Round {
+    boolean joined;
+    boolean done;
+    IOException failure;
+  }
+
+  /** libc through JNA direct mapping. */
+  private static final class LibC {
+    static final boolean AVAILABLE = bind();
+
+    private static boolean bind() {
+      if (!Platform.isLinux()) {
+        LOG.info("syncfs needs Linux; each flush fsyncs its own files");
+        return false;
+      }
+      try {
+        Native.register(LibC.class, Platform.C_LIBRARY_NAME);
+        return true;
+      } catch (LinkageError | RuntimeException e) {
+        LOG.warn(
+            "cannot bind syncfs through JNA ({}); each flush fsyncs its own files, which costs a"
+                + " journal commit per file. Check that jna.jar is on the class path and that"
+                + " jna.tmpdir (or java.io.tmpdir) is writable and not mounted noexec",
+            e.toString());
+        return false;
+      }
+    }
+
+    static void closeQuietly(int fd) {
+      try {
+        close(fd);
+      } catch (LastErrorException e) {
+        LOG.debug("close({}) failed: errno {}", fd, e.getErrorCode());
+      }
+    }
+
+    static native int open(String path, int flags) throws LastErrorException;
+
+    static native int syncfs(int fd) throws LastErrorException;
+
+    static native int close(int fd) throws LastErrorException;
+
+    private LibC() {}
+  }
+}

@@ -1,0 +1,121 @@
+package io.skiff.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link FileSystemSync} on this machine's real file systems (Linux: syncfs through JNA). */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class FileSystemSyncTest {
+  private static final int THREADS = 32;
+  private static final int SYNCS_PER_THREAD = 20;
+  private static final LogConfig LOG_CONFIG = LogConfig.builder().build();
+
+  @TempDir Path dir;
+
+  @Test
+  void concurrentSyncsShareRounds() throws Exception {
+    try (FileSystemSync sync = open(List.of(dir))) {
+      final List<Future<?>> done = new ArrayList<>();
+      try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+        for (int t = 0; t < THREADS; t++) {
+          final Path file = dir.resolve("file-" + t);
+          done.add(
+              threads.submit(
+                  () -> {
+                    try (FileChannel channel =
+                        FileChannel.open(
+                            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                      for (int i = 0; i < SYNCS_PER_THREAD; i++) {
+                        channel.write(ByteBuffer.allocate(4096));
+                        sync.sync();
+                      }
+                    }
+                    return null;
+                  }));
+        }
+        for (Future<?> f : done) {
+          f.get();
+        }
+      }
+      assertThat(sync.requests()).isEqualTo(THREADS * SYNCS_PER_THREAD);
+      assertThat(sync.rounds())
+          .as("syncfs rounds for %d syncs from %d threads", sync.requests(), THREADS)
+          .isPositive()
+          .isLessThan(sync.requests());
+    }
+  }
+
+  @Test
+  void aSyncAloneRunsItsOwnRound() throws Exception {
+    try (FileSystemSync sync = open(List.of(dir))) {
+      Files.writeString(dir.resolve("a"), "a");
+      sync.sync();
+      Files.writeString(dir.resolve("b"), "b");
+      sync.sync();
+      assertThat(sync.rounds()).isEqualTo(2);
+      assertThat(sync.requests()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void directoriesOnOneFileSystemShareOneDescriptor() throws Exception {
+    final Path shm = Path.of("/dev/shm");
+    assumeThat(Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(dir)))
+        .as("/dev/shm is a file system of its own")
+        .isTrue();
+    final Path other = Files.createTempDirectory(shm, "fs-sync");
+    try (FileSystemSync sync =
+        open(List.of(dir.resolve("raft"), dir.resolve("log"), other, other.resolve("more")))) {
+      assertThat(sync.fileSystems()).isEqualTo(2);
+      sync.sync();
+      assertThat(sync.rounds()).isEqualTo(1);
+    } finally {
+      Files.deleteIfExists(other.resolve("more"));
+      Files.deleteIfExists(other);
+    }
+  }
+
+  @Test
+  void syncsAfterCloseFail() throws Exception {
+    final FileSystemSync sync = open(List.of(dir));
+    sync.sync();
+    sync.close();
+    sync.close(); // twice is harmless
+    assertThatThrownBy(sync::sync).isInstanceOf(IOException.class).hasMessageContaining("closed");
+  }
+
+  @Test
+  void segmentedLogFlushesThroughIt() throws Exception {
+    try (FileSystemSync sync = open(List.of(dir))) {
+      try (SegmentedLog log = SegmentedLog.open(dir.resolve("p-0"), LOG_CONFIG)) {
+        log.append(TestBatches.batch(0, 3, 100, 1_000L));
+        log.flush(sync);
+        assertThat(log.recoveryPoint()).isEqualTo(3);
+      }
+      assertThat(sync.rounds()).isEqualTo(1);
+    }
+  }
+
+  private static FileSystemSync open(List<Path> dirs) throws IOException {
+    final FileSystemSync sync = FileSystemSync.open(dirs);
+    assumeThat(sync).as("syncfs is available (Linux)").isNotNull();
+    return sync;
+  }
+}
