@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Skiff and Apache Kafka 4.4.0 side by side on this machine, one command:
-#   bench/harness.sh [--quick] [--runs N] [--duration S] [--workloads ...] [--profile] ...
+#   bench/harness.sh [--quick] [--runs N] [--duration S] [--warmup S] [--workloads ...] [--profile] ...
 # Builds the broker and bench jars if needed, then runs io.skiff.bench.sbs.SideBySide (options:
 # bench/harness.sh --help). Three Skiff brokers (as ./skiff dev starts them) and three Kafka
 # KRaft nodes (/work/shared/bench/kafka-peer.sh) run one after the other, never together; the

@@ -38,6 +38,7 @@ import org.apache.kafka.common.TopicPartitionInfo;
  */
 final class ClusterRun {
   private static final double MIB = 1 << 20;
+  private static final String WARMUP_TOPIC = "sbs-warmup";
 
   private final BenchCluster cluster;
   private final Options options;
@@ -54,6 +55,9 @@ final class ClusterRun {
   }
 
   List<WorkloadResult> runAll() throws Exception {
+    if (options.warmupSeconds() > 0) {
+      warmUp();
+    }
     final List<WorkloadResult> results = new ArrayList<>();
     for (Workload w : options.workloads()) {
       log("workload " + w.label());
@@ -65,6 +69,19 @@ final class ClusterRun {
       }
     }
     return results;
+  }
+
+  /**
+   * Sends at full speed to an RF=3 topic of its own for the warm-up time, which runs the produce,
+   * replication and commit paths of every broker; nothing of it is measured.
+   */
+  private void warmUp() throws Exception {
+    log("warm-up " + options.warmupSeconds() + " s");
+    createTopic(WARMUP_TOPIC, Workload.RF3_MAX.replicationFactor());
+    final ProducerRun.Outcome o =
+        ProducerRun.run(
+            cluster.bootstrap(), WARMUP_TOPIC, options.warmupSeconds(), options.recordSize(), 0);
+    log(String.format("warm-up %.1f MB/s (not measured)", o.bytes() / MIB / o.seconds()));
   }
 
   private WorkloadResult produce(Workload w) throws Exception {

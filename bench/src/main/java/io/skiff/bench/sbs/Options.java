@@ -10,6 +10,9 @@ import java.util.List;
  *
  * @param runs runs per system; every reported number is the median over them (min–max shown)
  * @param durationSeconds how long each produce workload sends
+ * @param warmupSeconds how long each run's cluster takes produce load (RF=3, full speed, a topic of
+ *     its own) before the first workload, unmeasured: 0 measures from a cold JVM, as a user's first
+ *     minute; more measures the brokers once their JIT compilers are done
  * @param systems the systems to run, in order ({@code skiff}, {@code kafka})
  * @param workloads the workloads to run, in order (see {@link Workload})
  * @param partitions partitions of every benchmark topic
@@ -25,6 +28,7 @@ import java.util.List;
 record Options(
     int runs,
     int durationSeconds,
+    int warmupSeconds,
     List<String> systems,
     List<Workload> workloads,
     int partitions,
@@ -37,16 +41,18 @@ record Options(
 
   static final String USAGE =
       """
-      usage: SideBySide [--quick] [--runs N] [--duration SECONDS] [--systems skiff,kafka]
+      usage: SideBySide [--quick] [--runs N] [--duration SECONDS] [--warmup SECONDS]
+                        [--systems skiff,kafka]
                         [--workloads rf1-max,rf3-max,rf3-2mb,rf3-10mb,consume]
                         [--partitions 6] [--record-size 1024] [--heap 1g] [--out bench/results]
                         [--skiff-home .] [--kafka-peer /work/shared/bench/kafka-peer.sh] [--profile]
         --quick   15 s per workload, 1 run (a smoke run); later options still apply
-      defaults: 3 runs of 60 s per workload, all workloads, skiff then kafka""";
+      defaults: 3 runs of 60 s per workload, no warm-up, all workloads, skiff then kafka""";
 
   static Options parse(String[] args) {
     int runs = 3;
     int duration = 60;
+    int warmup = 0;
     List<String> systems = List.of("skiff", "kafka");
     List<Workload> workloads = Arrays.asList(Workload.values());
     int partitions = 6;
@@ -77,6 +83,7 @@ record Options(
       switch (key) {
         case "--runs" -> runs = positive(key, value);
         case "--duration" -> duration = positive(key, value);
+        case "--warmup" -> warmup = notNegative(key, value);
         case "--systems" -> systems = systems(value);
         case "--workloads" -> workloads = workloads(value);
         case "--partitions" -> partitions = positive(key, value);
@@ -91,6 +98,7 @@ record Options(
     return new Options(
         runs,
         duration,
+        warmup,
         systems,
         workloads,
         partitions,
@@ -106,6 +114,14 @@ record Options(
     final int v = Integer.parseInt(value);
     if (v <= 0) {
       throw new IllegalArgumentException(key + " must be positive, got " + value);
+    }
+    return v;
+  }
+
+  private static int notNegative(String key, String value) {
+    final int v = Integer.parseInt(value);
+    if (v < 0) {
+      throw new IllegalArgumentException(key + " must be 0 or more, got " + value);
     }
     return v;
   }

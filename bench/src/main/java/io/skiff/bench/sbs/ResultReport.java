@@ -107,6 +107,7 @@ final class ResultReport {
     final Map<String, Object> opts = new LinkedHashMap<>();
     opts.put("runs", options.runs());
     opts.put("duration_s", options.durationSeconds());
+    opts.put("warmup_s", options.warmupSeconds());
     opts.put("partitions", options.partitions());
     opts.put("record_size", options.recordSize());
     opts.put("heap", options.heap());
