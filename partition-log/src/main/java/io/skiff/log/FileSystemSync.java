@@ -28,11 +28,10 @@ import org.slf4j.LoggerFactory;
  * one each (the classic group commit of databases' write-ahead logs).
  *
  * <p>The first caller that finds no round running runs the next one itself, on its own thread; the
- * others wait on a condition, which unmounts a virtual thread. A dedicated syncing thread was
- * measured and dropped: on a busy two-core machine the wake-up of one platform thread per round
- * cost more than the syncs it saved. The native call pins a virtual caller's carrier for its
- * duration (the JDK compensates its own file I/O, not JNA's), one carrier per file system at a
- * time.
+ * others wait on a condition, which unmounts a virtual thread. (A dedicated syncing thread,
+ * measured with the wait under the partition lock, was no better, and costs a platform-thread
+ * wake-up per round.) The native call pins a virtual caller's carrier for its duration (the JDK
+ * compensates its own file I/O, not JNA's), one carrier per file system at a time.
  *
  * <p>{@code syncfs} covers every file on the file system, including other programs' writes; on a
  * broker's own disk that is the broker's. It reports a writeback error of the file system since the
