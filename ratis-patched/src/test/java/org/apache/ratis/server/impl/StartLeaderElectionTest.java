@@ -35,6 +35,10 @@ class StartLeaderElectionTest {
     assertThat(first.startLeaderElection()).as("a leader does not stand").isFalse();
     servers.writeAll(3, 3, 1);
     final long term = first.getInfo().getCurrentTerm();
+    // A write is answered once a majority has it: wait until both followers have everything, or
+    // the one that stands below may lag the other, which then refuses it its vote (a correct
+    // refusal; with elections on request only nobody would stand again).
+    awaitLastIndexOnEveryServer(first.getRaftLog().getLastEntryTermIndex().getIndex());
 
     all.get(0).close();
     final RaftServer.Division second = servers.division(all.get(1));
@@ -43,5 +47,18 @@ class StartLeaderElectionTest {
     LoopbackGroup.awaitLeaderReady(second);
     assertThat(second.getInfo().getCurrentTerm()).as("term").isGreaterThan(term);
     servers.writeAll(3, 3, 1);
+  }
+
+  private void awaitLastIndexOnEveryServer(long index) throws Exception {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    for (RaftServer server : servers.servers()) {
+      final RaftServer.Division division = servers.division(server);
+      while (division.getRaftLog().getLastEntryTermIndex().getIndex() < index) {
+        assertThat(System.nanoTime())
+            .as("%s has index %d within 20 s", division.getMemberId(), index)
+            .isLessThan(deadline);
+        Thread.sleep(20);
+      }
+    }
   }
 }
