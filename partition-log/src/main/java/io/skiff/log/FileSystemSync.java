@@ -1,8 +1,6 @@
 package io.skiff.log;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.FileStore;
@@ -75,7 +73,7 @@ public final class FileSystemSync implements AutoCloseable {
    * @throws IOException if a directory cannot be created or opened
    */
   public static FileSystemSync open(Collection<Path> dirs) throws IOException {
-    if (!LibC.AVAILABLE) {
+    if (!LibC.available()) {
       return null;
     }
     final Set<FileStore> stores = new HashSet<>();
@@ -218,44 +216,5 @@ public final class FileSystemSync implements AutoCloseable {
     boolean joined;
     boolean done;
     IOException failure;
-  }
-
-  /** libc through JNA direct mapping. */
-  private static final class LibC {
-    static final boolean AVAILABLE = bind();
-
-    private static boolean bind() {
-      if (!Platform.isLinux()) {
-        LOG.info("syncfs needs Linux; each flush fsyncs its own files");
-        return false;
-      }
-      try {
-        Native.register(LibC.class, Platform.C_LIBRARY_NAME);
-        return true;
-      } catch (LinkageError | RuntimeException e) {
-        LOG.warn(
-            "cannot bind syncfs through JNA ({}); each flush fsyncs its own files, which costs a"
-                + " journal commit per file. Check that jna.jar is on the class path and that"
-                + " jna.tmpdir (or java.io.tmpdir) is writable and not mounted noexec",
-            e.toString());
-        return false;
-      }
-    }
-
-    static void closeQuietly(int fd) {
-      try {
-        close(fd);
-      } catch (LastErrorException e) {
-        LOG.debug("close({}) failed: errno {}", fd, e.getErrorCode());
-      }
-    }
-
-    static native int open(String path, int flags) throws LastErrorException;
-
-    static native int syncfs(int fd) throws LastErrorException;
-
-    static native int close(int fd) throws LastErrorException;
-
-    private LibC() {}
   }
 }

@@ -1,8 +1,6 @@
 package io.skiff.log;
 
-import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
-import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.nio.MappedByteBuffer;
 import java.util.Map;
@@ -243,85 +241,5 @@ public final class NativeMemory {
     if (warned.compareAndSet(false, true)) {
       LOG.warn(message, args);
     }
-  }
-
-  /**
-   * libc bound with JNA direct mapping; {@link #available()} is false where that could not be done.
-   * Each call returns 0 or the errno of its failure.
-   */
-  private static final class LibC {
-    private static final boolean AVAILABLE;
-    private static final long PAGE_SIZE;
-
-    static {
-      boolean ok = false;
-      long pageSize = 4096;
-      try {
-        if (!Platform.isLinux() || !Platform.is64Bit()) {
-          LOG.warn(
-              "index memory hints (madvise, mlock) need 64-bit Linux, this is {} {}; running"
-                  + " without them",
-              System.getProperty("os.name"),
-              System.getProperty("os.arch"));
-        } else {
-          Native.register(LibC.class, Platform.C_LIBRARY_NAME);
-          pageSize = getpagesize();
-          ok = true;
-        }
-      } catch (LinkageError | RuntimeException e) {
-        LOG.warn(
-            "cannot bind libc through JNA ({}); index memory hints are off. Check that jna.jar is"
-                + " on the class path and that jna.tmpdir (or java.io.tmpdir) is writable and not"
-                + " mounted noexec",
-            e.toString());
-      }
-      AVAILABLE = ok;
-      PAGE_SIZE = pageSize;
-    }
-
-    private LibC() {}
-
-    static boolean available() {
-      return AVAILABLE;
-    }
-
-    static long alignDown(long address) {
-      return address & -PAGE_SIZE;
-    }
-
-    static int advise(long address, long length, int advice) {
-      try {
-        return madvise(address, length, advice);
-      } catch (LastErrorException e) {
-        return e.getErrorCode();
-      }
-    }
-
-    static int lock(long address, long length) {
-      try {
-        return mlock(address, length);
-      } catch (LastErrorException e) {
-        return e.getErrorCode();
-      }
-    }
-
-    static int unlock(long address, long length) {
-      try {
-        return munlock(address, length);
-      } catch (LastErrorException e) {
-        return e.getErrorCode();
-      }
-    }
-
-    private static native int getpagesize();
-
-    // Addresses and size_t are passed as long: bound on 64-bit platforms only (see the static
-    // block).
-    private static native int madvise(long address, long length, int advice)
-        throws LastErrorException;
-
-    private static native int mlock(long address, long length) throws LastErrorException;
-
-    private static native int munlock(long address, long length) throws LastErrorException;
   }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -786,9 +787,8 @@ public final class SegmentedLog implements AutoCloseable {
    *     fsync the active segment's indexes too (close, recovery)
    */
   private void flushLocked(long now, boolean checkpoint) throws IOException {
-    final Long from = segments.floorKey(recoveryPoint);
     final LogSegment active = segments.lastEntry().getValue();
-    for (LogSegment segment : segments.tailMap(from == null ? 0L : from).values()) {
+    for (LogSegment segment : unflushedSegments()) {
       // The active segment's indexes only at close and after recovery: a crash rebuilds them.
       segment.flush(checkpoint || segment != active);
     }
@@ -803,14 +803,19 @@ public final class SegmentedLog implements AutoCloseable {
    * files were created or deleted.
    */
   private void flushIndexesAndEntries() throws IOException {
-    final Long from = segments.floorKey(recoveryPoint);
     final LogSegment active = segments.lastEntry().getValue();
-    for (LogSegment segment : segments.tailMap(from == null ? 0L : from).values()) {
+    for (LogSegment segment : unflushedSegments()) {
       if (segment != active) {
         segment.flushIndexes();
       }
     }
     files.syncEntries(); // new segment files get their names on disk
+  }
+
+  /** The segments a flush covers: the one holding the recovery point and every later one. */
+  private Collection<LogSegment> unflushedSegments() {
+    final Long from = segments.floorKey(recoveryPoint);
+    return segments.tailMap(from == null ? 0L : from).values();
   }
 
   /**

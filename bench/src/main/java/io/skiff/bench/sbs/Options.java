@@ -81,13 +81,13 @@ record Options(
       }
       final String value = args[++i];
       switch (key) {
-        case "--runs" -> runs = positive(key, value);
-        case "--duration" -> duration = positive(key, value);
-        case "--warmup" -> warmup = notNegative(key, value);
+        case "--runs" -> runs = atLeast(key, value, 1);
+        case "--duration" -> duration = atLeast(key, value, 1);
+        case "--warmup" -> warmup = atLeast(key, value, 0);
         case "--systems" -> systems = systems(value);
         case "--workloads" -> workloads = workloads(value);
-        case "--partitions" -> partitions = positive(key, value);
-        case "--record-size" -> recordSize = positive(key, value);
+        case "--partitions" -> partitions = atLeast(key, value, 1);
+        case "--record-size" -> recordSize = atLeast(key, value, 1);
         case "--heap" -> heap = value;
         case "--out" -> out = Path.of(value);
         case "--skiff-home" -> skiffHome = Path.of(value);
@@ -110,18 +110,16 @@ record Options(
         profile);
   }
 
-  private static int positive(String key, String value) {
-    final int v = Integer.parseInt(value);
-    if (v <= 0) {
-      throw new IllegalArgumentException(key + " must be positive, got " + value);
+  /** {@code value} as a whole number of at least {@code min}, or an error naming {@code key}. */
+  private static int atLeast(String key, String value, int min) {
+    final int v;
+    try {
+      v = Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " takes a whole number, got " + value, e);
     }
-    return v;
-  }
-
-  private static int notNegative(String key, String value) {
-    final int v = Integer.parseInt(value);
-    if (v < 0) {
-      throw new IllegalArgumentException(key + " must be 0 or more, got " + value);
+    if (v < min) {
+      throw new IllegalArgumentException(key + " must be " + min + " or more, got " + value);
     }
     return v;
   }
