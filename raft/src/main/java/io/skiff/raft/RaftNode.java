@@ -19,6 +19,7 @@ import io.skiff.raft.partition.PartitionId;
 import io.skiff.raft.partition.PartitionStateMachine;
 import io.skiff.raft.partition.ReplicatedPartition;
 import java.io.IOException;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -191,18 +192,19 @@ public final class RaftNode implements AutoCloseable {
   }
 
   public void start() throws IOException {
-    // Ratis ends the JVM with System.exit when its gRPC server cannot bind; a broker reports that
-    // as a failed start instead, with the address it could not listen on.
+    // Ratis ends the JVM with System.exit when its gRPC server cannot bind, and fails the start
+    // with the bind error as a cause over Netty; a broker reports either as a failed start, with
+    // the address it could not listen on.
     ExitUtils.disableSystemExit();
     try {
       server.start();
     } catch (ExitUtils.ExitException e) {
-      throw new IOException(
-          "cannot listen for Raft on "
-              + config.address()
-              + " (is another process using the port?): "
-              + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()),
-          e);
+      throw cannotListen(e);
+    } catch (IOException e) {
+      if (bindFailure(e) == null) {
+        throw e;
+      }
+      throw cannotListen(e);
     }
     liveness.start(this::reportReplies, takeover::onTick);
     LOG.info(
@@ -210,6 +212,33 @@ public final class RaftNode implements AutoCloseable {
         peerId,
         config.address(),
         catalog.size());
+  }
+
+  private IOException cannotListen(Exception e) {
+    final Throwable bind = bindFailure(e);
+    final Throwable why = bind != null ? bind : e.getCause() != null ? e.getCause() : e;
+    return new IOException(
+        "cannot listen for Raft on "
+            + config.address()
+            + " (is another process using the port?): "
+            + why.getMessage(),
+        e);
+  }
+
+  /**
+   * The bind failure among {@code e}'s causes, or null: a {@link BindException}, or the IOException
+   * of Netty's native transport, which carries the errno's text.
+   */
+  private static Throwable bindFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BindException
+          || t instanceof IOException
+              && t.getMessage() != null
+              && t.getMessage().contains("Address already in use")) {
+        return t;
+      }
+    }
+    return null;
   }
 
   public RaftNodeConfig config() {

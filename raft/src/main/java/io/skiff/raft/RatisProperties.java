@@ -104,6 +104,10 @@ public final class RatisProperties {
       case NETTY -> {
         NettyConfigKeys.Server.setHost(p, config.host());
         NettyConfigKeys.Server.setPort(p, config.port());
+        // Skiff's Ratis patch: each request is handled on a virtual thread of its own, not on the
+        // event loop that read it, which serialised every group's requests between two brokers
+        // (one follower's disk write delayed the heartbeats of all its other groups).
+        NettyConfigKeys.Server.setHandlerVirtual(p, true);
       }
     }
   }

@@ -42,7 +42,7 @@ class MetadataClientRenewalTest {
                 final RaftClient client =
                     RaftClient.newBuilder()
                         .setRaftGroup(group)
-                        .setProperties(RatisProperties.client(RaftRpcType.GRPC))
+                        .setProperties(RatisProperties.client(RaftCluster.testRpcType()))
                         .setParameters(new Parameters())
                         .setRetryPolicy(MetadataService.retryPolicy())
                         .build();
