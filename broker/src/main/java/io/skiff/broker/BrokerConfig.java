@@ -277,7 +277,7 @@ public record BrokerConfig(
                 k.intValue("num.replica.fetchers", 1)),
             NativeMemory.fromProperties(values),
             k.intValue("raft.entry.max.bytes", 0),
-            RaftRpcType.parse(k.string(RaftRpcType.KEY, RaftRpcType.GRPC.configValue())),
+            RaftRpcType.parse(k.string(RaftRpcType.KEY, RaftRpcType.DEFAULT.configValue())),
             k.intValue(
                 RaftNodeConfig.LIVENESS_INTERVAL, RaftNodeConfig.DEFAULT_LIVENESS_INTERVAL_MS),
             k.intValue(

@@ -11,23 +11,23 @@ import org.junit.jupiter.api.Test;
 class BrokerConfigRaftRpcTypeTest {
 
   @Test
-  void raftNodesTalkGrpcUnlessConfiguredOtherwise() {
+  void raftNodesTalkNettyUnlessConfiguredOtherwise() {
     final BrokerConfig config = BrokerConfig.fromMap(Map.of("node.id", "1"));
-
-    assertThat(config.raft().rpcType()).isEqualTo(RaftRpcType.GRPC);
-    assertThat(config.effectiveProperties()).containsEntry("raft.rpc.type", "grpc");
-  }
-
-  @Test
-  void anEnvironmentVariableSwitchesTheTransportToNetty() {
-    final BrokerConfig config =
-        BrokerConfig.fromMap(
-            BrokerConfig.withEnvironment(
-                Map.of("node.id", "1", "raft.rpc.type", "grpc"),
-                Map.of("SKIFF_RAFT_RPC_TYPE", "NETTY")));
 
     assertThat(config.raft().rpcType()).isEqualTo(RaftRpcType.NETTY);
     assertThat(config.effectiveProperties()).containsEntry("raft.rpc.type", "netty");
+  }
+
+  @Test
+  void anEnvironmentVariableSwitchesTheTransportToGrpc() {
+    final BrokerConfig config =
+        BrokerConfig.fromMap(
+            BrokerConfig.withEnvironment(
+                Map.of("node.id", "1", "raft.rpc.type", "netty"),
+                Map.of("SKIFF_RAFT_RPC_TYPE", "GRPC")));
+
+    assertThat(config.raft().rpcType()).isEqualTo(RaftRpcType.GRPC);
+    assertThat(config.effectiveProperties()).containsEntry("raft.rpc.type", "grpc");
   }
 
   @Test

@@ -32,7 +32,7 @@ import java.util.Objects;
  *     message.max.bytes}. It is fixed while the node runs (Ratis sizes each group's direct write
  *     buffer by it), so a topic's {@code max.message.bytes} above it is honoured only up to it: see
  *     {@link #entryMaxBatchBytes()}
- * @param rpcType {@code raft.rpc.type}: the transport between Raft nodes (gRPC by default); the
+ * @param rpcType {@code raft.rpc.type}: the transport between Raft nodes (Netty by default); the
  *     same on every node of a cluster
  * @param livenessIntervalMs {@code raft.liveness.interval.ms}: how often this node probes every
  *     other broker's Raft server ({@link PeerLiveness})
@@ -131,7 +131,7 @@ public record RaftNodeConfig(
         ReplicaFetchConfig.defaults(),
         NativeMemory.defaults(),
         0,
-        RaftRpcType.GRPC,
+        RaftRpcType.DEFAULT,
         DEFAULT_LIVENESS_INTERVAL_MS,
         DEFAULT_LIVENESS_TIMEOUT_MS);
   }

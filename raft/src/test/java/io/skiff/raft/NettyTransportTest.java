@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.stream.IntStream;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -17,12 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
  * to a fourth node, each request kind Skiff sends between nodes (AppendEntries, votes, group
  * management and info, set configuration, leader transfer, read-only queries).
  *
- * <p>Runs with the raft suites over Netty ({@code -Dskiff.test.raft.rpc.type=netty}), not in the
- * default build: the transport is experimental, and a follower over it sometimes stops catching up
- * (seen here once in a clean-clone build: "node 1 stuck at high watermark 900 < 2100"; see
- * docs/raft.md, "Transport between Raft nodes").
+ * <p>Netty is the default transport, so every raft suite runs over it too; this test pins it with
+ * the brokers' election timeouts (the suites use test timings). {@code
+ * -Dskiff.test.raft.rpc.type=grpc} runs the suites over gRPC.
  */
-@EnabledIfSystemProperty(named = "skiff.test.raft.rpc.type", matches = "netty")
 class NettyTransportTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 

@@ -85,7 +85,7 @@ final class RaftCluster implements AutoCloseable {
   /** The transport {@code -Dskiff.test.raft.rpc.type} asks the tests' nodes to use. */
   static RaftRpcType testRpcType() {
     return RaftRpcType.parse(
-        System.getProperty("skiff.test.raft.rpc.type", RaftRpcType.GRPC.configValue()));
+        System.getProperty("skiff.test.raft.rpc.type", RaftRpcType.DEFAULT.configValue()));
   }
 
   /** Starts a new node {@code id} (for replica moves). */
