@@ -547,8 +547,19 @@ public final class RaftNode implements AutoCloseable {
       }
     } else {
       final PartitionStateMachine current = machines.get(groupId);
-      if ((current != null && current != failed) || catalog.get(groupId).isEmpty()) {
-        return false;
+      if (catalog.get(groupId).isEmpty()) {
+        return false; // deleted meanwhile
+      }
+      if (current != null && current != failed) {
+        if (hosted) {
+          return false; // restarted meanwhile and running
+        }
+        // Built by an add that then failed to start (an earlier attempt): Ratis dropped that
+        // division but not its state machine, which holds the partition log open. Close it and
+        // start the group again, or the replica would stay down until the broker restarts.
+        machines.remove(groupId, current);
+        replicas.remove(current.partition());
+        current.close();
       }
     }
     if (hosted) {
