@@ -193,18 +193,20 @@ public final class RaftNode implements AutoCloseable {
 
   public void start() throws IOException {
     // Ratis ends the JVM with System.exit when its gRPC server cannot bind, and fails the start
-    // with the bind error as a cause over Netty; a broker reports either as a failed start, with
-    // the address it could not listen on.
+    // with a BindException over Netty; a broker reports either as a failed start, with the address
+    // it could not listen on.
     ExitUtils.disableSystemExit();
     try {
       server.start();
     } catch (ExitUtils.ExitException e) {
-      throw cannotListen(e);
+      final Throwable bind = bindFailure(e);
+      throw cannotListen(e, bind != null ? bind : e.getCause() != null ? e.getCause() : e);
     } catch (IOException e) {
-      if (bindFailure(e) == null) {
+      final Throwable bind = bindFailure(e);
+      if (bind == null) {
         throw e;
       }
-      throw cannotListen(e);
+      throw cannotListen(e, bind);
     }
     liveness.start(this::reportReplies, takeover::onTick);
     LOG.info(
@@ -214,9 +216,7 @@ public final class RaftNode implements AutoCloseable {
         catalog.size());
   }
 
-  private IOException cannotListen(Exception e) {
-    final Throwable bind = bindFailure(e);
-    final Throwable why = bind != null ? bind : e.getCause() != null ? e.getCause() : e;
+  private IOException cannotListen(Exception e, Throwable why) {
     return new IOException(
         "cannot listen for Raft on "
             + config.address()
@@ -225,17 +225,11 @@ public final class RaftNode implements AutoCloseable {
         e);
   }
 
-  /**
-   * The bind failure among {@code e}'s causes, or null: a {@link BindException}, or the IOException
-   * of Netty's native transport, which carries the errno's text.
-   */
-  private static Throwable bindFailure(Throwable e) {
+  /** The {@link BindException} among {@code e}'s causes, or null. */
+  private static BindException bindFailure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof BindException
-          || t instanceof IOException
-              && t.getMessage() != null
-              && t.getMessage().contains("Address already in use")) {
-        return t;
+      if (t instanceof BindException bind) {
+        return bind;
       }
     }
     return null;
