@@ -181,6 +181,15 @@ final class ClusterRun {
     final Map<String, Object> conf =
         Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
     try (Admin admin = Admin.create(conf)) {
+      // A KRaft broker listens before its controller has registered it: wait for all of them.
+      final long registered = System.currentTimeMillis() + 120_000;
+      while (admin.describeCluster().nodes().get().size() < rf) {
+        if (System.currentTimeMillis() > registered) {
+          throw new IllegalStateException(
+              "fewer than " + rf + " brokers registered after 120 s, cannot create " + topic);
+        }
+        Thread.sleep(250);
+      }
       admin
           .createTopics(
               List.of(

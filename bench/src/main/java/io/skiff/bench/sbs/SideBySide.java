@@ -21,6 +21,9 @@ import java.util.Map;
  * {@code bench/side-by-side} builds and runs it. Single-threaded apart from the samplers.
  */
 public final class SideBySide {
+  /** ERROR lines of a run's broker logs printed before the cluster, and its logs, are gone. */
+  private static final int MAX_ERRORS_SHOWN = 5;
+
   private static volatile BenchCluster current;
 
   private SideBySide() {}
@@ -75,8 +78,13 @@ public final class SideBySide {
     try (BenchCluster cluster = start(options, system)) {
       current = cluster;
       results.addAll(new ClusterRun(cluster, options, system, run).runAll());
-      info.put("broker_log_errors", countLines(cluster.logs(), " ERROR "));
-      info.put("broker_log_warnings", countLines(cluster.logs(), " WARN "));
+      final List<String> errors = matchingLines(cluster.logs(), " ERROR ");
+      info.put("broker_log_errors", errors.size());
+      info.put("broker_log_warnings", matchingLines(cluster.logs(), " WARN ").size());
+      // The logs go with the cluster: say what the errors were.
+      errors.stream()
+          .limit(MAX_ERRORS_SHOWN)
+          .forEach(l -> System.err.printf("[sbs] %s run %d: broker log: %s%n", system, run, l));
     } catch (Exception e) {
       System.err.printf("[sbs] %s run %d failed: %s%n", system, run, e);
       info.put("failure", e.toString());
@@ -101,17 +109,16 @@ public final class SideBySide {
     }
   }
 
-  private static long countLines(List<Path> logs, String marker) throws IOException {
-    long n = 0;
+  private static List<String> matchingLines(List<Path> logs, String marker) throws IOException {
+    final List<String> lines = new ArrayList<>();
     for (Path log : logs) {
       if (Files.exists(log)) {
-        n +=
-            Files.readAllLines(log, StandardCharsets.ISO_8859_1).stream()
-                .filter(l -> l.contains(marker))
-                .count();
+        Files.readAllLines(log, StandardCharsets.ISO_8859_1).stream()
+            .filter(l -> l.contains(marker))
+            .forEach(lines::add);
       }
     }
-    return n;
+    return lines;
   }
 
   /** The 1, 5 and 15 minute load averages, from {@code /proc/loadavg}. */
