@@ -121,7 +121,8 @@ public final class BrokerCluster implements AutoCloseable {
     }
   }
 
-  Broker start(int id) throws Exception {
+  /** Starts broker {@code id}, configured before, on its data and ports. */
+  public Broker start(int id) throws Exception {
     final Broker broker = Broker.start(BrokerConfig.fromMap(configs.get(id)));
     synchronized (brokers) {
       brokers.put(id, broker);

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,23 +48,37 @@ public final class QueueWorkload {
     this.group = "skiff-verify-" + config.topic();
   }
 
-  /** Creates the topic (min.insync.replicas 2 when replicated 3 or more) and waits for leaders. */
+  /**
+   * Creates the topic (min.insync.replicas 2 when replicated 3 or more) and waits for leaders, all
+   * within {@code timeout}. A retriable failure (a request that timed out while the cluster elects
+   * its metadata leader or catches up after a fault) is retried; a topic that exists counts as
+   * created, so a retry of a creation that did succeed is harmless.
+   */
   public void createTopic(Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
     try (Admin admin = Admin.create(adminProperties())) {
       final NewTopic topic =
           new NewTopic(config.topic(), config.partitions(), (short) config.replicationFactor());
       if (config.replicationFactor() >= 3) {
         topic.configs(Map.of("min.insync.replicas", "2"));
       }
-      try {
-        admin.createTopics(List.of(topic)).all().get();
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw new IllegalStateException(
-              "cannot create topic " + config.topic() + ": " + e.getCause().getMessage(), e);
+      while (true) {
+        try {
+          admin.createTopics(List.of(topic)).all().get();
+          break;
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof TopicExistsException) {
+            break;
+          }
+          if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+            throw new IllegalStateException(
+                "cannot create topic " + config.topic() + ": " + e.getCause().getMessage(), e);
+          }
+          LOG.info("creating topic {} again: {}", config.topic(), e.getCause().toString());
+          Thread.sleep(500);
         }
       }
-      awaitLeaders(admin, timeout);
+      awaitLeaders(admin, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     }
   }
 

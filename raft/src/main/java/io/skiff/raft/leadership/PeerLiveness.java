@@ -149,17 +149,19 @@ public final class PeerLiveness implements AutoCloseable {
   }
 
   /**
-   * Credits every peer with {@code stallNanos} of silence when this node itself stalled (a GC
-   * pause, a starved CPU) for longer than an interval: its probes could not run, which says nothing
-   * about the peers.
+   * Credits every reachable peer with {@code stallNanos} of silence when this node itself stalled
+   * (a GC pause, a starved CPU) for longer than an interval: its probes could not run, which says
+   * nothing about the peers. An unreachable peer is not credited: only a successful probe brings it
+   * back (crediting it would count a dead broker reachable again after each stall of this node,
+   * such as the election burst its own takeover starts).
    */
   synchronized void excuse(long stallNanos) {
     if (stallNanos > intervalNanos) {
       LOG.debug(
-          "Liveness checks of {} stalled {} ms; peers are not blamed for it",
+          "Liveness checks of {} stalled {} ms; reachable peers are not blamed for it",
           self,
           stallNanos / 1_000_000);
-      peers.values().forEach(p -> p.lastSeenNanos += stallNanos);
+      peers.values().stream().filter(p -> p.reachable).forEach(p -> p.lastSeenNanos += stallNanos);
     }
   }
 

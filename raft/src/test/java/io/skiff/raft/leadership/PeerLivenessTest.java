@@ -116,6 +116,37 @@ class PeerLivenessTest {
     }
   }
 
+  /**
+   * A stall of this node (its liveness thread not running) excuses a reachable peer's silence but
+   * never revives an unreachable one: a dead broker would otherwise count as reachable again after
+   * each stall, such as the election burst of its own takeover.
+   */
+  @Test
+  void aStallExcusesReachablePeersButRevivesNoUnreachableOne() {
+    try (PeerLiveness liveness = liveness()) {
+      liveness.track(List.of(TWO, THREE));
+      liveness.probeSucceeded(THREE.getId(), advanceMs(TIMEOUT_MS));
+      assertThat(liveness.evaluate(advanceMs(1)))
+          .extracting(PeerLiveness.Transition::peer)
+          .containsExactly(TWO.getId());
+
+      liveness.excuse(TimeUnit.MILLISECONDS.toNanos(2_000)); // this node stalls right after
+      assertThat(liveness.evaluate(advanceMs(500)))
+          .as("two, unreachable before the stall, is not revived by it")
+          .isEmpty();
+      assertThat(liveness.evaluate(advanceMs(4_000)))
+          .as("three, silent 4.5 s of which 2 s were this node's stall, stays reachable")
+          .isEmpty();
+      assertThat(liveness.unreachable()).containsExactly(TWO.getId());
+
+      liveness.excuse(TimeUnit.MILLISECONDS.toNanos(400));
+      assertThat(liveness.evaluate(advanceMs(1_500)))
+          .as("a delay shorter than an interval excuses nothing")
+          .extracting(PeerLiveness.Transition::peer)
+          .containsExactly(THREE.getId());
+    }
+  }
+
   @Test
   void aStaleProbeResultDoesNotMoveTheClockBack() {
     try (PeerLiveness liveness = liveness()) {
