@@ -208,6 +208,8 @@ public final class RaftNode implements AutoCloseable {
       }
       throw cannotListen(e, bind);
     }
+    // A group this node is the only voter of elects itself at once, not after its timeout.
+    takeover.restarted(server.getGroupIds());
     liveness.start(this::reportReplies, takeover::onTick);
     LOG.info(
         "Raft node {} listening on {} with {} partitions",
@@ -578,6 +580,7 @@ public final class RaftNode implements AutoCloseable {
     if (!added.isSuccess()) {
       throw new IOException("cannot start group " + groupId + " again: " + added.getException());
     }
+    takeover.restarted(java.util.List.of(groupId));
     return true;
   }
 

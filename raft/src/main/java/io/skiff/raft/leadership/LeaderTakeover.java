@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorageMetadata;
@@ -51,9 +53,15 @@ import org.slf4j.LoggerFactory;
  * dead leader's last entries). A node stands at most once per orphan. An orphan whose reachable
  * voters are not a majority is left alone: no election could win there.
  *
+ * <p>Groups this node is the only voter of need no other broker to be down: after this node (or the
+ * group's Raft log) restarts, such a group would wait out its whole election timeout (30 to 60 s by
+ * default) before electing the one replica it has. Groups handed to {@link #restarted} stand for
+ * election on the next tick that finds them running as followers with this node their only voter
+ * (what the election timeout would do, earlier); any other group is dropped from that watch.
+ *
  * <p>Not thread-safe: {@link #onTick} runs on the liveness thread only, which hands the elections
- * it starts to {@link #ELECTION_THREADS} threads of their own; {@link #takeovers} may be read from
- * any thread.
+ * it starts to {@link #ELECTION_THREADS} threads of their own; {@link #takeovers} may be read and
+ * {@link #restarted} called from any thread.
  */
 public final class LeaderTakeover {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderTakeover.class);
@@ -74,6 +82,12 @@ public final class LeaderTakeover {
   private final PeerLiveness liveness;
   private final long staggerNanos;
   private final AtomicLong takeovers = new AtomicLong();
+
+  /** How long a restarted group is watched for running alone before it is left to its timeout. */
+  static final long RESTART_WATCH_NANOS = TimeUnit.MINUTES.toNanos(2);
+
+  /** Groups just started or restarted here, and when: see {@link #restarted}. */
+  private final Map<RaftGroupId, Long> restartedGroups = new ConcurrentHashMap<>();
 
   /**
    * Where forced elections start: a few platform threads, so that a dead broker's hundreds of
@@ -126,8 +140,20 @@ public final class LeaderTakeover {
     return takeovers.get();
   }
 
+  /**
+   * Watches {@code groupIds}, just started or restarted on this node: each that runs here as a
+   * follower with this node its only voter stands for election on the next tick.
+   */
+  public void restarted(Iterable<RaftGroupId> groupIds) {
+    final long now = System.nanoTime();
+    groupIds.forEach(g -> restartedGroups.putIfAbsent(g, now));
+  }
+
   /** Logs the liveness transitions, then stands for election where this node's rank is due. */
   public void onTick(List<PeerLiveness.Transition> transitions, long nowNanos) {
+    if (!restartedGroups.isEmpty()) {
+      electAlone();
+    }
     for (PeerLiveness.Transition t : transitions) {
       final int node = RaftNode.nodeIdOf(t.peer());
       if (t.reachable()) {
@@ -221,6 +247,54 @@ public final class LeaderTakeover {
     // the other on this thread, whose ticks must go on (at N=1000 on a loaded machine serial
     // stands took the liveness thread tens of seconds, during which other ranks' turns came).
     elections.execute(() -> stand(division, term, rank, ranks.size(), leader));
+  }
+
+  /**
+   * Stands for election in each watched group that runs here as a follower with this node its only
+   * voter; drops every group that has another voter, a leader, or has been watched too long; keeps
+   * the ones still starting.
+   */
+  private void electAlone() {
+    final long now = System.nanoTime();
+    for (var it = restartedGroups.entrySet().iterator(); it.hasNext(); ) {
+      final Map.Entry<RaftGroupId, Long> watched = it.next();
+      if (now - watched.getValue() > RESTART_WATCH_NANOS) {
+        it.remove();
+        continue;
+      }
+      final RaftServer.Division division;
+      try {
+        division = server.getDivision(watched.getKey());
+      } catch (IOException e) {
+        continue; // not started yet, or removed: checked again until the watch ends
+      }
+      final RaftConfiguration conf = division.getRaftConf();
+      final Collection<RaftPeer> voters = conf.getCurrentPeers();
+      final boolean alone =
+          voters.size() == 1
+              && voters.iterator().next().getId().equals(self)
+              && conf.getPreviousPeers().isEmpty();
+      final DivisionInfo info = division.getInfo();
+      if (!alone || info.isLeader() || info.isListener()) {
+        it.remove();
+      } else if (info.isAlive() && info.isFollower()) {
+        it.remove();
+        elections.execute(() -> standAlone(division));
+      }
+    }
+  }
+
+  private static void standAlone(RaftServer.Division division) {
+    try {
+      if (division.startLeaderElection()) {
+        LOG.debug(
+            "Standing for election in {}, restarted here and its only voter",
+            division.getMemberId().getGroupId());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "Cannot stand for election in {}: {}", division.getMemberId().getGroupId(), e.toString());
+    }
   }
 
   /** Starts an election in {@code division} unless its term moved since it was found orphaned. */
