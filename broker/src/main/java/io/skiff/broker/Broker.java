@@ -509,6 +509,11 @@ public final class Broker implements AutoCloseable {
     return networkMetrics;
   }
 
+  /** Who leads partitions hosted elsewhere; package-private for tests. */
+  RemoteLeaders remoteLeaders() {
+    return remoteLeaders;
+  }
+
   public RaftNode raft() {
     return raft;
   }

@@ -1,5 +1,7 @@
 package io.skiff.broker;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.skiff.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,6 +55,39 @@ class RemoteLeadersTest {
         awaitTrue(
             () -> leaderSeenBy(broker3).orElse(-1) == to,
             "broker 3 names node " + to + " as the leader of elsewhere-0");
+      }
+    }
+  }
+
+  /**
+   * While a partition's only replica is down, a broker asked for its leader many times a second
+   * asks the replica at most about once a second, not once per request (each lookup connects to the
+   * down broker).
+   */
+  @Test
+  void aPartitionWithoutALeaderIsNotLookedUpOnEveryRequest() throws Exception {
+    try (BrokerCluster cluster = new BrokerCluster(dir, 3, Map.of());
+        Admin admin =
+            Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()))) {
+      admin
+          .createTopics(List.of(new NewTopic("elsewhere", Map.of(0, List.of(1)))))
+          .all()
+          .get(60, TimeUnit.SECONDS);
+      awaitTopic(cluster.broker(3), "elsewhere");
+      cluster.stop(1);
+      try (RawKafkaClient broker3 = new RawKafkaClient(cluster.broker(3).kafkaPort())) {
+        leaderSeenBy(broker3); // the first lookup
+        Thread.sleep(500);
+        final long before = cluster.broker(3).remoteLeaders().lookups();
+        final long start = System.nanoTime();
+        int requests = 0;
+        while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3)) {
+          leaderSeenBy(broker3);
+          requests++;
+        }
+        final long lookups = cluster.broker(3).remoteLeaders().lookups() - before;
+        assertThat(requests).as("Metadata requests in 3 s").isGreaterThan(30);
+        assertThat(lookups).as("lookups of the leaderless partition in 3 s").isBetween(1L, 6L);
       }
     }
   }

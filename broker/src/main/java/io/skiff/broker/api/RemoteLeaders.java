@@ -27,12 +27,18 @@ import org.apache.ratis.protocol.RaftPeer;
  * A request never waits for that: a missing or stale entry is refreshed in the background on {@code
  * skiff-leader-lookup}, one lookup per partition at a time, and until an answer arrives the last
  * known leader, or else the preferred replica, is named (clients correct themselves on
- * NOT_LEADER_OR_FOLLOWER).
+ * NOT_LEADER_OR_FOLLOWER). A lookup that found no leader (every replica down or without one) is not
+ * repeated for {@value #RETRY_MS} ms: clients retrying their Metadata requests many times a second
+ * while a broker is down would otherwise connect to it just as often.
  *
  * <p>Thread-safe. The owner closes it, which stops the lookup thread.
  */
 public final class RemoteLeaders implements AutoCloseable {
   static final long FRESH_MS = 2_000;
+
+  /** How long after a lookup that found no leader the next one waits. */
+  static final long RETRY_MS = 1_000;
+
   private static final int MAX_ENTRIES = 100_000;
 
   private record Known(int leader, long epoch, long atNanos) {}
@@ -41,6 +47,10 @@ public final class RemoteLeaders implements AutoCloseable {
   private final Supplier<MetadataImage> image;
   private final ConcurrentHashMap<PartitionId, Known> known = new ConcurrentHashMap<>();
   private final Set<PartitionId> inFlight = ConcurrentHashMap.newKeySet();
+
+  /** When a lookup of each partition last found no leader; removed when one finds a leader. */
+  private final ConcurrentHashMap<PartitionId, Long> notFound = new ConcurrentHashMap<>();
+
   private final AtomicLong lookups = new AtomicLong();
   private final ExecutorService executor =
       Executors.newSingleThreadExecutor(
@@ -70,9 +80,12 @@ public final class RemoteLeaders implements AutoCloseable {
   private Known lookUp(TopicInfo topic, int partition) {
     final PartitionId id = topic.partition(partition);
     final Known entry = known.get(id);
-    if (entry == null
-        || System.nanoTime() - entry.atNanos() > TimeUnit.MILLISECONDS.toNanos(FRESH_MS)) {
-      refresh(id, topic.replicasOf(partition));
+    final long now = System.nanoTime();
+    if (entry == null || now - entry.atNanos() > TimeUnit.MILLISECONDS.toNanos(FRESH_MS)) {
+      final Long missed = notFound.get(id);
+      if (missed == null || now - missed > TimeUnit.MILLISECONDS.toNanos(RETRY_MS)) {
+        refresh(id, topic.replicasOf(partition));
+      }
     }
     return entry;
   }
@@ -102,6 +115,12 @@ public final class RemoteLeaders implements AutoCloseable {
           known.clear(); // partitions of deleted topics would otherwise stay forever
         }
         known.put(id, new Known(leader.get().nodeId(), leader.get().epoch(), System.nanoTime()));
+        notFound.remove(id);
+      } else {
+        if (notFound.size() >= MAX_ENTRIES) {
+          notFound.clear();
+        }
+        notFound.put(id, System.nanoTime());
       }
     } finally {
       inFlight.remove(id);
