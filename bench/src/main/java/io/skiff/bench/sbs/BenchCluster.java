@@ -1,5 +1,6 @@
 package io.skiff.bench.sbs;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -16,6 +17,15 @@ interface BenchCluster extends AutoCloseable {
 
   /** The brokers' log files, read for ERROR and WARN counts and kept with failed runs. */
   List<Path> logs();
+
+  /** Kills broker {@code id} (1 to 3) with SIGKILL and waits until its process is gone. */
+  void kill(int id) throws InterruptedException;
+
+  /**
+   * Starts broker {@code id} again on its data and ports, after {@link #kill}; returns once its
+   * process runs, not once it serves. {@link #pids()} then lists the new process.
+   */
+  void restart(int id) throws IOException, InterruptedException;
 
   @Override
   void close();

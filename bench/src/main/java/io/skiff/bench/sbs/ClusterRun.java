@@ -15,6 +15,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 
 /**
@@ -40,6 +41,11 @@ final class ClusterRun {
   private static final double MIB = 1 << 20;
   private static final String WARMUP_TOPIC = "sbs-warmup";
 
+  /** The broker the {@code restart} workload fills, kills and starts again. */
+  private static final int RESTARTED_BROKER = 1;
+
+  private static final Duration RESTART_TIMEOUT = Duration.ofMinutes(15);
+
   private final BenchCluster cluster;
   private final Options options;
   private final String system;
@@ -64,6 +70,8 @@ final class ClusterRun {
       if (w == Workload.CONSUME) {
         results.add(consume("consume-group", true));
         results.add(consume("consume-assign", false));
+      } else if (w == Workload.RESTART) {
+        results.add(restart());
       } else {
         results.add(produce(w));
       }
@@ -133,6 +141,44 @@ final class ClusterRun {
     return new WorkloadResult(system, run, label, metrics, null, null);
   }
 
+  /**
+   * Fills broker 1 with {@code --restart-gib} GiB (one replica per partition, all there), kills it
+   * with SIGKILL, starts it again, and measures the time from the kill until every partition
+   * acknowledges a write, and how many acknowledged records the restart lost (each partition's new
+   * record must land at its old end or later).
+   */
+  private WorkloadResult restart() throws Exception {
+    final String topic = Workload.RESTART.topic();
+    createTopic(topic, 1, RESTARTED_BROKER);
+    final ProducerRun.Outcome fill =
+        ProducerRun.fill(
+            cluster.bootstrap(), topic, (long) options.restartGib() << 30, options.recordSize());
+    final Map<TopicPartition, Long> ends =
+        ServingProbe.endOffsets(cluster.bootstrap(), topic, options.partitions());
+    log(
+        String.format(
+            "restart: %.2f GiB in %d partitions on broker %d (%.1f MB/s, %d send errors); kill -9",
+            fill.bytes() / (double) (1L << 30),
+            options.partitions(),
+            RESTARTED_BROKER,
+            fill.bytes() / MIB / fill.seconds(),
+            fill.errors()));
+    cluster.kill(RESTARTED_BROKER);
+    final long killed = System.nanoTime();
+    cluster.restart(RESTARTED_BROKER);
+    final ServingProbe.Outcome served =
+        ServingProbe.await(cluster.bootstrap(), ends, killed, RESTART_TIMEOUT);
+    final Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("log GiB", fill.bytes() / (double) (1L << 30));
+    metrics.put("s until serving", served.seconds());
+    metrics.put("errors", (double) (fill.errors() + served.lostRecords()));
+    log(
+        String.format(
+            "restart: every partition serves %.1f s after the kill; %d acknowledged records lost",
+            served.seconds(), served.lostRecords()));
+    return new WorkloadResult(system, run, Workload.RESTART.label(), metrics, null, null);
+  }
+
   /** A workload's client outcome with what the brokers spent on it. */
   private record Measured<T>(
       T outcome, double cpuSeconds, double[] peaks, JfrMemoryReport.Summary memory) {
@@ -178,6 +224,16 @@ final class ClusterRun {
   }
 
   private void createTopic(String topic, int rf) throws InterruptedException, ExecutionException {
+    createTopic(topic, rf, 0);
+  }
+
+  /**
+   * Creates {@code topic} with {@code rf} replicas per partition, placed by the cluster or, when
+   * {@code onBroker} is positive and {@code rf} 1, every partition on that broker; then waits until
+   * every partition has a leader and a full ISR.
+   */
+  private void createTopic(String topic, int rf, int onBroker)
+      throws InterruptedException, ExecutionException {
     final Map<String, Object> conf =
         Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
     try (Admin admin = Admin.create(conf)) {
@@ -190,11 +246,19 @@ final class ClusterRun {
         }
         Thread.sleep(250);
       }
+      final NewTopic newTopic;
+      if (onBroker > 0 && rf == 1) {
+        final Map<Integer, List<Integer>> placement = new LinkedHashMap<>();
+        for (int p = 0; p < options.partitions(); p++) {
+          placement.put(p, List.of(onBroker));
+        }
+        newTopic = new NewTopic(topic, placement);
+      } else {
+        newTopic = new NewTopic(topic, options.partitions(), (short) rf);
+      }
       admin
           .createTopics(
-              List.of(
-                  new NewTopic(topic, options.partitions(), (short) rf)
-                      .configs(Map.of("min.insync.replicas", rf > 1 ? "2" : "1"))))
+              List.of(newTopic.configs(Map.of("min.insync.replicas", rf > 1 ? "2" : "1"))))
           .all()
           .get();
       final long deadline = System.currentTimeMillis() + 120_000;

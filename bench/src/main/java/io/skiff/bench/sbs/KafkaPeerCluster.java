@@ -56,7 +56,7 @@ final class KafkaPeerCluster implements BenchCluster {
       }
       cluster.runScript(180, "start", Integer.toString(NODES));
       for (int i = 1; i <= NODES; i++) {
-        cluster.pids.add(Long.parseLong(Files.readString(peer.resolve("k" + i + ".pid")).trim()));
+        cluster.pids.add(cluster.pid(i));
       }
       return cluster;
     } catch (IOException | RuntimeException | InterruptedException e) {
@@ -82,6 +82,28 @@ final class KafkaPeerCluster implements BenchCluster {
               + " failed:\n"
               + Files.readString(out, StandardCharsets.ISO_8859_1));
     }
+  }
+
+  private long pid(int node) throws IOException {
+    return Long.parseLong(Files.readString(peer.resolve("k" + node + ".pid")).trim());
+  }
+
+  @Override
+  public void kill(int id) throws InterruptedException {
+    final ProcessHandle node =
+        ProcessHandle.of(pids.get(id - 1))
+            .orElseThrow(() -> new IllegalStateException("Kafka node " + id + " is not running"));
+    node.destroyForcibly();
+    while (node.isAlive()) {
+      Thread.sleep(10);
+    }
+  }
+
+  /** {@code kafka-peer.sh startone}: the node on its existing data, as after a crash. */
+  @Override
+  public void restart(int id) throws IOException, InterruptedException {
+    runScript(60, "startone", Integer.toString(id));
+    pids.set(id - 1, pid(id));
   }
 
   @Override

@@ -2,7 +2,6 @@ package io.skiff.bench.sbs;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -24,6 +23,7 @@ import java.util.List;
  * @param kafkaPeer the script that starts Apache Kafka ({@code kafka-peer.sh})
  * @param profile record the RF=3 max-throughput workload with JFR's profile settings and print the
  *     top frames by CPU and by allocation
+ * @param restartGib the log, in GiB, that the {@code restart} workload writes before the kill
  */
 record Options(
     int runs,
@@ -37,24 +37,27 @@ record Options(
     Path out,
     Path skiffHome,
     Path kafkaPeer,
-    boolean profile) {
+    boolean profile,
+    int restartGib) {
 
   static final String USAGE =
       """
       usage: SideBySide [--quick] [--runs N] [--duration SECONDS] [--warmup SECONDS]
                         [--systems skiff,kafka]
-                        [--workloads rf1-max,rf3-max,rf3-2mb,rf3-10mb,consume]
+                        [--workloads rf1-max,rf3-max,rf3-2mb,rf3-10mb,consume,restart]
                         [--partitions 6] [--record-size 1024] [--heap 1g] [--out bench/results]
                         [--skiff-home .] [--kafka-peer /work/shared/bench/kafka-peer.sh] [--profile]
+                        [--restart-gib 10]
         --quick   15 s per workload, 1 run (a smoke run); later options still apply
-      defaults: 3 runs of 60 s per workload, no warm-up, all workloads, skiff then kafka""";
+      defaults: 3 runs of 60 s per workload, no warm-up, every workload but restart (which runs
+      only when named, and last), skiff then kafka""";
 
   static Options parse(String[] args) {
     int runs = 3;
     int duration = 60;
     int warmup = 0;
     List<String> systems = List.of("skiff", "kafka");
-    List<Workload> workloads = Arrays.asList(Workload.values());
+    List<Workload> workloads = Workload.DEFAULTS;
     int partitions = 6;
     int recordSize = 1024;
     String heap = "1g";
@@ -62,6 +65,7 @@ record Options(
     Path skiffHome = Path.of(".");
     Path kafkaPeer = Path.of("/work/shared/bench/kafka-peer.sh");
     boolean profile = false;
+    int restartGib = 10;
     for (int i = 0; i < args.length; i++) {
       final String key = args[i];
       if (key.equals("--quick")) {
@@ -92,6 +96,7 @@ record Options(
         case "--out" -> out = Path.of(value);
         case "--skiff-home" -> skiffHome = Path.of(value);
         case "--kafka-peer" -> kafkaPeer = Path.of(value);
+        case "--restart-gib" -> restartGib = atLeast(key, value, 1);
         default -> throw new IllegalArgumentException("unknown option " + key + "\n" + USAGE);
       }
     }
@@ -107,7 +112,8 @@ record Options(
         out,
         skiffHome.toAbsolutePath().normalize(),
         kafkaPeer,
-        profile);
+        profile,
+        restartGib);
   }
 
   /** {@code value} as a whole number of at least {@code min}, or an error naming {@code key}. */
@@ -135,10 +141,14 @@ record Options(
     return List.copyOf(systems);
   }
 
+  /** The named workloads in their order, except that {@code restart} moves to the end. */
   private static List<Workload> workloads(String value) {
     final List<Workload> workloads = new ArrayList<>();
     for (String w : value.split(",")) {
       workloads.add(Workload.byName(w));
+    }
+    if (workloads.remove(Workload.RESTART)) {
+      workloads.add(Workload.RESTART);
     }
     return List.copyOf(workloads);
   }

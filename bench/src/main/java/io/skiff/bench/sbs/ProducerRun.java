@@ -45,6 +45,23 @@ final class ProducerRun {
    */
   static Outcome run(
       String bootstrap, String topic, int seconds, int recordSize, int megabytesPerSecond) {
+    return run(bootstrap, topic, seconds, recordSize, megabytesPerSecond, Long.MAX_VALUE);
+  }
+
+  /**
+   * Sends at full speed until {@code bytes} of records are sent (at most an hour), then flushes.
+   */
+  static Outcome fill(String bootstrap, String topic, long bytes, int recordSize) {
+    return run(bootstrap, topic, 3_600, recordSize, 0, (bytes + recordSize - 1) / recordSize);
+  }
+
+  private static Outcome run(
+      String bootstrap,
+      String topic,
+      int seconds,
+      int recordSize,
+      int megabytesPerSecond,
+      long maxRecords) {
     final Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -63,7 +80,7 @@ final class ProducerRun {
       final long start = System.nanoTime();
       final long end = start + TimeUnit.SECONDS.toNanos(seconds);
       long sent = 0;
-      for (long now = start; now < end; now = System.nanoTime()) {
+      for (long now = start; now < end && sent < maxRecords; now = System.nanoTime()) {
         if (intervalNs > 0 && now < start + sent * intervalNs) {
           LockSupport.parkNanos(start + sent * intervalNs - now);
           continue;

@@ -24,6 +24,7 @@ final class SkiffCluster implements BenchCluster {
 
   private final Path dir;
   private final List<Process> brokers = new ArrayList<>();
+  private final List<ProcessBuilder> launchers = new ArrayList<>();
   private final String bootstrap;
 
   private SkiffCluster(Path dir, String bootstrap) {
@@ -96,12 +97,24 @@ final class SkiffCluster implements BenchCluster {
                 skiffHome.resolve("skiff").toString(), "broker", "--config", config.toString())
             .directory(skiffHome.toFile())
             .redirectErrorStream(true)
-            .redirectOutput(brokerDir.resolve("broker.log").toFile());
+            .redirectOutput(
+                ProcessBuilder.Redirect.appendTo(brokerDir.resolve("broker.log").toFile()));
     pb.environment().put("SKIFF_TIER", "dev");
     if (!heap.equalsIgnoreCase("1g")) {
       pb.environment().put("JAVA_OPTS", "-Xms" + heap + " -Xmx" + heap);
     }
+    launchers.add(pb);
     brokers.add(pb.start());
+  }
+
+  @Override
+  public void kill(int id) throws InterruptedException {
+    brokers.get(id - 1).destroyForcibly().waitFor();
+  }
+
+  @Override
+  public void restart(int id) throws IOException {
+    brokers.set(id - 1, launchers.get(id - 1).start());
   }
 
   private void awaitReady(int id) throws IOException, InterruptedException {
