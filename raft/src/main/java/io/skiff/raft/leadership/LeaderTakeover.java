@@ -77,14 +77,14 @@ public final class LeaderTakeover {
   /** Forced elections started at once, at most (each persists a term: an fsync). */
   static final int ELECTION_THREADS = 4;
 
+  /** How long a restarted group is watched for running alone before it is left to its timeout. */
+  static final long RESTART_WATCH_NANOS = TimeUnit.MINUTES.toNanos(2);
+
   private final RaftServer server;
   private final RaftPeerId self;
   private final PeerLiveness liveness;
   private final long staggerNanos;
   private final AtomicLong takeovers = new AtomicLong();
-
-  /** How long a restarted group is watched for running alone before it is left to its timeout. */
-  static final long RESTART_WATCH_NANOS = TimeUnit.MINUTES.toNanos(2);
 
   /** Groups just started or restarted here, and when: see {@link #restarted}. */
   private final Map<RaftGroupId, Long> restartedGroups = new ConcurrentHashMap<>();
