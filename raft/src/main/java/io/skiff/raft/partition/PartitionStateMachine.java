@@ -246,6 +246,17 @@ public final class PartitionStateMachine extends LifecycleStateMachine
     handedOver.remove(callId);
   }
 
+  /**
+   * No retry cache for partitions (Ratis patch 0020): each append is submitted once, with a new
+   * call id ({@code ReplicatedPartition}), and a producer's retry is a new request that the
+   * producer state deduplicates. Ratis would otherwise keep every write's reply for a minute on
+   * every replica, the largest set of objects young collections copied under load.
+   */
+  @Override
+  public boolean usesRetryCache() {
+    return false;
+  }
+
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage)
       throws IOException {
