@@ -1,6 +1,7 @@
 package io.skiff.broker;
 
 import io.skiff.raft.RaftNode;
+import io.skiff.raft.RaftRpcType;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.MetadataImage;
 import io.skiff.raft.metadata.TopicInfo;
@@ -121,7 +122,9 @@ final class GroupTimeline implements AutoCloseable {
 
   private static String groupInfo(RaftPeer peer, PartitionId id, boolean withCommits) {
     final RaftProperties properties = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
+    // The brokers' transport: a gRPC client's bytes on a Netty Raft port are a malformed frame.
+    RaftConfigKeys.Rpc.setType(
+        properties, SupportedRpcType.valueOfIgnoreCase(RaftRpcType.DEFAULT.configValue()));
     try (RaftClient client =
         RaftClient.newBuilder()
             .setRaftGroup(RaftGroup.valueOf(id.groupId(), List.of(peer)))
