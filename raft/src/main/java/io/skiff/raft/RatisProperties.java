@@ -48,10 +48,13 @@ public final class RatisProperties {
     RaftServerConfigKeys.Log.setWriteBufferSmallerThanEntryEnabled(p, true);
     RaftServerConfigKeys.Log.setWriteBufferSize(
         p, SizeInBytes.valueOf(Math.min(entryLimit + 8, WRITE_BUFFER_BYTES)));
-    // One AppendEntries carries up to the appender's buffer (one entry at least) over gRPC. Ratis'
-    // Netty transport has no message cap.
-    GrpcConfigKeys.setMessageSizeMax(
-        p, SizeInBytes.valueOf(Math.max(GRPC_MESSAGE_MIN_BYTES, entryLimit + (1 << 20))));
+    // One AppendEntries carries up to the appender's buffer (one entry at least). Either transport
+    // refuses a longer message; the Netty server closes the connection of a longer frame as soon as
+    // its length arrives (patch 0023), so no peer makes it buffer more.
+    final SizeInBytes messageMax =
+        SizeInBytes.valueOf(Math.max(MESSAGE_MIN_BYTES, entryLimit + (1 << 20)));
+    GrpcConfigKeys.setMessageSizeMax(p, messageMax);
+    NettyConfigKeys.Server.setMessageSizeMax(p, messageMax);
     // Small segments keep disk per group low; entries are tiny.
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.raftSegmentBytes()));
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(64 << 10));
@@ -121,8 +124,8 @@ public final class RatisProperties {
   /** How long a group's log worker waits for a task: zero, without a timeout (until a close). */
   static final TimeDuration LOG_WORKER_IDLE_WAIT = TimeDuration.ZERO;
 
-  /** gRPC's message cap is never set below Ratis' own default. */
-  private static final int GRPC_MESSAGE_MIN_BYTES = 32 << 20;
+  /** The transports' message cap is never set below Ratis' gRPC default. */
+  private static final int MESSAGE_MIN_BYTES = 32 << 20;
 
   /** Room in a Raft entry for its header, client ids and protobuf framing around the batches. */
   static final int ENTRY_OVERHEAD_BYTES = 4096;

@@ -1,6 +1,7 @@
 package org.apache.ratis.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,8 @@ import org.apache.ratis.thirdparty.io.netty.buffer.ByteBufUtil;
 import org.apache.ratis.thirdparty.io.netty.buffer.PooledByteBufAllocator;
 import org.apache.ratis.thirdparty.io.netty.buffer.Unpooled;
 import org.apache.ratis.thirdparty.io.netty.channel.embedded.EmbeddedChannel;
+import org.apache.ratis.thirdparty.io.netty.handler.codec.CorruptedFrameException;
+import org.apache.ratis.thirdparty.io.netty.handler.codec.TooLongFrameException;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufEncoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
 import org.junit.jupiter.api.Test;
@@ -24,7 +27,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Checks Skiff's Ratis patch 0018: {@link NettyProtobufCodec} writes the bytes Netty's protobuf
  * handlers wrote, and reads back what it wrote from pooled direct buffers, whole or cut anywhere,
- * with messages that keep their data after the buffers are released.
+ * with messages that keep their data after the buffers are released; and patch 0023: with a frame
+ * limit (the server's pipeline) it reads the same, and fails a frame over the limit or a length
+ * that is no varint32 as soon as the length is read.
  */
 class NettyProtobufCodecTest {
   private static final PooledByteBufAllocator POOLED = new PooledByteBufAllocator(true);
@@ -52,21 +57,77 @@ class NettyProtobufCodecTest {
     final RaftNettyServerRequestProto first = appendEntries(2, 40, 1);
     final RaftNettyServerRequestProto second = appendEntries(1, 200, 2);
     final byte[] wire = concat(frame(first), frame(second));
+    final int longest = Math.max(first.getSerializedSize(), second.getSerializedSize());
 
-    for (int cut = 0; cut <= wire.length; cut++) {
-      final EmbeddedChannel channel = new EmbeddedChannel();
+    for (int limit : new int[] {-1, longest, 64 << 20}) {
+      for (int cut = 0; cut <= wire.length; cut++) {
+        final EmbeddedChannel channel = channel(limit);
+        final ByteBuf head = direct(wire, 0, cut);
+        final ByteBuf tail = direct(wire, cut, wire.length - cut);
+
+        channel.writeInbound(head);
+        channel.writeInbound(tail);
+
+        assertThat(inbound(channel))
+            .as("limit %d, cut at %d", limit, cut)
+            .containsExactly(first, second);
+        assertThat(head.refCnt()).as("first buffer released").isZero();
+        assertThat(tail.refCnt()).as("second buffer released").isZero();
+      }
+    }
+  }
+
+  @Test
+  void aFrameOverTheLimitFailsWhenItsLengthIsRead() {
+    final RaftNettyServerRequestProto request = appendEntries(1, 1000, 3);
+    final byte[] wire = frame(request);
+    final int lengthBytes = wire.length - request.getSerializedSize();
+    final EmbeddedChannel channel = channel(request.getSerializedSize() - 1);
+
+    // Only the length: the frame itself never has to arrive.
+    final ByteBuf length = direct(wire, 0, lengthBytes);
+    assertThatThrownBy(() -> channel.writeInbound(length))
+        .isInstanceOf(TooLongFrameException.class)
+        .hasMessageContaining("over the limit");
+    assertThat(length.refCnt()).isZero();
+    assertThat(inbound(channel)).isEmpty();
+  }
+
+  @Test
+  void aLengthThatIsNoVarint32Fails() {
+    final byte[] sixByteLength = {-1, -1, -1, -1, -1, 1, 0, 0};
+    final EmbeddedChannel channel = channel(64 << 20);
+    final ByteBuf bytes = direct(sixByteLength, 0, sixByteLength.length);
+
+    assertThatThrownBy(() -> channel.writeInbound(bytes))
+        .isInstanceOf(CorruptedFrameException.class);
+    assertThat(inbound(channel)).isEmpty();
+  }
+
+  @Test
+  void aLengthOfFiveBytesUnderTheLimitWaitsForItsFrame() {
+    // 2^28 + 1 written in five bytes, under a limit of 2^29: nothing to read yet, no failure.
+    final byte[] length = {(byte) 0x81, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01};
+    final EmbeddedChannel channel = channel(1 << 29);
+
+    channel.writeInbound(direct(length, 0, length.length));
+
+    assertThat(inbound(channel)).isEmpty();
+    channel.checkException();
+    channel.finishAndReleaseAll();
+  }
+
+  /** A channel with the codec, limit -1 for the pipeline without a frame limit. */
+  private static EmbeddedChannel channel(int limit) {
+    final EmbeddedChannel channel = new EmbeddedChannel();
+    if (limit < 0) {
       NettyProtobufCodec.addTo(
           channel.pipeline(), RaftNettyServerRequestProto.getDefaultInstance());
-      final ByteBuf head = direct(wire, 0, cut);
-      final ByteBuf tail = direct(wire, cut, wire.length - cut);
-
-      channel.writeInbound(head);
-      channel.writeInbound(tail);
-
-      assertThat(inbound(channel)).as("cut at %d", cut).containsExactly(first, second);
-      assertThat(head.refCnt()).as("first buffer released").isZero();
-      assertThat(tail.refCnt()).as("second buffer released").isZero();
+    } else {
+      NettyProtobufCodec.addTo(
+          channel.pipeline(), RaftNettyServerRequestProto.getDefaultInstance(), limit);
     }
+    return channel;
   }
 
   @Test
