@@ -6,9 +6,6 @@ import io.skiff.raft.partition.PartitionId;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.IntStream;
-import org.apache.ratis.metrics.MetricRegistries;
-import org.apache.ratis.metrics.MetricRegistryInfo;
-import org.apache.ratis.metrics.RatisMetricRegistry;
 import org.apache.ratis.server.metrics.SegmentedRaftLogMetrics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,15 +56,8 @@ class OpenSegmentCacheTest {
 
   /** Ratis' log cache misses on a node, over all its groups. */
   private static long cacheMisses(RaftCluster cluster, int node) {
-    final String member = cluster.node(node).self().getId() + "@";
-    long misses = 0;
-    for (RatisMetricRegistry registry : MetricRegistries.global().getMetricRegistries()) {
-      final MetricRegistryInfo info = registry.getMetricRegistryInfo();
-      if (info.getPrefix().startsWith(member)
-          && info.getMetricsComponentName().equals("log_worker")) {
-        misses += registry.counter(SegmentedRaftLogMetrics.RAFT_LOG_CACHE_MISS_COUNT).getCount();
-      }
-    }
-    return misses;
+    return cluster.ratisRegistries(node, "log_worker").stream()
+        .mapToLong(r -> r.counter(SegmentedRaftLogMetrics.RAFT_LOG_CACHE_MISS_COUNT).getCount())
+        .sum();
   }
 }

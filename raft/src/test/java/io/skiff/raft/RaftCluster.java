@@ -23,6 +23,9 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import org.apache.ratis.metrics.MetricRegistries;
+import org.apache.ratis.metrics.MetricRegistryInfo;
+import org.apache.ratis.metrics.RatisMetricRegistry;
 
 /** Real Raft nodes on loopback ports with their data in a temp directory, for tests. */
 final class RaftCluster implements AutoCloseable {
@@ -127,6 +130,19 @@ final class RaftCluster implements AutoCloseable {
       peers.add(RaftNode.peer(id, configs.get(id).address()));
     }
     return peers;
+  }
+
+  /** Ratis' metric registries of a node's groups for one component ("server", "log_worker"...). */
+  List<RatisMetricRegistry> ratisRegistries(int id, String component) {
+    final String member = node(id).self().getId() + "@";
+    final List<RatisMetricRegistry> found = new ArrayList<>();
+    for (RatisMetricRegistry registry : MetricRegistries.global().getMetricRegistries()) {
+      final MetricRegistryInfo info = registry.getMetricRegistryInfo();
+      if (info.getPrefix().startsWith(member) && info.getMetricsComponentName().equals(component)) {
+        found.add(registry);
+      }
+    }
+    return found;
   }
 
   static PartitionId newPartition(String topic, int partition) {

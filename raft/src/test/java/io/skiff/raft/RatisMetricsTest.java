@@ -16,8 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.metrics.MetricRegistries;
-import org.apache.ratis.metrics.MetricRegistryInfo;
 import org.apache.ratis.metrics.RatisMetricRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,15 +29,11 @@ class RatisMetricsTest {
 
   /** Sum of one timer's count over a node's registries of one component (all its groups). */
   private static long timed(RaftCluster cluster, int node, String component, String timer) {
-    final String member = cluster.node(node).self().getId() + "@";
     long count = 0;
-    for (RatisMetricRegistry registry : MetricRegistries.global().getMetricRegistries()) {
-      final MetricRegistryInfo info = registry.getMetricRegistryInfo();
-      if (info.getPrefix().startsWith(member) && info.getMetricsComponentName().equals(component)) {
-        assertThat(registry).isInstanceOf(CountingMetricRegistry.class);
-        final CountingTimer t = ((CountingMetricRegistry) registry).timers().get(timer);
-        count += t == null ? 0 : t.count();
-      }
+    for (RatisMetricRegistry registry : cluster.ratisRegistries(node, component)) {
+      assertThat(registry).isInstanceOf(CountingMetricRegistry.class);
+      final CountingTimer t = ((CountingMetricRegistry) registry).timers().get(timer);
+      count += t == null ? 0 : t.count();
     }
     return count;
   }
