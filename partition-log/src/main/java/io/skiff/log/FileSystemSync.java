@@ -1,6 +1,7 @@
 package io.skiff.log;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.FileStore;
@@ -37,6 +38,14 @@ import org.slf4j.LoggerFactory;
  * Where {@code syncfs} cannot be bound (not Linux, no JNA), {@link #open} returns null and callers
  * fsync each file instead.
  *
+ * <p>A descriptor is held for the broker's life, and other code in the process can close it by
+ * mistake (a profiler agent's double {@code close} did, in this project's benchmarks): the number
+ * then fails with {@code EBADF}, or, worse, is reused for some other file, maybe on another file
+ * system, where {@code syncfs} succeeds without syncing the broker's data. So every round first
+ * checks ({@code fstat}: device and inode) that each descriptor still refers to its directory; one
+ * that does not is opened afresh (the old number is left to whoever owns it now), and that round
+ * fails, as any failed {@code syncfs} does.
+ *
  * <p>Thread-safe.
  */
 public final class FileSystemSync implements AutoCloseable {
@@ -44,9 +53,20 @@ public final class FileSystemSync implements AutoCloseable {
   private static final int O_RDONLY = 0;
   private static final int O_DIRECTORY = 0x10000;
   private static final int O_CLOEXEC = 0x80000;
+  private static final int OPEN_FLAGS = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+  private static final int EBADF = 9;
 
   private final List<Path> dirs;
-  private final int[] descriptors;
+  private final int[] descriptors; // replaced only by a round's leader, see reopen
+
+  /** Device and inode of each directory as opened; null where fstat is not available. */
+  private final long[] devices;
+
+  private final long[] inodes;
+
+  /** fstat's output, used by a round's leader only. */
+  private final Memory stat = new Memory(LibC.STAT_BYTES);
+
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition roundDone = lock.newCondition();
   private final AtomicLong rounds = new AtomicLong();
@@ -63,6 +83,16 @@ public final class FileSystemSync implements AutoCloseable {
   private FileSystemSync(List<Path> dirs, int[] descriptors) {
     this.dirs = dirs;
     this.descriptors = descriptors;
+    final long[] dev = new long[descriptors.length];
+    final long[] ino = new long[descriptors.length];
+    boolean known = true;
+    for (int i = 0; i < descriptors.length && known; i++) {
+      known = LibC.stat(descriptors[i], stat);
+      dev[i] = LibC.device(stat);
+      ino[i] = LibC.inode(stat);
+    }
+    this.devices = known ? dev : null;
+    this.inodes = known ? ino : null;
   }
 
   /**
@@ -87,7 +117,7 @@ public final class FileSystemSync implements AutoCloseable {
     final int[] fds = new int[distinct.size()];
     for (int i = 0; i < fds.length; i++) {
       try {
-        fds[i] = LibC.open(distinct.get(i).toString(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fds[i] = LibC.open(distinct.get(i).toString(), OPEN_FLAGS);
       } catch (LastErrorException e) {
         for (int j = 0; j < i; j++) {
           LibC.closeQuietly(fds[j]);
@@ -182,12 +212,67 @@ public final class FileSystemSync implements AutoCloseable {
 
   private void syncAll() throws IOException {
     for (int i = 0; i < descriptors.length; i++) {
+      if (!stillTheDirectory(i)) {
+        throw reopen(i);
+      }
       try {
         LibC.syncfs(descriptors[i]);
       } catch (LastErrorException e) {
+        if (e.getErrorCode() == EBADF) {
+          throw reopen(i);
+        }
         throw new IOException(
             "syncfs of the file system of " + dirs.get(i) + " failed: errno " + e.getErrorCode());
       }
+    }
+  }
+
+  /** Whether descriptor i still refers to its directory (assumed where fstat is not available). */
+  private boolean stillTheDirectory(int i) {
+    return devices == null
+        || LibC.stat(descriptors[i], stat)
+            && LibC.device(stat) == devices[i]
+            && LibC.inode(stat) == inodes[i];
+  }
+
+  /**
+   * Opens directory i afresh in place of a descriptor that no longer refers to it, which is not
+   * closed: its number belongs to whatever other code closed it, or to what got the number next.
+   *
+   * @return the failure of the round that found it
+   */
+  private IOException reopen(int i) {
+    final int lost = descriptors[i];
+    String outcome;
+    try {
+      final int fd = LibC.open(dirs.get(i).toString(), OPEN_FLAGS);
+      descriptors[i] = fd;
+      if (devices != null && LibC.stat(fd, stat)) {
+        devices[i] = LibC.device(stat);
+        inodes[i] = LibC.inode(stat);
+      }
+      outcome = "opened it again as descriptor " + fd;
+    } catch (LastErrorException e) {
+      outcome =
+          "opening it again failed (errno " + e.getErrorCode() + "), the next sync tries again";
+    }
+    return new IOException(
+        "descriptor "
+            + lost
+            + " of "
+            + dirs.get(i)
+            + " no longer refers to it (other code in this process closed it); "
+            + outcome
+            + ". The flushes this round covered fail: their data may not be durable");
+  }
+
+  /** The descriptor held for directory i, for tests. */
+  int descriptor(int i) {
+    lock.lock();
+    try {
+      return descriptors[i];
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -75,6 +75,50 @@ class FileSystemSyncTest {
   }
 
   @Test
+  void aDescriptorClosedByOtherCodeFailsOneRoundAndIsOpenedAgain() throws Exception {
+    try (FileSystemSync sync = open(List.of(dir))) {
+      sync.sync();
+      LibC.closeQuietly(sync.descriptor(0)); // what a profiler's double close did
+
+      Files.writeString(dir.resolve("a"), "a");
+      assertThatThrownBy(sync::sync)
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("no longer refers to it")
+          .hasMessageContaining("opened it again");
+      Files.writeString(dir.resolve("b"), "b");
+      sync.sync();
+      sync.sync();
+    }
+  }
+
+  @Test
+  void aDescriptorNumberReusedForAnotherFileSystemIsNotSyncedAsIfItWereTheBrokers()
+      throws Exception {
+    final Path shm = Path.of("/dev/shm");
+    assumeThat(Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(dir)))
+        .as("/dev/shm on a file system of its own")
+        .isTrue();
+    try (FileSystemSync sync = open(List.of(dir))) {
+      final int fd = sync.descriptor(0);
+      LibC.closeQuietly(fd);
+      // The lowest free number goes to the next open: the broker's descriptor now names tmpfs,
+      // where syncfs succeeds without syncing anything of the broker's.
+      final int other = LibC.open(shm.toString(), 0x10000);
+      try {
+        assumeThat(other).as("the next open got the closed number").isEqualTo(fd);
+
+        assertThatThrownBy(sync::sync)
+            .isInstanceOf(IOException.class)
+            .hasMessageContaining("descriptor " + fd + " of " + dir + " no longer refers to it");
+        assertThat(sync.descriptor(0)).isNotEqualTo(fd);
+        sync.sync();
+      } finally {
+        LibC.closeQuietly(other);
+      }
+    }
+  }
+
+  @Test
   void directoriesOnOneFileSystemShareOneDescriptor() throws Exception {
     final Path shm = Path.of("/dev/shm");
     assumeThat(Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(dir)))
