@@ -26,9 +26,10 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.SizeInBytes;
 
 /**
- * A log segment's records (Ratis patch 0022: primitive arrays instead of a map of objects) and its
- * cache trimming (patch 0021), against a list kept alongside: every record has its entry's index,
- * term, body case and file offset, through appends that grow the arrays, a truncation and a trim.
+ * A log segment's records (Ratis patch 0022: primitive arrays instead of a map of objects, and
+ * term-index look-ups without a record) and its cache trimming (patch 0021), against a list kept
+ * alongside: every record has its entry's index, term, body case and file offset, through appends
+ * that grow the arrays, a truncation and a trim.
  */
 class LogSegmentRecordsTest {
   private static final SizeInBytes MAX_OP = SizeInBytes.valueOf("1MB");
@@ -97,11 +98,14 @@ class LogSegmentRecordsTest {
                 final long end = segment.getEndIndex();
                 for (long index = Math.max(start, end - 64); index <= end; index++) {
                   final LogRecord record = segment.getLogRecord(index);
+                  final TermIndex termIndex = segment.getTermIndex(index);
                   if (record == null
                       || record.getTermIndex().getIndex() != index
                       || record.getTermIndex().getTerm() != termOf(index)
-                      || record.getLogEntryHeader().getLogEntryBodyCase() != bodyOf(index)) {
-                    wrong.set("index " + index + " (end " + end + "): " + record);
+                      || record.getLogEntryHeader().getLogEntryBodyCase() != bodyOf(index)
+                      || !TermIndex.valueOf(termOf(index), index).equals(termIndex)) {
+                    wrong.set(
+                        "index " + index + " (end " + end + "): " + record + ", " + termIndex);
                   }
                   seen++;
                 }
@@ -137,14 +141,19 @@ class LogSegmentRecordsTest {
     assertThat(segment.getEndIndex()).isEqualTo(start - 1L + expected.size());
     assertThat(segment.getLogRecord(start - 1L)).isNull();
     assertThat(segment.getLogRecord(start + (long) expected.size())).isNull();
+    assertThat(segment.getTermIndex(start - 1L)).isNull();
+    assertThat(segment.getTermIndex(start + (long) expected.size())).isNull();
     for (Expected e : expected) {
       final LogRecord record = segment.getLogRecord(e.index());
       assertThat(record).as("record %d", e.index()).isNotNull();
       assertThat(record.getTermIndex()).isEqualTo(TermIndex.valueOf(e.term(), e.index()));
+      assertThat(segment.getTermIndex(e.index())).isEqualTo(record.getTermIndex());
       assertThat(record.getLogEntryHeader().getLogEntryBodyCase()).isEqualTo(e.bodyCase());
       assertThat(record.getOffset()).isEqualTo(e.offset());
     }
-    if (!expected.isEmpty()) {
+    if (expected.isEmpty()) {
+      assertThat(segment.getLastTermIndex()).isNull();
+    } else {
       assertThat(segment.getLastTermIndex())
           .isEqualTo(TermIndex.valueOf(expected.getLast().term(), expected.getLast().index()));
     }
