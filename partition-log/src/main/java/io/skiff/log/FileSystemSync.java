@@ -59,10 +59,13 @@ public final class FileSystemSync implements AutoCloseable {
   private final List<Path> dirs;
   private final int[] descriptors; // replaced only by a round's leader, see reopen
 
-  /** Device and inode of each directory as opened; null where fstat is not available. */
+  /** Device and inode of each directory as opened, if {@link #identified}. */
   private final long[] devices;
 
   private final long[] inodes;
+
+  /** Whether fstat told every directory's device and inode at open; if not, none is checked. */
+  private final boolean identified;
 
   /** fstat's output, used by a round's leader only. */
   private final Memory stat = new Memory(LibC.STAT_BYTES);
@@ -83,16 +86,23 @@ public final class FileSystemSync implements AutoCloseable {
   private FileSystemSync(List<Path> dirs, int[] descriptors) {
     this.dirs = dirs;
     this.descriptors = descriptors;
-    final long[] dev = new long[descriptors.length];
-    final long[] ino = new long[descriptors.length];
+    this.devices = new long[descriptors.length];
+    this.inodes = new long[descriptors.length];
     boolean known = true;
     for (int i = 0; i < descriptors.length && known; i++) {
-      known = LibC.stat(descriptors[i], stat);
-      dev[i] = LibC.device(stat);
-      ino[i] = LibC.inode(stat);
+      known = identify(i);
     }
-    this.devices = known ? dev : null;
-    this.inodes = known ? ino : null;
+    this.identified = known;
+  }
+
+  /** Records the device and inode descriptor i refers to; false if fstat cannot tell. */
+  private boolean identify(int i) {
+    if (!LibC.stat(descriptors[i], stat)) {
+      return false;
+    }
+    devices[i] = LibC.device(stat);
+    inodes[i] = LibC.inode(stat);
+    return true;
   }
 
   /**
@@ -229,7 +239,7 @@ public final class FileSystemSync implements AutoCloseable {
 
   /** Whether descriptor i still refers to its directory (assumed where fstat is not available). */
   private boolean stillTheDirectory(int i) {
-    return devices == null
+    return !identified
         || LibC.stat(descriptors[i], stat)
             && LibC.device(stat) == devices[i]
             && LibC.inode(stat) == inodes[i];
@@ -247,9 +257,8 @@ public final class FileSystemSync implements AutoCloseable {
     try {
       final int fd = LibC.open(dirs.get(i).toString(), OPEN_FLAGS);
       descriptors[i] = fd;
-      if (devices != null && LibC.stat(fd, stat)) {
-        devices[i] = LibC.device(stat);
-        inodes[i] = LibC.inode(stat);
+      if (identified) {
+        identify(i);
       }
       outcome = "opened it again as descriptor " + fd;
     } catch (LastErrorException e) {

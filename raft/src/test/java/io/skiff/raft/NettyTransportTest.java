@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.util.NetUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,14 +86,13 @@ class NettyTransportTest {
               new byte[] {0},
               // a frame that is not protobuf
               new byte[] {3, -1, -1, -1},
-              // a frame announced as 1 GiB, over the 64 MB limit: nothing of it is buffered
+              // a frame announced as 1 GiB, over the message size limit: nothing of it is buffered
               new byte[] {-128, -128, -128, -128, 4},
               // a length that is no varint32
               new byte[] {-1, -1, -1, -1, -1, -1, 1});
       for (int node : cluster.runningIds()) {
-        final String[] hostPort = cluster.peers(node).get(0).getAddress().split(":");
         final InetSocketAddress address =
-            new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1]));
+            NetUtils.createSocketAddr(cluster.peers(node).get(0).getAddress());
         for (byte[] bytes : notRequests) {
           assertThat(closedAfterSending(address, bytes))
               .as("node %d closes after %d bytes starting %d", node, bytes.length, bytes[0])
