@@ -59,11 +59,27 @@ public final class JfrMemoryReport {
   }
 
   public static Summary summarise(Path recording) throws IOException {
-    final Map<Long, long[]> threads = new HashMap<>(); // thread id -> {first, last}
+    return summarise(recording, Instant.MIN, Instant.MAX);
+  }
+
+  /**
+   * The figures of the time window {@code [begin, end]} of a recording that may cover more (a dump
+   * of a longer recording). A thread's allocation counts from its last sample at or before {@code
+   * begin}, or, without one, as described for a whole recording; it ends at its last sample at or
+   * before {@code end}. With samples a second apart, the window's edges are a second wide.
+   */
+  public static Summary summarise(Path recording, Instant begin, Instant end) throws IOException {
+    final Map<Long, Long> before =
+        new HashMap<>(); // thread id -> last allocated at or before begin
+    final Map<Long, long[]> threads = new HashMap<>(); // thread id -> {first, last} in the window
     final Map<Long, Instant> firstSeen = new HashMap<>();
     Instant firstSample = null;
     final List<Duration> pauses = new ArrayList<>();
     for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
+      final Instant at = e.getStartTime();
+      if (at.isAfter(end)) {
+        continue;
+      }
       switch (e.getEventType().getName()) {
         case "jdk.ThreadAllocationStatistics" -> {
           final RecordedThread thread = e.getThread("thread");
@@ -72,21 +88,34 @@ public final class JfrMemoryReport {
           }
           final long id = thread.getJavaThreadId();
           final long bytes = e.getLong("allocated");
-          if (firstSample == null || e.getStartTime().isBefore(firstSample)) {
-            firstSample = e.getStartTime();
+          if (!at.isAfter(begin)) {
+            before.merge(id, bytes, Math::max);
+            continue;
           }
-          firstSeen.merge(id, e.getStartTime(), (a, b) -> a.isBefore(b) ? a : b);
+          if (firstSample == null || at.isBefore(firstSample)) {
+            firstSample = at;
+          }
+          firstSeen.merge(id, at, (a, b) -> a.isBefore(b) ? a : b);
           threads.merge(
               id,
               new long[] {bytes, bytes},
               (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
         }
-        case "jdk.GarbageCollection" -> pauses.add(e.getDuration("sumOfPauses"));
+        case "jdk.GarbageCollection" -> {
+          if (!at.isBefore(begin)) {
+            pauses.add(e.getDuration("sumOfPauses"));
+          }
+        }
         default -> {}
       }
     }
     long allocated = 0;
     for (Map.Entry<Long, long[]> t : threads.entrySet()) {
+      final Long base = before.get(t.getKey());
+      if (base != null) {
+        allocated += t.getValue()[1] - base;
+        continue;
+      }
       // Samples of one batch share a timestamp to within a few milliseconds.
       final boolean present =
           Duration.between(firstSample, firstSeen.get(t.getKey())).toMillis() < 500;

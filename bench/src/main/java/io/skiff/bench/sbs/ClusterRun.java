@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,17 +51,20 @@ final class ClusterRun {
   private final Options options;
   private final String system;
   private final int run;
-  private final BrokerSampler sampler;
+  private final JfrRecorder jfr;
 
   ClusterRun(BenchCluster cluster, Options options, String system, int run) {
     this.cluster = cluster;
     this.options = options;
     this.system = system;
     this.run = run;
-    this.sampler = new BrokerSampler(cluster.pids());
+    this.jfr =
+        new JfrRecorder(
+            "sbs-" + system + "-run" + run, options.profile(), options.out().resolve("jfr"));
   }
 
   List<WorkloadResult> runAll() throws Exception {
+    jfr.ensureStarted(cluster.pids()); // before the warm-up: see JfrRecorder
     if (options.warmupSeconds() > 0) {
       warmUp();
     }
@@ -181,11 +185,13 @@ final class ClusterRun {
 
   /** A workload's client outcome with what the brokers spent on it. */
   private record Measured<T>(
-      T outcome, double cpuSeconds, double[] peaks, JfrMemoryReport.Summary memory) {
+      T outcome, BrokerSampler.Cpu cpu, double[] peaks, JfrMemoryReport.Summary memory) {
     void addBrokerCost(Map<String, Double> metrics, long bytes, double seconds) {
       final double mb = Math.max(1e-9, bytes / MIB);
-      metrics.put("broker CPU s/MB", cpuSeconds / mb);
-      metrics.put("broker cores", cpuSeconds / seconds);
+      metrics.put("broker CPU s/MB", cpu.seconds() / mb);
+      metrics.put("broker cores", cpu.seconds() / seconds);
+      metrics.put(
+          "JIT share of CPU %", 100 * cpu.compilerSeconds() / Math.max(1e-9, cpu.seconds()));
       metrics.put("heap alloc MB/MB", memory.allocatedBytes() / MIB / mb);
       final List<Duration> pauses = memory.pauses();
       final Duration p99 =
@@ -200,27 +206,29 @@ final class ClusterRun {
 
   private <T> Measured<T> measure(String label, boolean profile, Supplier<T> body)
       throws IOException, InterruptedException {
-    final Path jfrDir = options.out().resolve("jfr");
-    final JfrWindow jfr =
-        JfrWindow.start(cluster.pids(), system + "-run" + run + "-" + label, profile, jfrDir);
+    final List<Long> pids = cluster.pids();
+    jfr.ensureStarted(pids);
+    final BrokerSampler sampler = new BrokerSampler(pids);
     sampler.start();
-    final double cpu0 = sampler.cpuSeconds();
+    final BrokerSampler.Cpu cpu0 = sampler.cpu();
+    final Instant begin = Instant.now();
     final T outcome = body.get();
-    final double cpu1 = sampler.cpuSeconds();
+    final Instant end = Instant.now();
+    final BrokerSampler.Cpu cpu1 = sampler.cpu();
     final double[] peaks = sampler.stop();
-    final List<Path> files = jfr.stop();
-    final JfrMemoryReport.Summary memory = JfrWindow.summarise(files);
+    final List<Path> files = jfr.dump(pids, system + "-run" + run + "-" + label, begin, end);
+    final JfrMemoryReport.Summary memory = JfrRecorder.summarise(files, begin, end);
     if (profile) {
       log("profile recordings: " + files);
       for (Path f : files) {
-        JfrHotspots.print(f, 15, System.out);
+        JfrHotspots.print(f, begin, end, 15, System.out);
       }
     } else {
       for (Path f : files) {
         Files.deleteIfExists(f);
       }
     }
-    return new Measured<>(outcome, cpu1 - cpu0, peaks, memory);
+    return new Measured<>(outcome, cpu1.minus(cpu0), peaks, memory);
   }
 
   private void createTopic(String topic, int rf) throws InterruptedException, ExecutionException {

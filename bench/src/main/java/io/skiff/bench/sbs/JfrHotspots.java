@@ -3,6 +3,7 @@ package io.skiff.bench.sbs;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,11 +32,13 @@ final class JfrHotspots {
 
   public static void main(String[] args) throws IOException {
     for (String f : args) {
-      print(Path.of(f), 20, System.out);
+      print(Path.of(f), Instant.MIN, Instant.MAX, 20, System.out);
     }
   }
 
-  static void print(Path recording, int top, PrintStream out) throws IOException {
+  /** Prints the hot frames of the samples taken in {@code [begin, end]}. */
+  static void print(Path recording, Instant begin, Instant end, int top, PrintStream out)
+      throws IOException {
     final Map<String, Double> cpuSelf = new HashMap<>();
     final Map<String, Double> cpuCaller = new HashMap<>();
     final Map<String, Double> allocSelf = new HashMap<>();
@@ -43,6 +46,9 @@ final class JfrHotspots {
     final Map<String, Double> cpuThreads = new HashMap<>();
     final Map<String, Double> cpuClasses = new HashMap<>();
     for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
+      if (e.getStartTime().isBefore(begin) || e.getStartTime().isAfter(end)) {
+        continue;
+      }
       switch (e.getEventType().getName()) {
         case "jdk.ExecutionSample" -> {
           count(e.getStackTrace(), 1, "", cpuSelf, cpuCaller);
