@@ -30,6 +30,7 @@ import org.apache.kafka.common.TopicPartitionInfo;
  *   p50 ms, p99 ms, p99.9 ms produce latency (send() to callback)
  *   broker CPU s/MB          broker CPU seconds over the workload ÷ MB produced or read
  *   broker cores             broker CPU seconds ÷ wall seconds
+ *   JIT share of CPU %       the JIT compiler threads' share of the broker CPU seconds
  *   heap alloc MB/MB         heap the brokers allocated ÷ MB produced or read
  *   GC pause p99 ms          over every collection of the three brokers in the workload
  *   peak RSS MiB, threads    peak of the sums, sampled every 500 ms
@@ -65,6 +66,7 @@ final class ClusterRun {
 
   List<WorkloadResult> runAll() throws Exception {
     jfr.ensureStarted(cluster.pids()); // before the warm-up: see JfrRecorder
+    createProduceTopics();
     if (options.warmupSeconds() > 0) {
       warmUp();
     }
@@ -84,20 +86,51 @@ final class ClusterRun {
   }
 
   /**
-   * Sends at full speed to an RF=3 topic of its own for the warm-up time, which runs the produce,
-   * replication and commit paths of every broker; nothing of it is measured.
+   * Creates the topic of every produce workload of the run before the warm-up, so that what a
+   * topic's creation costs the brokers (new Raft groups or partitions electing leaders and writing
+   * their first entries; the JIT recompiling code that had never seen those branches taken, which
+   * kept the compiler threads at a third of Skiff's broker CPU for a minute after each creation)
+   * happens while nothing is measured. Each workload then writes to an idle topic of its own.
+   */
+  private void createProduceTopics() throws InterruptedException, ExecutionException {
+    for (Workload w : options.workloads()) {
+      if (w != Workload.CONSUME && w != Workload.RESTART) {
+        createTopic(w.topic(), w.replicationFactor());
+      }
+    }
+  }
+
+  /**
+   * Sends at full speed for the warm-up time to topics of its own, which runs the produce,
+   * replication and commit paths of every broker; nothing of it is measured. When a workload writes
+   * with RF=1, the first half of the time goes to an RF=1 topic and the second to an RF=3 one (an
+   * RF=1 partition commits without followers, through code an RF=3 warm-up never runs); otherwise
+   * all of it goes to the RF=3 topic.
    */
   private void warmUp() throws Exception {
     log("warm-up " + options.warmupSeconds() + " s");
-    createTopic(WARMUP_TOPIC, Workload.RF3_MAX.replicationFactor());
+    final boolean rf1 =
+        options.workloads().stream()
+            .anyMatch(w -> w != Workload.RESTART && w.replicationFactor() == 1);
+    final int rf1Seconds = rf1 ? options.warmupSeconds() / 2 : 0;
+    if (rf1Seconds > 0) {
+      warmUp(WARMUP_TOPIC + "-rf1", 1, rf1Seconds);
+    }
+    warmUp(
+        WARMUP_TOPIC, Workload.RF3_MAX.replicationFactor(), options.warmupSeconds() - rf1Seconds);
+  }
+
+  private void warmUp(String topic, int rf, int seconds) throws Exception {
+    createTopic(topic, rf);
     final ProducerRun.Outcome o =
-        ProducerRun.run(
-            cluster.bootstrap(), WARMUP_TOPIC, options.warmupSeconds(), options.recordSize(), 0);
-    log(String.format("warm-up %.1f MB/s (not measured)", o.bytes() / MIB / o.seconds()));
+        ProducerRun.run(cluster.bootstrap(), topic, seconds, options.recordSize(), 0);
+    log(
+        String.format(
+            "warm-up RF=%d %.1f MB/s over %d s (not measured)",
+            rf, o.bytes() / MIB / o.seconds(), seconds));
   }
 
   private WorkloadResult produce(Workload w) throws Exception {
-    createTopic(w.topic(), w.replicationFactor());
     final boolean profile = options.profile() && w == Workload.RF3_MAX;
     final Measured<ProducerRun.Outcome> m =
         measure(
