@@ -69,8 +69,8 @@ public final class JfrMemoryReport {
    * before {@code end}. With samples a second apart, the window's edges are a second wide.
    */
   public static Summary summarise(Path recording, Instant begin, Instant end) throws IOException {
-    final Map<Long, Long> before =
-        new HashMap<>(); // thread id -> last allocated at or before begin
+    // thread id -> its last allocated figure at or before begin
+    final Map<Long, Long> before = new HashMap<>();
     final Map<Long, long[]> threads = new HashMap<>(); // thread id -> {first, last} in the window
     final Map<Long, Instant> firstSeen = new HashMap<>();
     Instant firstSample = null;

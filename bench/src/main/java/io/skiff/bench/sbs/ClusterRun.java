@@ -89,8 +89,9 @@ final class ClusterRun {
    * Creates the topic of every produce workload of the run before the warm-up, so that what a
    * topic's creation costs the brokers (new Raft groups or partitions electing leaders and writing
    * their first entries; the JIT recompiling code that had never seen those branches taken, which
-   * kept the compiler threads at a third of Skiff's broker CPU for a minute after each creation)
-   * happens while nothing is measured. Each workload then writes to an idle topic of its own.
+   * put the compiler threads back at a quarter to a third of Skiff's broker CPU for the workload
+   * that followed) happens while nothing is measured. Each workload then writes to an idle topic of
+   * its own.
    */
   private void createProduceTopics() throws InterruptedException, ExecutionException {
     for (Workload w : options.workloads()) {

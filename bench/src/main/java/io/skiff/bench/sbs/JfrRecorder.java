@@ -20,9 +20,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Why not a recording per workload: the first {@code JFR.start} in a JVM loads and compiles the
  * recorder and turns on its events, which deoptimises compiled code that inlined an event's enabled
  * check (the JDK's file and socket I/O events sit on every broker's hot path). Started at the
- * window's beginning, that recompilation ran inside the measurement: the compiler threads took a
- * third of Skiff's broker CPU there and two thirds of Kafka's (whose rate fell from 22 to 6 MB/s in
- * one run). Started before the warm-up, it is over before anything is measured.
+ * window's beginning, that recompilation ran inside the measurement: in one run the compiler
+ * threads took two thirds of Kafka's broker CPU there and its rate fell from 22 to 6 MB/s. Started
+ * before the warm-up, it is over before anything is measured.
  *
  * <p>A dump holds whole chunks, so it covers more than the window; {@link #summarise} keeps the
  * window's events only. Default settings plus per-second {@code jdk.ThreadAllocationStatistics}
