@@ -38,19 +38,17 @@ public final class JfrMemoryReport {
       System.err.println("usage: JfrMemoryReport RECORDING.jfr...");
       System.exit(2);
     }
-    long allocated = 0;
-    final List<Duration> pauses = new ArrayList<>();
+    final List<Path> files = new ArrayList<>();
     for (String file : args) {
-      final Summary s = summarise(Path.of(file));
-      allocated += s.allocatedBytes();
-      pauses.addAll(s.pauses());
+      files.add(Path.of(file));
     }
-    pauses.sort(null);
+    final Summary summary = summarise(files, Instant.MIN, Instant.MAX);
+    final List<Duration> pauses = summary.pauses();
     System.out.printf(
         Locale.ROOT,
         "allocated_bytes=%d gc_count=%d gc_pause_p50_ms=%.1f gc_pause_p99_ms=%.1f"
             + " gc_pause_max_ms=%.1f gc_pause_total_ms=%.0f%n",
-        allocated,
+        summary.allocatedBytes(),
         pauses.size(),
         millis(percentile(pauses, 0.50)),
         millis(percentile(pauses, 0.99)),
@@ -58,17 +56,29 @@ public final class JfrMemoryReport {
         pauses.stream().mapToDouble(JfrMemoryReport::millis).sum());
   }
 
-  public static Summary summarise(Path recording) throws IOException {
-    return summarise(recording, Instant.MIN, Instant.MAX);
+  /**
+   * The figures of the time window {@code [begin, end]} of recordings that may cover more (dumps of
+   * longer recordings; {@link Instant#MIN} to {@link Instant#MAX} for whole ones): heap allocated
+   * summed over them, and all their GC pauses, sorted. In each recording a thread's allocation
+   * counts from its last sample at or before {@code begin}, or, without one, as described for a
+   * whole recording; it ends at its last sample at or before {@code end}. With samples a second
+   * apart, the window's edges are a second wide.
+   */
+  public static Summary summarise(List<Path> recordings, Instant begin, Instant end)
+      throws IOException {
+    long allocated = 0;
+    final List<Duration> pauses = new ArrayList<>();
+    for (Path recording : recordings) {
+      final Summary s = summariseOne(recording, begin, end);
+      allocated += s.allocatedBytes();
+      pauses.addAll(s.pauses());
+    }
+    pauses.sort(null);
+    return new Summary(allocated, pauses);
   }
 
-  /**
-   * The figures of the time window {@code [begin, end]} of a recording that may cover more (a dump
-   * of a longer recording). A thread's allocation counts from its last sample at or before {@code
-   * begin}, or, without one, as described for a whole recording; it ends at its last sample at or
-   * before {@code end}. With samples a second apart, the window's edges are a second wide.
-   */
-  public static Summary summarise(Path recording, Instant begin, Instant end) throws IOException {
+  private static Summary summariseOne(Path recording, Instant begin, Instant end)
+      throws IOException {
     // thread id -> its last allocated figure at or before begin
     final Map<Long, Long> before = new HashMap<>();
     final Map<Long, long[]> threads = new HashMap<>(); // thread id -> {first, last} in the window

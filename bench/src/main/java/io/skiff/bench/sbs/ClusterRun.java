@@ -251,7 +251,7 @@ final class ClusterRun {
     final BrokerSampler.Cpu cpu1 = sampler.cpu();
     final double[] peaks = sampler.stop();
     final List<Path> files = jfr.dump(pids, system + "-run" + run + "-" + label, begin, end);
-    final JfrMemoryReport.Summary memory = JfrRecorder.summarise(files, begin, end);
+    final JfrMemoryReport.Summary memory = JfrMemoryReport.summarise(files, begin, end);
     if (profile) {
       log("profile recordings: " + files);
       for (Path f : files) {

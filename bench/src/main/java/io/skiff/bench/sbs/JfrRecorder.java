@@ -4,7 +4,6 @@ import io.skiff.bench.memory.JfrMemoryReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,10 +23,11 @@ import java.util.concurrent.TimeUnit;
  * threads took two thirds of Kafka's broker CPU there and its rate fell from 22 to 6 MB/s. Started
  * before the warm-up, it is over before anything is measured.
  *
- * <p>A dump holds whole chunks, so it covers more than the window; {@link #summarise} keeps the
- * window's events only. Default settings plus per-second {@code jdk.ThreadAllocationStatistics}
- * give heap allocated and GC pauses ({@link JfrMemoryReport}); profile settings add CPU and
- * allocation samples for {@link JfrHotspots}. Not thread-safe.
+ * <p>A dump holds whole chunks, so it covers more than the window; {@link
+ * JfrMemoryReport#summarise} keeps the window's events only. Default settings plus per-second
+ * {@code jdk.ThreadAllocationStatistics} give heap allocated and GC pauses ({@link
+ * JfrMemoryReport}); profile settings add CPU and allocation samples for {@link JfrHotspots}. Not
+ * thread-safe.
  */
 final class JfrRecorder {
   /** How much a broker's recording keeps on disk; more than the longest measured workload. */
@@ -126,19 +126,5 @@ final class JfrRecorder {
             commands.get(i) + " failed; heap and GC figures of this workload are incomplete");
       }
     }
-  }
-
-  /** Heap bytes allocated in {@code [begin, end]}, summed over the dumps, and every GC pause. */
-  static JfrMemoryReport.Summary summarise(List<Path> files, Instant begin, Instant end)
-      throws IOException {
-    long allocated = 0;
-    final List<Duration> pauses = new ArrayList<>();
-    for (Path f : files) {
-      final JfrMemoryReport.Summary s = JfrMemoryReport.summarise(f, begin, end);
-      allocated += s.allocatedBytes();
-      pauses.addAll(s.pauses());
-    }
-    pauses.sort(null);
-    return new JfrMemoryReport.Summary(allocated, pauses);
   }
 }
