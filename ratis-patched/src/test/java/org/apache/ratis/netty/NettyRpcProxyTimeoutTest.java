@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
@@ -80,6 +81,22 @@ class NettyRpcProxyTimeoutTest {
       // Forgotten: the same call id is not refused as a duplicate of an outstanding call.
       assertThatThrownBy(() -> proxy.send(request(7), proto(7)))
           .isInstanceOf(TimeoutIOException.class);
+    }
+  }
+
+  @Test
+  void aCallWhoseReplyADuplicateCallIdReplacedStillTimesOut() throws Exception {
+    try (NettyRpcProxy proxy = proxyToPeer(false, 0)) {
+      final CompletableFuture<RaftNettyServerReplyProto> first = new CompletableFuture<>();
+      Thread.ofVirtual().start(() -> call(proxy, 9, first));
+      Thread.sleep(200);
+      // The duplicate is refused, after it replaced the first call's reply among the outstanding.
+      assertThatThrownBy(() -> proxy.send(request(9), proto(9)))
+          .isInstanceOf(IllegalStateException.class);
+      assertThat(first)
+          .failsWithin(10, TimeUnit.SECONDS)
+          .withThrowableOfType(ExecutionException.class)
+          .withCauseInstanceOf(TimeoutIOException.class);
     }
   }
 
