@@ -7,6 +7,9 @@ import io.skiff.log.InvalidBatchException;
 import io.skiff.log.RecordBatch;
 import io.skiff.log.TestBatches;
 import java.nio.ByteBuffer;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.Test;
 
 /** The records inside a producer's batch are checked before the batch is stored. */
@@ -54,6 +57,45 @@ class BatchContentValidatorTest {
     final ByteBuffer batch = TestBatches.batch(0, 5, 100, 0);
     batch.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, 7); // not re-signed: a corrupt batch
     assertThatCode(() -> BatchContentValidator.validate(batch)).doesNotThrowAnyException();
+  }
+
+  @Test
+  void refusesBytesAfterTheDeclaredRecordsBeforeLookingAtKeys() {
+    final ByteBuffer records =
+        MemoryRecords.withRecords(
+                Compression.NONE,
+                new SimpleRecord("k".getBytes(), "a".getBytes()),
+                new SimpleRecord("b".getBytes())) // the last record has no key
+            .buffer();
+    final ByteBuffer batch = ByteBuffer.allocate(records.remaining() + 3);
+    batch.put(records).put(new byte[3]).flip(); // three bytes no record declares
+    batch.putInt(
+        RecordBatch.BATCH_LENGTH_OFFSET, batch.getInt(RecordBatch.BATCH_LENGTH_OFFSET) + 3);
+    resign(batch);
+    assertRefused(batch, InvalidBatchException.Reason.INVALID_OFFSETS);
+    // Kafka's iterator refuses the batch while reading its last record, before its key is looked
+    // at.
+    assertThatThrownBy(() -> BatchContentValidator.validate(batch, "t-0"))
+        .isInstanceOf(InvalidBatchException.class)
+        .extracting(e -> ((InvalidBatchException) e).reason())
+        .isEqualTo(InvalidBatchException.Reason.INVALID_OFFSETS);
+  }
+
+  @Test
+  void refusesAKeylessRecordOfACompactedTopic() {
+    final ByteBuffer batch =
+        MemoryRecords.withRecords(
+                Compression.NONE,
+                new SimpleRecord("k".getBytes(), "a".getBytes()),
+                new SimpleRecord("b".getBytes()))
+            .buffer();
+    assertThatCode(() -> BatchContentValidator.validate(batch.duplicate()))
+        .doesNotThrowAnyException();
+    assertThatThrownBy(() -> BatchContentValidator.validate(batch.duplicate(), "t-0"))
+        .isInstanceOf(InvalidBatchException.class)
+        .hasMessageContaining("record 1 of the batch")
+        .extracting(e -> ((InvalidBatchException) e).reason())
+        .isEqualTo(InvalidBatchException.Reason.MISSING_KEY);
   }
 
   /** Recomputes the CRC32C after an edit, so only the edited field is wrong. */
