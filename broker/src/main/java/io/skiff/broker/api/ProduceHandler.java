@@ -1,6 +1,7 @@
 package io.skiff.broker.api;
 
 import io.skiff.broker.group.GroupCoordinator;
+import io.skiff.log.BatchContentValidator;
 import io.skiff.raft.membership.PartitionMembership.LeaderEpoch;
 import io.skiff.raft.metadata.BrokerInfo;
 import io.skiff.raft.metadata.TopicInfo;

@@ -1,11 +1,8 @@
-package io.skiff.broker.api;
+package io.skiff.log;
 
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.skiff.log.InvalidBatchException;
-import io.skiff.log.RecordBatch;
-import io.skiff.log.TestBatches;
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;

@@ -1,6 +1,5 @@
-package io.skiff.broker.api;
+package io.skiff.log;
 
-import io.skiff.log.InvalidBatchException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.InvalidRecordException;
@@ -30,7 +29,7 @@ import org.apache.kafka.common.utils.internals.CloseableIterator;
  *
  * <p>Thread-safe: stateless; each call decompresses into buffers of its own.
  */
-final class BatchContentValidator {
+public final class BatchContentValidator {
   private BatchContentValidator() {}
 
   /**
@@ -39,7 +38,7 @@ final class BatchContentValidator {
    * @param batches whole v2 batches between position and limit; not modified
    * @throws InvalidBatchException for the first batch whose records are inconsistent
    */
-  static void validate(ByteBuffer batches) {
+  public static void validate(ByteBuffer batches) {
     validate(batches, null);
   }
 
@@ -50,7 +49,7 @@ final class BatchContentValidator {
    * @param compactedPartition the partition's name ({@code topic-index}) when its {@code
    *     cleanup.policy} holds {@code compact}; null otherwise
    */
-  static void validate(ByteBuffer batches, String compactedPartition) {
+  public static void validate(ByteBuffer batches, String compactedPartition) {
     int start = batches.position();
     for (MutableRecordBatch batch : MemoryRecords.readableRecords(batches.duplicate()).batches()) {
       if (!(batch instanceof DefaultRecordBatch v2) || batch.magic() < 2) {

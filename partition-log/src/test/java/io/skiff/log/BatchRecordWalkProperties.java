@@ -1,9 +1,7 @@
-package io.skiff.broker.api;
+package io.skiff.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.skiff.log.InvalidBatchException;
-import io.skiff.log.RecordBatch;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
