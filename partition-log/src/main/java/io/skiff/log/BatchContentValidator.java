@@ -90,22 +90,11 @@ public final class BatchContentValidator {
       while (records.hasNext()) {
         final Record record = records.next();
         if (record.offset() != expected) {
-          throw new InvalidBatchException(
-              InvalidBatchException.Reason.INVALID_OFFSETS,
-              "record "
-                  + (expected - batch.baseOffset())
-                  + " of the batch has offset delta "
-                  + (record.offset() - batch.baseOffset())
-                  + "; deltas must run 0, 1, 2, ...");
+          throw offsetOutOfOrder(
+              expected - batch.baseOffset(), record.offset() - batch.baseOffset());
         }
         if (compactedPartition != null && !record.hasKey()) {
-          throw new InvalidBatchException(
-              InvalidBatchException.Reason.MISSING_KEY,
-              "Compacted topic cannot accept message without key in topic partition "
-                  + compactedPartition
-                  + " (record "
-                  + (expected - batch.baseOffset())
-                  + " of the batch)");
+          throw missingKey(compactedPartition, expected - batch.baseOffset());
         }
         expected++;
       }
@@ -123,6 +112,28 @@ public final class BatchContentValidator {
               + " records cannot be decoded: "
               + e.getMessage());
     }
+  }
+
+  /** Record {@code record} of a batch carries offset delta {@code delta}, not {@code record}. */
+  private static InvalidBatchException offsetOutOfOrder(long record, long delta) {
+    return new InvalidBatchException(
+        InvalidBatchException.Reason.INVALID_OFFSETS,
+        "record "
+            + record
+            + " of the batch has offset delta "
+            + delta
+            + "; deltas must run 0, 1, 2, ...");
+  }
+
+  /** Record {@code record} of a batch for compacted {@code partition} has no key. */
+  private static InvalidBatchException missingKey(String partition, long record) {
+    return new InvalidBatchException(
+        InvalidBatchException.Reason.MISSING_KEY,
+        "Compacted topic cannot accept message without key in topic partition "
+            + partition
+            + " (record "
+            + record
+            + " of the batch)");
   }
 
   /**
@@ -204,22 +215,10 @@ public final class BatchContentValidator {
         }
         // The record parses; now what it says (in the order the iterator's caller checked it).
         if (offsetDelta != i) {
-          throw new InvalidBatchException(
-              InvalidBatchException.Reason.INVALID_OFFSETS,
-              "record "
-                  + i
-                  + " of the batch has offset delta "
-                  + offsetDelta
-                  + "; deltas must run 0, 1, 2, ...");
+          throw offsetOutOfOrder(i, offsetDelta);
         }
         if (keySize < 0 && compactedPartition != null) {
-          throw new InvalidBatchException(
-              InvalidBatchException.Reason.MISSING_KEY,
-              "Compacted topic cannot accept message without key in topic partition "
-                  + compactedPartition
-                  + " (record "
-                  + i
-                  + " of the batch)");
+          throw missingKey(compactedPartition, i);
         }
       }
     }
