@@ -78,6 +78,7 @@ public final class SegmentedLog implements AutoCloseable {
   private final IndexMemoryBudget budget;
   private final EpochClock clock;
   private final FileStore store;
+  private final FreeSpace freeSpace;
   private final ReentrantLock lock = new ReentrantLock();
   private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
   private final RecordBatchSequence sequence = new RecordBatchSequence(); // guarded by lock
@@ -105,6 +106,7 @@ public final class SegmentedLog implements AutoCloseable {
     this.files = new LogDirectory(dir);
     this.dir = files.path();
     this.store = Files.getFileStore(this.dir);
+    this.freeSpace = FreeSpace.of(store);
     this.config = config;
     this.budget = budget;
     this.clock = clock;
@@ -273,8 +275,10 @@ public final class SegmentedLog implements AutoCloseable {
 
   /**
    * Refuses an append of {@code bytes} when the log's file system would be left with less than
-   * {@link #MIN_FREE_BYTES}. Cheap (one {@code statvfs}); the caller checks before it hands the
-   * batches to replication, so that a full disk fails the request, not a replica's write.
+   * {@link #MIN_FREE_BYTES}. Cheap: the file system's answer is reused for a few milliseconds while
+   * the disk is far from full, and asked for at every check near the limit ({@link FreeSpace}); the
+   * caller checks before it hands the batches to replication, so that a full disk fails the
+   * request, not a replica's write.
    *
    * @throws LogStorageException if the space is not there; nothing has been written
    */
@@ -291,7 +295,7 @@ public final class SegmentedLog implements AutoCloseable {
   public void checkSpaceFor(int bytes, long reserve) throws LogStorageException {
     final long usable;
     try {
-      usable = store.getUsableSpace();
+      usable = freeSpace.take(bytes, reserve);
     } catch (IOException e) {
       throw new LogStorageException(
           "cannot read the free space of " + store + " holding log " + files.name(), e);
