@@ -124,7 +124,8 @@ final class ClusterRun {
   private void warmUp(String topic, int rf, int seconds) throws Exception {
     createTopic(topic, rf);
     final ProducerRun.Outcome o =
-        ProducerRun.run(cluster.bootstrap(), topic, seconds, options.recordSize(), 0);
+        ProducerRun.run(
+            cluster.bootstrap(), topic, seconds, options.recordSize(), 0, options.producerConfig());
     log(
         String.format(
             "warm-up RF=%d %.1f MB/s over %d s (not measured)",
@@ -143,7 +144,8 @@ final class ClusterRun {
                     w.topic(),
                     options.durationSeconds(),
                     options.recordSize(),
-                    w.megabytesPerSecond()));
+                    w.megabytesPerSecond(),
+                    options.producerConfig()));
     final ProducerRun.Outcome o = m.outcome();
     final Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("MB/s", o.bytes() / MIB / o.seconds());
@@ -190,7 +192,11 @@ final class ClusterRun {
     createTopic(topic, 1, RESTARTED_BROKER);
     final ProducerRun.Outcome fill =
         ProducerRun.fill(
-            cluster.bootstrap(), topic, (long) options.restartGib() << 30, options.recordSize());
+            cluster.bootstrap(),
+            topic,
+            (long) options.restartGib() << 30,
+            options.recordSize(),
+            options.producerConfig());
     final Map<TopicPartition, Long> ends =
         ServingProbe.endOffsets(cluster.bootstrap(), topic, options.partitions());
     log(

@@ -2,7 +2,9 @@ package io.skiff.bench.sbs;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The side-by-side harness's options, parsed from {@code --key value} arguments. Immutable.
@@ -24,6 +26,9 @@ import java.util.List;
  * @param profile record the RF=3 max-throughput workload with JFR's profile settings and print the
  *     top frames by CPU and by allocation
  * @param restartGib the log, in GiB, that the {@code restart} workload writes before the kill
+ * @param producerConfig kafka-clients producer settings that every producer of the run (warm-up,
+ *     workloads, the restart fill) takes over the defaults, e.g. {@code batch.size}; {@code acks}
+ *     and the serializers stay as the workloads need them
  */
 record Options(
     int runs,
@@ -38,7 +43,12 @@ record Options(
     Path skiffHome,
     Path kafkaPeer,
     boolean profile,
-    int restartGib) {
+    int restartGib,
+    Map<String, String> producerConfig) {
+
+  /** Producer settings the harness sets itself, which {@code --producer-config} may not change. */
+  private static final List<String> FIXED_PRODUCER_CONFIG =
+      List.of("acks", "bootstrap.servers", "key.serializer", "value.serializer");
 
   static final String USAGE =
       """
@@ -47,10 +57,10 @@ record Options(
                         [--workloads rf1-max,rf3-max,rf3-2mb,rf3-10mb,consume,restart]
                         [--partitions 6] [--record-size 1024] [--heap 1g] [--out bench/results]
                         [--skiff-home .] [--kafka-peer /work/shared/bench/kafka-peer.sh] [--profile]
-                        [--restart-gib 10]
+                        [--restart-gib 10] [--producer-config key=value,...]
         --quick   15 s per workload, 1 run (a smoke run); later options still apply
       defaults: 3 runs of 60 s per workload, no warm-up, every workload but restart (which runs
-      only when named, and last), skiff then kafka""";
+      only when named, and last), skiff then kafka, the producer's defaults but acks=all""";
 
   static Options parse(String[] args) {
     int runs = 3;
@@ -66,6 +76,7 @@ record Options(
     Path kafkaPeer = Path.of("/work/shared/bench/kafka-peer.sh");
     boolean profile = false;
     int restartGib = 10;
+    Map<String, String> producerConfig = Map.of();
     for (int i = 0; i < args.length; i++) {
       final String key = args[i];
       if (key.equals("--quick")) {
@@ -97,6 +108,7 @@ record Options(
         case "--skiff-home" -> skiffHome = Path.of(value);
         case "--kafka-peer" -> kafkaPeer = Path.of(value);
         case "--restart-gib" -> restartGib = atLeast(key, value, 1);
+        case "--producer-config" -> producerConfig = producerConfig(value);
         default -> throw new IllegalArgumentException("unknown option " + key + "\n" + USAGE);
       }
     }
@@ -113,7 +125,29 @@ record Options(
         skiffHome.toAbsolutePath().normalize(),
         kafkaPeer,
         profile,
-        restartGib);
+        restartGib,
+        producerConfig);
+  }
+
+  /**
+   * {@code key=value,...} as producer settings, in order; none of {@link #FIXED_PRODUCER_CONFIG}.
+   */
+  private static Map<String, String> producerConfig(String value) {
+    final Map<String, String> config = new LinkedHashMap<>();
+    for (String pair : value.split(",")) {
+      final int eq = pair.indexOf('=');
+      if (eq <= 0 || eq == pair.length() - 1) {
+        throw new IllegalArgumentException(
+            "--producer-config takes key=value pairs separated by commas, got " + pair);
+      }
+      final String key = pair.substring(0, eq).trim();
+      if (FIXED_PRODUCER_CONFIG.contains(key)) {
+        throw new IllegalArgumentException(
+            "--producer-config cannot set " + key + ": the harness sets it for every workload");
+      }
+      config.put(key, pair.substring(eq + 1).trim());
+    }
+    return Map.copyOf(config);
   }
 
   /** {@code value} as a whole number of at least {@code min}, or an error naming {@code key}. */

@@ -1,6 +1,7 @@
 package io.skiff.bench.sbs;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -15,14 +16,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * One producer (kafka-clients, {@code acks=all}, every other setting the client's default: {@code
- * linger.ms=5}, {@code batch.size=16384}, idempotence on) sending records of a fixed random value
- * and no key to one topic for a given time, as fast as {@code send()} returns or paced to a fixed
- * rate. Latency is from just before {@code send()} to its callback (as Kafka's ProducerPerformance
- * measures it, so time blocked in a full send buffer counts), recorded in an HdrHistogram in
- * microseconds; acknowledged bytes are counted per second of the run. The callback runs on the
- * producer's I/O thread; {@link #run} returns after {@code flush()}, so the results are complete
- * when it returns.
+ * One producer (kafka-clients, {@code acks=all}, every other setting the client's default unless
+ * the run's {@code --producer-config} says otherwise: {@code linger.ms=5}, {@code
+ * batch.size=16384}, idempotence on) sending records of a fixed random value and no key to one
+ * topic for a given time, as fast as {@code send()} returns or paced to a fixed rate. Latency is
+ * from just before {@code send()} to its callback (as Kafka's ProducerPerformance measures it, so
+ * time blocked in a full send buffer counts), recorded in an HdrHistogram in microseconds;
+ * acknowledged bytes are counted per second of the run. The callback runs on the producer's I/O
+ * thread; {@link #run} returns after {@code flush()}, so the results are complete when it returns.
  */
 final class ProducerRun {
   /** What one run measured. */
@@ -44,15 +45,22 @@ final class ProducerRun {
    * @param megabytesPerSecond target rate in MB/s (2^20 bytes); 0 for no pacing
    */
   static Outcome run(
-      String bootstrap, String topic, int seconds, int recordSize, int megabytesPerSecond) {
-    return run(bootstrap, topic, seconds, recordSize, megabytesPerSecond, Long.MAX_VALUE);
+      String bootstrap,
+      String topic,
+      int seconds,
+      int recordSize,
+      int megabytesPerSecond,
+      Map<String, String> config) {
+    return run(bootstrap, topic, seconds, recordSize, megabytesPerSecond, Long.MAX_VALUE, config);
   }
 
   /**
    * Sends at full speed until {@code bytes} of records are sent (at most an hour), then flushes.
    */
-  static Outcome fill(String bootstrap, String topic, long bytes, int recordSize) {
-    return run(bootstrap, topic, 3_600, recordSize, 0, (bytes + recordSize - 1) / recordSize);
+  static Outcome fill(
+      String bootstrap, String topic, long bytes, int recordSize, Map<String, String> config) {
+    return run(
+        bootstrap, topic, 3_600, recordSize, 0, (bytes + recordSize - 1) / recordSize, config);
   }
 
   private static Outcome run(
@@ -61,8 +69,10 @@ final class ProducerRun {
       int seconds,
       int recordSize,
       int megabytesPerSecond,
-      long maxRecords) {
+      long maxRecords,
+      Map<String, String> config) {
     final Properties p = new Properties();
+    p.putAll(config);
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

@@ -113,6 +113,7 @@ final class ResultReport {
     opts.put("heap", options.heap());
     opts.put("systems", options.systems());
     opts.put("workloads", options.workloads().stream().map(Workload::label).toList());
+    opts.put("producer_config", options.producerConfig());
     root.put("options", opts);
     root.put("cpus", Runtime.getRuntime().availableProcessors());
     root.put("cluster_runs", runs);
