@@ -196,6 +196,7 @@ public record BrokerConfig(
           ELECTION_TIMEOUT_MAX,
           RaftNodeConfig.LIVENESS_INTERVAL,
           RaftNodeConfig.LIVENESS_TIMEOUT,
+          RaftNodeConfig.SYNCFS_INTERVAL_MIN,
           RaftRpcType.KEY,
           "replica.fetch.max.bytes",
           "replica.fetch.response.max.bytes",
@@ -280,8 +281,9 @@ public record BrokerConfig(
             RaftRpcType.parse(k.string(RaftRpcType.KEY, RaftRpcType.DEFAULT.configValue())),
             k.intValue(
                 RaftNodeConfig.LIVENESS_INTERVAL, RaftNodeConfig.DEFAULT_LIVENESS_INTERVAL_MS),
+            k.intValue(RaftNodeConfig.LIVENESS_TIMEOUT, RaftNodeConfig.DEFAULT_LIVENESS_TIMEOUT_MS),
             k.intValue(
-                RaftNodeConfig.LIVENESS_TIMEOUT, RaftNodeConfig.DEFAULT_LIVENESS_TIMEOUT_MS));
+                RaftNodeConfig.SYNCFS_INTERVAL_MIN, RaftNodeConfig.DEFAULT_SYNCFS_INTERVAL_MIN_US));
     return new BrokerConfig(
         nodeId,
         host,
@@ -354,6 +356,7 @@ public record BrokerConfig(
     p.put(ELECTION_TIMEOUT_MAX, Integer.toString(raft.electionTimeoutMaxMs()));
     p.put(RaftNodeConfig.LIVENESS_INTERVAL, Integer.toString(raft.livenessIntervalMs()));
     p.put(RaftNodeConfig.LIVENESS_TIMEOUT, Integer.toString(raft.livenessTimeoutMs()));
+    p.put(RaftNodeConfig.SYNCFS_INTERVAL_MIN, Integer.toString(raft.syncfsIntervalMinMicros()));
     p.put(RaftRpcType.KEY, raft.rpcType().configValue());
     p.put("replica.fetch.max.bytes", Integer.toString(raft.replicaFetch().partitionMaxBytes()));
     p.put(

@@ -75,6 +75,46 @@ class FileSystemSyncTest {
   }
 
   @Test
+  void spacedRoundsStartAnIntervalApartAndSyncsArrivingMeanwhileShareOne() throws Exception {
+    final long interval = TimeUnit.SECONDS.toNanos(3);
+    final FileSystemSync spaced = FileSystemSync.open(List.of(dir), interval);
+    assumeThat(spaced).as("syncfs is available (Linux)").isNotNull();
+    try (FileSystemSync sync = spaced) {
+      final long start = System.nanoTime();
+      sync.sync(); // the first round does not wait
+      final List<Future<?>> done = new ArrayList<>();
+      try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+        for (int t = 0; t < 8; t++) {
+          final Path file = dir.resolve("spaced-" + t);
+          done.add(
+              threads.submit(
+                  () -> {
+                    Files.writeString(file, "x");
+                    sync.sync();
+                    return null;
+                  }));
+        }
+        for (Future<?> f : done) {
+          f.get();
+        }
+      }
+      assertThat(System.nanoTime() - start)
+          .as("the second round starts an interval after the first")
+          .isGreaterThanOrEqualTo(interval);
+      assertThat(sync.requests()).isEqualTo(9);
+      assertThat(sync.rounds())
+          .as("eight syncs arriving within the wait share one round")
+          .isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aNegativeIntervalIsRefused() {
+    assertThatThrownBy(() -> FileSystemSync.open(List.of(dir), -1))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void aDescriptorClosedByOtherCodeFailsOneRoundAndIsOpenedAgain() throws Exception {
     try (FileSystemSync sync = open(List.of(dir))) {
       sync.sync();

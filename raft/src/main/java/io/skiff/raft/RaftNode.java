@@ -126,7 +126,8 @@ public final class RaftNode implements AutoCloseable {
         config.fsync()
             ? FileSystemSync.open(
                 java.util.List.of(
-                    config.dataDir().resolve("raft"), config.dataDir().resolve("log")))
+                    config.dataDir().resolve("raft"), config.dataDir().resolve("log")),
+                TimeUnit.MICROSECONDS.toNanos(config.syncfsIntervalMinMicros()))
             : null;
     // Before the server: building it starts the state machines of the groups already on disk.
     this.logRecovery = new RaftLogRecovery(config.dataDir(), this::restartFromDisk);
