@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * minimum interval of the previous round's start waits out the rest of it first, and every flush
  * that arrives meanwhile joins that round. Under load each round then covers several flushes (a
  * broker at full produce rate ran one round per 1.3 flushes without a spacing, 70-100 µs of CPU
- * each, and one per 2.5-3 flushes with 2 ms); a flush that finds the disk idle for longer than the
+ * each, and one per 2.6-3 flushes with 2 ms); a flush that finds the disk idle for longer than the
  * interval does not wait at all.
  *
  * <p>{@code syncfs} covers every file on the file system, including other programs' writes; on a

@@ -79,9 +79,9 @@ public record RaftNodeConfig(
   public static final String SYNCFS_INTERVAL_MIN = "log.syncfs.interval.min.us";
 
   /**
-   * Default of {@link #syncfsIntervalMinMicros}: at full produce rate it took a third of the rounds
-   * off (2.6-3 flushes per round instead of 1.3) and added at most this much to a flush that comes
-   * right after a round began.
+   * Default of {@link #syncfsIntervalMinMicros}: at full produce rate it took two thirds of the
+   * rounds off (2.6-3 flushes per round instead of 1.3) and added at most this much to a flush that
+   * comes right after a round began.
    */
   public static final int DEFAULT_SYNCFS_INTERVAL_MIN_US = 2_000;
 
