@@ -8,8 +8,8 @@ import java.util.function.LongSupplier;
 /**
  * What a log knows of the usable space of its file system, for the check before each append ({@link
  * SegmentedLog#checkSpaceFor}). Asking the file system ({@code statfs(2)} through {@link
- * FileStore#getUsableSpace}) for every append cost about 1.5 % of a broker's CPU at full produce
- * rate, so while the disk is far from full the answer is reused: for at most {@link
+ * FileStore#getUsableSpace}) for every append took 1-1.5 % of a broker's CPU samples at full
+ * produce rate, so while the disk is far from full the answer is reused: for at most {@link
  * #REFRESH_NANOS}, less what this log's appends took since. Within {@link #MARGIN_BYTES} of the
  * limit, every check asks the file system again, as if nothing were remembered.
  *
