@@ -2,6 +2,7 @@ package io.skiff.bench.sbs;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -147,7 +148,7 @@ record Options(
       }
       config.put(key, pair.substring(eq + 1).trim());
     }
-    return Map.copyOf(config);
+    return Collections.unmodifiableMap(config);
   }
 
   /** {@code value} as a whole number of at least {@code min}, or an error naming {@code key}. */
