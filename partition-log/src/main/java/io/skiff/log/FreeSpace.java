@@ -39,7 +39,6 @@ final class FreeSpace {
   private long usable; // guarded by this: the file system's last answer
   private long readAtNanos; // guarded by this
   private long takenSince; // guarded by this: bytes passed since that answer
-  private boolean known; // guarded by this: whether there was an answer
 
   FreeSpace(UsableSpace usableSpace, LongSupplier nanoClock) {
     this.usableSpace = usableSpace;
@@ -61,11 +60,11 @@ final class FreeSpace {
   synchronized long take(int bytes, long reserve) throws IOException {
     final long now = nanoClock.getAsLong();
     long estimate = usable - takenSince;
-    if (!known || now - readAtNanos >= REFRESH_NANOS || estimate < bytes + reserve + MARGIN_BYTES) {
+    // Before the first answer the estimate is 0, inside the margin: the first check reads.
+    if (now - readAtNanos >= REFRESH_NANOS || estimate < bytes + reserve + MARGIN_BYTES) {
       usable = usableSpace.read();
       readAtNanos = now;
       takenSince = 0;
-      known = true;
       estimate = usable;
     }
     if (estimate >= bytes + reserve) {
