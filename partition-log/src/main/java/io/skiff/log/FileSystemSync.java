@@ -92,8 +92,14 @@ public final class FileSystemSync implements AutoCloseable {
   /** The round that has not started: every caller that joins it is covered by its syncfs. */
   private Round next = new Round();
 
-  /** Whether a round's syncfs is running; guarded by {@link #lock}. */
+  /**
+   * Whether a round is under way: its leader waits out the interval or runs its syncfs; guarded by
+   * {@link #lock}.
+   */
   private boolean syncing;
+
+  /** The leader waiting out the interval, which {@link #close} wakes; guarded by {@link #lock}. */
+  private Thread waitingLeader;
 
   private boolean closed;
 
@@ -211,22 +217,25 @@ public final class FileSystemSync implements AutoCloseable {
    * interval, if any); called holding the lock.
    */
   private void lead(Round round) {
-    final long wait = lastRoundNanos + minIntervalNanos - System.nanoTime();
-    if (wait > 0 && !closed) {
-      syncing = true; // callers meanwhile wait for this round: next is still it
-      lock.unlock();
-      try {
-        LockSupport.parkNanos(wait);
-      } finally {
-        lock.lock();
+    syncing = true; // until this round is done; callers meanwhile wait, joining it while it waits
+    try {
+      final long wait = lastRoundNanos + minIntervalNanos - System.nanoTime();
+      if (wait > 0 && !closed) {
+        waitingLeader = Thread.currentThread();
+        lock.unlock();
+        try {
+          LockSupport.parkNanos(this, wait); // close unparks it
+        } finally {
+          lock.lock();
+          waitingLeader = null;
+        }
       }
-    }
-    lastRoundNanos = System.nanoTime();
-    next = new Round();
-    if (closed) {
-      round.failure = closedException();
-    } else {
-      syncing = true;
+      lastRoundNanos = System.nanoTime();
+      next = new Round();
+      if (closed) {
+        round.failure = closedException();
+        return;
+      }
       lock.unlock();
       try {
         syncAll();
@@ -238,12 +247,13 @@ public final class FileSystemSync implements AutoCloseable {
         LOG.error("syncfs of {} failed", dirs, e);
       } finally {
         lock.lock();
-        syncing = false;
         rounds.incrementAndGet();
       }
+    } finally {
+      syncing = false;
+      round.done = true;
+      roundDone.signalAll();
     }
-    round.done = true;
-    roundDone.signalAll();
   }
 
   private IOException closedException() {
@@ -330,7 +340,10 @@ public final class FileSystemSync implements AutoCloseable {
     }
   }
 
-  /** Waits for the round under way, then fails later calls and closes the descriptors. */
+  /**
+   * Fails the round waiting out the interval, if any, and later calls; waits for a syncfs under
+   * way; closes the descriptors.
+   */
   @Override
   public void close() {
     lock.lock();
@@ -339,6 +352,9 @@ public final class FileSystemSync implements AutoCloseable {
         return;
       }
       closed = true;
+      if (waitingLeader != null) {
+        LockSupport.unpark(waitingLeader); // its round fails at once instead of after the wait
+      }
       while (syncing) {
         roundDone.awaitUninterruptibly();
       }
@@ -352,7 +368,6 @@ public final class FileSystemSync implements AutoCloseable {
 
   /** One {@code syncfs} round and what it answered; guarded by {@link #lock}. */
   private static final class Round {
-    boolean joined;
     boolean done;
     IOException failure;
   }

@@ -109,6 +109,37 @@ class FileSystemSyncTest {
   }
 
   @Test
+  @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void closeEndsARoundWaitingOutTheIntervalAndFailsItsSyncs() throws Exception {
+    final FileSystemSync spaced = FileSystemSync.open(List.of(dir), TimeUnit.MINUTES.toNanos(10));
+    assumeThat(spaced).as("syncfs is available (Linux)").isNotNull();
+    spaced.sync(); // the first round does not wait; the next one would wait ten minutes
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      final Future<?> waiting =
+          threads.submit(
+              () -> {
+                spaced.sync();
+                return null;
+              });
+      while (spaced.requests() < 2) {
+        Thread.sleep(1);
+      }
+      Thread.sleep(100); // into the wait
+
+      final long start = System.nanoTime();
+      spaced.close();
+      assertThat(System.nanoTime() - start)
+          .as("close does not wait out the interval")
+          .isLessThan(TimeUnit.SECONDS.toNanos(10));
+      assertThatThrownBy(() -> waiting.get(10, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(IOException.class)
+          .hasMessageContaining("is closed");
+      assertThat(spaced.rounds()).as("no syncfs after close").isEqualTo(1);
+    }
+    assertThatThrownBy(spaced::sync).isInstanceOf(IOException.class);
+  }
+
+  @Test
   void aNegativeIntervalIsRefused() {
     assertThatThrownBy(() -> FileSystemSync.open(List.of(dir), -1))
         .isInstanceOf(IllegalArgumentException.class);
