@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,18 +26,19 @@ import org.slf4j.LoggerFactory;
  * disk cache flush per round, where an {@code fsync} per segment file and per Raft log file paid
  * one each (the classic group commit of databases' write-ahead logs).
  *
- * <p>The first caller that finds no round running runs the next one itself, on its own thread; the
- * others wait on a condition, which unmounts a virtual thread. (A dedicated syncing thread,
- * measured with the wait under the partition lock, was no better, and costs a platform-thread
- * wake-up per round.) The native call pins a virtual caller's carrier for its duration (the JDK
- * compensates its own file I/O, not JNA's), one carrier per file system at a time.
+ * <p>Rounds run on a platform thread of their own, {@code skiff-syncfs}, which the first caller of
+ * a round wakes; every caller waits on a condition, which unmounts a virtual thread. The native
+ * call would otherwise pin a virtual caller's carrier for its duration (the JDK compensates its own
+ * file I/O, not JNA's): a {@code syncfs} that a busy disk holds for seconds took a carrier from
+ * every other virtual thread of the process for that long, and several brokers in one JVM (tests)
+ * could hold them all.
  *
- * <p>Rounds can be spaced ({@link #open(Collection, long)}): a round whose leader comes within the
- * minimum interval of the previous round's start waits out the rest of it first, and every flush
- * that arrives meanwhile joins that round. Under load each round then covers several flushes (a
- * broker at full produce rate ran one round per 1.3 flushes without a spacing, 70-100 µs of CPU
- * each, and one per 2.6-3 flushes with 2 ms); a flush that finds the disk idle for longer than the
- * interval does not wait at all.
+ * <p>Rounds can be spaced ({@link #open(Collection, long)}): a round requested within the minimum
+ * interval of the previous round's start waits out the rest of it first, and every flush that
+ * arrives meanwhile joins that round. Under load each round then covers several flushes (a broker
+ * at full produce rate ran one round per 1.3 flushes without a spacing, 70-100 µs of CPU each, and
+ * one per 2.6-3 flushes with 2 ms); a flush that finds the disk idle for longer than the interval
+ * does not wait at all.
  *
  * <p>{@code syncfs} covers every file on the file system, including other programs' writes; on a
  * broker's own disk that is the broker's. It reports a writeback error of the file system since the
@@ -65,7 +65,7 @@ public final class FileSystemSync implements AutoCloseable {
   private static final int EBADF = 9;
 
   private final List<Path> dirs;
-  private final int[] descriptors; // replaced only by a round's leader, see reopen
+  private final int[] descriptors; // replaced only by the syncer, see reopen
 
   /** Device and inode of each directory as opened, if {@link #identified}. */
   private final long[] devices;
@@ -75,11 +75,12 @@ public final class FileSystemSync implements AutoCloseable {
   /** Whether fstat told every directory's device and inode at open; if not, none is checked. */
   private final boolean identified;
 
-  /** fstat's output, used by a round's leader only. */
+  /** fstat's output, used by the syncer only. */
   private final Memory stat = new Memory(LibC.STAT_BYTES);
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition roundDone = lock.newCondition();
+  private final Condition roundRequested = lock.newCondition();
   private final AtomicLong rounds = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
 
@@ -92,16 +93,10 @@ public final class FileSystemSync implements AutoCloseable {
   /** The round that has not started: every caller that joins it is covered by its syncfs. */
   private Round next = new Round();
 
-  /**
-   * Whether a round is under way: its leader waits out the interval or runs its syncfs; guarded by
-   * {@link #lock}.
-   */
-  private boolean syncing;
+  /** Runs the rounds: a platform thread, so the native call pins no virtual thread's carrier. */
+  private final Thread syncer;
 
-  /** The leader waiting out the interval, which {@link #close} wakes; guarded by {@link #lock}. */
-  private Thread waitingLeader;
-
-  private boolean closed;
+  private boolean closed; // guarded by lock
 
   private FileSystemSync(List<Path> dirs, int[] descriptors, long minIntervalNanos) {
     this.dirs = dirs;
@@ -115,6 +110,8 @@ public final class FileSystemSync implements AutoCloseable {
       known = identify(i);
     }
     this.identified = known;
+    this.syncer = Thread.ofPlatform().name("skiff-syncfs").daemon().unstarted(this::runRounds);
+    syncer.start();
   }
 
   /** Records the device and inode descriptor i refers to; false if fstat cannot tell. */
@@ -194,12 +191,12 @@ public final class FileSystemSync implements AutoCloseable {
         throw closedException();
       }
       round = next;
+      if (!round.requested) {
+        round.requested = true;
+        roundRequested.signal(); // the syncer; later callers of this round need not wake it
+      }
       while (!round.done) {
-        if (syncing) {
-          roundDone.await();
-        } else {
-          lead(round);
-        }
+        roundDone.await();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -213,46 +210,55 @@ public final class FileSystemSync implements AutoCloseable {
   }
 
   /**
-   * Runs {@code round}, which callers join until its syncfs starts (after the rest of the minimum
-   * interval, if any); called holding the lock.
+   * The syncer's loop: runs each requested round, which callers join until its syncfs starts (after
+   * the rest of the minimum interval, if any); once closed, fails the round requested, if any.
    */
-  private void lead(Round round) {
-    syncing = true; // until this round is done; callers meanwhile wait, joining it while it waits
+  private void runRounds() {
+    lock.lock();
     try {
-      final long wait = lastRoundNanos + minIntervalNanos - System.nanoTime();
-      if (wait > 0 && !closed) {
-        waitingLeader = Thread.currentThread();
+      while (true) {
+        while (!closed && !next.requested) {
+          roundRequested.awaitUninterruptibly();
+        }
+        final long start = lastRoundNanos + minIntervalNanos;
+        long wait;
+        while (!closed && (wait = start - System.nanoTime()) > 0) {
+          try {
+            roundRequested.awaitNanos(wait); // close signals it
+          } catch (InterruptedException e) {
+            // Only close stops the syncer: callers would wait for ever without it.
+          }
+        }
+        if (closed) {
+          break;
+        }
+        final Round round = next;
+        next = new Round();
+        lastRoundNanos = System.nanoTime();
         lock.unlock();
         try {
-          LockSupport.parkNanos(this, wait); // close unparks it
+          syncAll();
+        } catch (IOException e) {
+          round.failure = e;
+          LOG.error(
+              "syncfs of {} failed; the flushes waiting for it fail: {}", dirs, e.getMessage());
+        } catch (RuntimeException | Error e) {
+          round.failure = new IOException("syncfs of " + dirs + " failed", e);
+          LOG.error("syncfs of {} failed", dirs, e);
         } finally {
           lock.lock();
-          waitingLeader = null;
+          rounds.incrementAndGet();
         }
+        round.done = true;
+        roundDone.signalAll();
       }
-      lastRoundNanos = System.nanoTime();
-      next = new Round();
-      if (closed) {
-        round.failure = closedException();
-        return;
-      }
-      lock.unlock();
-      try {
-        syncAll();
-      } catch (IOException e) {
-        round.failure = e;
-        LOG.error("syncfs of {} failed; the flushes waiting for it fail: {}", dirs, e.getMessage());
-      } catch (RuntimeException | Error e) {
-        round.failure = new IOException("syncfs of " + dirs + " failed", e);
-        LOG.error("syncfs of {} failed", dirs, e);
-      } finally {
-        lock.lock();
-        rounds.incrementAndGet();
+      if (next.requested) {
+        next.failure = closedException();
+        next.done = true;
+        roundDone.signalAll();
       }
     } finally {
-      syncing = false;
-      round.done = true;
-      roundDone.signalAll();
+      lock.unlock();
     }
   }
 
@@ -352,22 +358,34 @@ public final class FileSystemSync implements AutoCloseable {
         return;
       }
       closed = true;
-      if (waitingLeader != null) {
-        LockSupport.unpark(waitingLeader); // its round fails at once instead of after the wait
-      }
-      while (syncing) {
-        roundDone.awaitUninterruptibly();
-      }
-      for (int fd : descriptors) {
-        LibC.closeQuietly(fd);
-      }
+      roundRequested.signal();
     } finally {
       lock.unlock();
     }
+    boolean interrupted = false;
+    while (syncer.isAlive()) {
+      try {
+        syncer.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    for (int fd : descriptors) {
+      LibC.closeQuietly(fd);
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The thread that runs the rounds, for tests. */
+  Thread syncer() {
+    return syncer;
   }
 
   /** One {@code syncfs} round and what it answered; guarded by {@link #lock}. */
   private static final class Round {
+    boolean requested;
     boolean done;
     IOException failure;
   }

@@ -207,6 +207,29 @@ class FileSystemSyncTest {
     }
   }
 
+  /**
+   * syncfs runs on a platform thread: on a virtual caller the native call would pin its carrier for
+   * as long as the disk takes.
+   */
+  @Test
+  void roundsRunOnAPlatformThreadThatEndsWithClose() throws Exception {
+    final FileSystemSync sync = open(List.of(dir));
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      threads
+          .submit(
+              () -> {
+                sync.sync();
+                return null;
+              })
+          .get();
+    }
+    assertThat(sync.rounds()).isEqualTo(1);
+    assertThat(sync.syncer().isVirtual()).isFalse();
+    assertThat(sync.syncer().isAlive()).isTrue();
+    sync.close();
+    assertThat(sync.syncer().isAlive()).as("no thread left behind").isFalse();
+  }
+
   @Test
   void syncsAfterCloseFail() throws Exception {
     final FileSystemSync sync = open(List.of(dir));
