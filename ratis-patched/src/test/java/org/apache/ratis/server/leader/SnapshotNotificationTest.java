@@ -14,7 +14,7 @@ import org.apache.ratis.statemachine.StateMachine;
 import org.junit.jupiter.api.Test;
 
 /**
- * Patch 0026: {@link LogAppender#shouldNotifyToInstallSnapshot} on a leader whose log starts at 601
+ * Patch 0027: {@link LogAppender#shouldNotifyToInstallSnapshot} on a leader whose log starts at 601
  * (entry 600 purged) and whose latest snapshot ends at 800, so it cannot name the entry before 601.
  * The appender's own decision (a default method) runs on stand-ins for the leader's state: its log,
  * its snapshot and what it knows of the follower.
