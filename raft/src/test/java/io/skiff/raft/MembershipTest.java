@@ -125,12 +125,16 @@ class MembershipTest {
   }
 
   /**
-   * Asks the current leader to hand over to {@code target} until it leads: under writes an election
-   * timeout elsewhere may win the race (Ratis then fails the transfer with DIFFERENT_LEADER).
+   * Asks the current leader to hand over to {@code target} until it leads, for up to {@link #WAIT}:
+   * under writes the hand-over can lose its race, every attempt the same way. The leader checks
+   * that the target holds its last entry, then tells it to campaign; a write appended in between
+   * makes the others refuse the target's vote (their log is longer), and Ratis fails the transfer
+   * with DIFFERENT_LEADER once someone else wins, often within half a second.
    */
   private static void transferUntilLeading(RaftCluster cluster, PartitionId id, int target)
       throws Exception {
-    for (int attempt = 1; ; attempt++) {
+    final long deadline = System.nanoTime() + WAIT.toNanos();
+    while (true) {
       final int leader = cluster.leader(id, WAIT).leaderNodeId().orElseThrow();
       if (leader == target) {
         return;
@@ -138,9 +142,10 @@ class MembershipTest {
       try {
         cluster.node(leader).membership().transferLeadership(id, target, Duration.ofSeconds(10));
       } catch (IOException e) {
-        if (attempt == 3) {
+        if (System.nanoTime() - deadline > 0) {
           throw e;
         }
+        Thread.sleep(100);
       }
     }
   }
