@@ -331,6 +331,10 @@ public final class Broker implements AutoCloseable {
     // Group commit of partition flushes: requests / rounds is how many flushes one syncfs served.
     metrics.register("log.syncfs.rounds", new SourcedCounter(raft::fileSystemSyncRounds));
     metrics.register("log.syncfs.requests", new SourcedCounter(raft::fileSystemSyncRequests));
+    // How long each round's syncfs took: the floor under an acks=all produce's latency.
+    final LatencyHistogram syncfsTime = new LatencyHistogram();
+    metrics.register("log.syncfs.time", syncfsTime);
+    raft.onFileSystemSyncTime(syncfsTime::record);
     metrics.register("raft.log.restarts", new SourcedCounter(raft::raftLogRestarts));
     metrics.gauge("raft.log.failed", () -> raft::failedRaftLogs);
     metrics.gauge("raft.log.backoff", () -> raft::backingOffRaftLogs);

@@ -136,6 +136,15 @@ class MetricsExpositionTest {
                 - before.value("skiff_raft_commit_latency_seconds_count", ""))
         .as("appends this broker led to a commit")
         .isGreaterThanOrEqualTo(10);
+    assertThat(after.types).containsEntry("skiff_log_syncfs_time_seconds", "histogram");
+    assertThat(
+            after.value("skiff_log_syncfs_time_seconds_count", "")
+                - before.value("skiff_log_syncfs_time_seconds_count", ""))
+        .as("syncfs rounds timed while the appends were flushed")
+        .isPositive();
+    assertThat(after.value("skiff_log_syncfs_time_seconds_count", ""))
+        .as("one time per round (told just before the round is counted)")
+        .isGreaterThanOrEqualTo(after.value("skiff_log_syncfs_rounds_total", ""));
     assertThat(after.value("skiff_partitions_leader", "")).isEqualTo(1);
     assertThat(after.value("jvm_memory_used_bytes", "area=\"heap\"")).isPositive();
     assertThat(after.value("process_cpu_seconds_total", "")).isPositive();

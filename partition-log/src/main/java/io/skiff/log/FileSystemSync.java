@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,6 +98,9 @@ public final class FileSystemSync implements AutoCloseable {
   private final Thread syncer;
 
   private boolean closed; // guarded by lock
+
+  /** Told each round's {@code syncfs} time, failed rounds included (the syncer calls it). */
+  private volatile LongConsumer roundTime = nanos -> {};
 
   private FileSystemSync(List<Path> dirs, int[] descriptors, long minIntervalNanos) {
     this.dirs = dirs;
@@ -236,6 +240,7 @@ public final class FileSystemSync implements AutoCloseable {
         next = new Round();
         lastRoundNanos = System.nanoTime();
         lock.unlock();
+        final long started = System.nanoTime();
         try {
           syncAll();
         } catch (IOException e) {
@@ -246,6 +251,7 @@ public final class FileSystemSync implements AutoCloseable {
           round.failure = new IOException("syncfs of " + dirs + " failed", e);
           LOG.error("syncfs of {} failed", dirs, e);
         } finally {
+          roundTime.accept(System.nanoTime() - started);
           lock.lock();
           rounds.incrementAndGet();
         }
@@ -274,6 +280,15 @@ public final class FileSystemSync implements AutoCloseable {
   /** Rounds of {@code syncfs} run so far (one call per file system each). */
   public long rounds() {
     return rounds.get();
+  }
+
+  /**
+   * Tells {@code listener} how long each round's {@code syncfs} calls took, from the first call's
+   * start to the last one's return (the wait for the minimum interval is not part of it), on the
+   * syncer thread, so it must be quick; it replaces the previous listener.
+   */
+  public void onRoundTime(LongConsumer listener) {
+    this.roundTime = listener;
   }
 
   /** Calls to {@link #sync()} so far; {@code requests / rounds} is the group size. */

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -105,6 +107,26 @@ class FileSystemSyncTest {
       assertThat(sync.rounds())
           .as("eight syncs arriving within the wait share one round")
           .isEqualTo(2);
+    }
+  }
+
+  @Test
+  void eachRoundReportsItsSyncfsTimeWithoutTheWaitForTheInterval() throws Exception {
+    final long interval = TimeUnit.SECONDS.toNanos(3);
+    final FileSystemSync spaced = FileSystemSync.open(List.of(dir), interval);
+    assumeThat(spaced).as("syncfs is available (Linux)").isNotNull();
+    final Queue<Long> times = new ConcurrentLinkedQueue<>();
+    try (FileSystemSync sync = spaced) {
+      sync.onRoundTime(times::add);
+      Files.writeString(dir.resolve("a"), "a");
+      sync.sync();
+      Files.writeString(dir.resolve("b"), "b");
+      final long start = System.nanoTime();
+      sync.sync(); // waits out the rest of the interval, then runs its round
+      final long waited = System.nanoTime() - start;
+      assertThat(times).as("one time per round, told before the round's syncs return").hasSize(2);
+      assertThat(times).allSatisfy(t -> assertThat(t).isPositive().isLessThan(interval));
+      assertThat(waited).as("the second sync waited for the interval").isGreaterThan(interval / 2);
     }
   }
 

@@ -747,6 +747,17 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Tells {@code listener} the time of each {@code syncfs} round that makes partition flushes
+   * durable (see {@link FileSystemSync#onRoundTime}); never called when each flush fsyncs its own
+   * files.
+   */
+  public void onFileSystemSyncTime(LongConsumer listener) {
+    if (fileSystemSync != null) {
+      fileSystemSync.onRoundTime(listener);
+    }
+  }
+
   /** Rounds of syncfs run for partition flushes; 0 when each flush fsyncs its own files. */
   public long fileSystemSyncRounds() {
     return fileSystemSync == null ? 0 : fileSystemSync.rounds();
