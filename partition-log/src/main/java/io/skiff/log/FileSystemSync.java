@@ -251,7 +251,7 @@ public final class FileSystemSync implements AutoCloseable {
           round.failure = new IOException("syncfs of " + dirs + " failed", e);
           LOG.error("syncfs of {} failed", dirs, e);
         } finally {
-          roundTime.accept(System.nanoTime() - started);
+          reportRoundTime(System.nanoTime() - started);
           lock.lock();
           rounds.incrementAndGet();
         }
@@ -265,6 +265,15 @@ public final class FileSystemSync implements AutoCloseable {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Tells the listener; one that throws is logged, never allowed to stop the syncer. */
+  private void reportRoundTime(long nanos) {
+    try {
+      roundTime.accept(nanos);
+    } catch (RuntimeException e) {
+      LOG.warn("The syncfs round-time listener failed; rounds go on", e);
     }
   }
 

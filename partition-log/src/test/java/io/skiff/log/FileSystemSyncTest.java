@@ -132,6 +132,22 @@ class FileSystemSyncTest {
 
   @Test
   @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aFailingRoundTimeListenerDoesNotStopTheRounds() throws Exception {
+    try (FileSystemSync sync = open(List.of(dir))) {
+      sync.onRoundTime(
+          nanos -> {
+            throw new IllegalStateException("listener bug");
+          });
+      Files.writeString(dir.resolve("a"), "a");
+      sync.sync();
+      Files.writeString(dir.resolve("b"), "b");
+      sync.sync();
+      assertThat(sync.rounds()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void closeEndsARoundWaitingOutTheIntervalAndFailsItsSyncs() throws Exception {
     final FileSystemSync spaced = FileSystemSync.open(List.of(dir), TimeUnit.MINUTES.toNanos(10));
     assumeThat(spaced).as("syncfs is available (Linux)").isNotNull();
