@@ -50,6 +50,46 @@ class AwaitForSignalTimeoutTest {
     assertThat(signalled.get(10, TimeUnit.SECONDS)).as("signalled").isTrue();
   }
 
+  /** Patch 0028: a signal given before {@code awaitPending} ends it at once, and only once. */
+  @Test
+  void aSignalBeforeAwaitPendingIsNotLost() throws Exception {
+    signal.signal();
+    final long start = System.nanoTime();
+    assertThat(signal.awaitPending(60_000, TimeUnit.MILLISECONDS)).as("signalled").isTrue();
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(30);
+
+    // Taken: the next wait times out.
+    assertThat(signal.awaitPending(200, TimeUnit.MILLISECONDS)).as("signalled again").isFalse();
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+        .isGreaterThanOrEqualTo(200);
+  }
+
+  @Test
+  void awaitPendingReturnsWhenSignalledDuringTheWait() throws Exception {
+    final CompletableFuture<Boolean> signalled = new CompletableFuture<>();
+    final Thread waiter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    signalled.complete(signal.awaitPending(60_000, TimeUnit.MILLISECONDS));
+                  } catch (Throwable t) {
+                    signalled.completeExceptionally(t);
+                  }
+                });
+
+    assertThat(stateWhileWaiting(waiter)).isEqualTo(Thread.State.WAITING);
+    signal.signal();
+    assertThat(signalled.get(10, TimeUnit.SECONDS)).as("signalled").isTrue();
+  }
+
+  /** A signal before a plain {@code await} still does not end it: its Condition semantics stay. */
+  @Test
+  void aSignalBeforeAwaitIsNotKeptForIt() throws Exception {
+    signal.signal();
+    assertThat(signal.await(200, TimeUnit.MILLISECONDS)).as("signalled").isFalse();
+  }
+
   private void await(long ms, CompletableFuture<Boolean> signalled) {
     try {
       signalled.complete(signal.await(ms, TimeUnit.MILLISECONDS));

@@ -23,6 +23,7 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.netty.NettyConfigKeys;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -37,20 +38,23 @@ import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.util.TimeDuration;
 
 /**
- * Real Ratis servers over gRPC on loopback, one group of them, storage in a temporary directory:
- * the fixture of the patch tests that need a group with a leader and followers. The servers can be
- * closed and started again on their storage and ports ({@link #restart}). {@link #close} closes the
- * servers and deletes the directory. Not thread-safe: used by one test thread.
+ * Real Ratis servers over gRPC (or Netty) on loopback, one group of them, storage in a temporary
+ * directory: the fixture of the patch tests that need a group with a leader and followers. The
+ * servers can be closed and started again on their storage and ports ({@link #restart}). {@link
+ * #close} closes the servers and deletes the directory. Not thread-safe: used by one test thread.
  */
 final class LoopbackGroup implements AutoCloseable {
   private static final TimeDuration TEN_MINUTES = TimeDuration.valueOf(10, TimeUnit.MINUTES);
 
+  private final SupportedRpcType rpcType;
   private final Path root;
   private final RaftGroup group;
   private final Consumer<RaftProperties> configure;
   private final List<RaftServer> servers = new ArrayList<>();
 
-  private LoopbackGroup(Path root, RaftGroup group, Consumer<RaftProperties> configure) {
+  private LoopbackGroup(
+      SupportedRpcType rpcType, Path root, RaftGroup group, Consumer<RaftProperties> configure) {
+    this.rpcType = rpcType;
     this.root = root;
     this.group = group;
     this.configure = configure;
@@ -65,6 +69,16 @@ final class LoopbackGroup implements AutoCloseable {
   static LoopbackGroup start(
       int size, Consumer<RaftProperties> configure, Supplier<? extends StateMachine> machines)
       throws IOException {
+    return start(SupportedRpcType.GRPC, size, configure, machines);
+  }
+
+  /** {@link #start(int, Consumer, Supplier)} over the given transport (gRPC or Netty). */
+  static LoopbackGroup start(
+      SupportedRpcType rpcType,
+      int size,
+      Consumer<RaftProperties> configure,
+      Supplier<? extends StateMachine> machines)
+      throws IOException {
     final List<RaftPeer> peers = new ArrayList<>();
     for (int i = 1; i <= size; i++) {
       peers.add(
@@ -75,6 +89,7 @@ final class LoopbackGroup implements AutoCloseable {
     }
     final LoopbackGroup started =
         new LoopbackGroup(
+            rpcType,
             Files.createTempDirectory("ratis-group"),
             RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), peers),
             configure);
@@ -99,8 +114,10 @@ final class LoopbackGroup implements AutoCloseable {
 
   private RaftServer startServer(
       RaftPeer peer, StateMachine machine, RaftStorage.StartupOption option) throws IOException {
-    final RaftProperties p = properties();
-    GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
+    final RaftProperties p = properties(rpcType);
+    final int port = Integer.parseInt(peer.getAddress().split(":")[1]);
+    GrpcConfigKeys.Server.setPort(p, port);
+    NettyConfigKeys.Server.setPort(p, port);
     RaftServerConfigKeys.setStorageDir(p, List.of(root.resolve(peer.getId().toString()).toFile()));
     configure.accept(p);
     final RaftServer server =
@@ -116,11 +133,14 @@ final class LoopbackGroup implements AutoCloseable {
     return server;
   }
 
-  /** Client and server properties in common: gRPC on loopback, 0.5–1 s election timeouts. */
-  static RaftProperties properties() {
+  /**
+   * Client and server properties in common: the transport on loopback, 0.5–1 s election timeouts.
+   */
+  static RaftProperties properties(SupportedRpcType rpcType) {
     final RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftConfigKeys.Rpc.setType(p, rpcType);
     GrpcConfigKeys.Server.setHost(p, "127.0.0.1");
+    NettyConfigKeys.Server.setHost(p, "127.0.0.1");
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
     return p;
@@ -157,7 +177,7 @@ final class LoopbackGroup implements AutoCloseable {
 
   /** A client of the group; the caller closes it. */
   RaftClient newClient() {
-    return RaftClient.newBuilder().setRaftGroup(group).setProperties(properties()).build();
+    return RaftClient.newBuilder().setRaftGroup(group).setProperties(properties(rpcType)).build();
   }
 
   /**

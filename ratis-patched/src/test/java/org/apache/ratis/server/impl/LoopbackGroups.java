@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.statemachine.StateMachine;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -22,6 +23,20 @@ final class LoopbackGroups implements AfterEachCallback {
       int size, Consumer<RaftProperties> configure, Supplier<? extends StateMachine> machines)
       throws IOException {
     final LoopbackGroup group = LoopbackGroup.start(size, configure, machines);
+    started.add(group);
+    return group;
+  }
+
+  /**
+   * {@link LoopbackGroup#start(SupportedRpcType, int, Consumer, Supplier)}, closed after the test.
+   */
+  LoopbackGroup start(
+      SupportedRpcType rpcType,
+      int size,
+      Consumer<RaftProperties> configure,
+      Supplier<? extends StateMachine> machines)
+      throws IOException {
+    final LoopbackGroup group = LoopbackGroup.start(rpcType, size, configure, machines);
     started.add(group);
     return group;
   }
