@@ -197,6 +197,7 @@ public record BrokerConfig(
           RaftNodeConfig.LIVENESS_INTERVAL,
           RaftNodeConfig.LIVENESS_TIMEOUT,
           RaftNodeConfig.SYNCFS_INTERVAL_MIN,
+          RaftNodeConfig.APPEND_ENTRIES_IN_FLIGHT_MAX,
           RaftRpcType.KEY,
           "replica.fetch.max.bytes",
           "replica.fetch.response.max.bytes",
@@ -283,7 +284,10 @@ public record BrokerConfig(
                 RaftNodeConfig.LIVENESS_INTERVAL, RaftNodeConfig.DEFAULT_LIVENESS_INTERVAL_MS),
             k.intValue(RaftNodeConfig.LIVENESS_TIMEOUT, RaftNodeConfig.DEFAULT_LIVENESS_TIMEOUT_MS),
             k.intValue(
-                RaftNodeConfig.SYNCFS_INTERVAL_MIN, RaftNodeConfig.DEFAULT_SYNCFS_INTERVAL_MIN_US));
+                RaftNodeConfig.SYNCFS_INTERVAL_MIN, RaftNodeConfig.DEFAULT_SYNCFS_INTERVAL_MIN_US),
+            k.intValue(
+                RaftNodeConfig.APPEND_ENTRIES_IN_FLIGHT_MAX,
+                RaftNodeConfig.DEFAULT_APPEND_ENTRIES_IN_FLIGHT_MAX));
     return new BrokerConfig(
         nodeId,
         host,
@@ -357,6 +361,9 @@ public record BrokerConfig(
     p.put(RaftNodeConfig.LIVENESS_INTERVAL, Integer.toString(raft.livenessIntervalMs()));
     p.put(RaftNodeConfig.LIVENESS_TIMEOUT, Integer.toString(raft.livenessTimeoutMs()));
     p.put(RaftNodeConfig.SYNCFS_INTERVAL_MIN, Integer.toString(raft.syncfsIntervalMinMicros()));
+    p.put(
+        RaftNodeConfig.APPEND_ENTRIES_IN_FLIGHT_MAX,
+        Integer.toString(raft.appendEntriesInFlightMax()));
     p.put(RaftRpcType.KEY, raft.rpcType().configValue());
     p.put("replica.fetch.max.bytes", Integer.toString(raft.replicaFetch().partitionMaxBytes()));
     p.put(

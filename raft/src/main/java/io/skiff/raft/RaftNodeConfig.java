@@ -42,6 +42,9 @@ import java.util.Objects;
  * @param syncfsIntervalMinMicros {@code log.syncfs.interval.min.us}: the least time from the start
  *     of one syncfs round of the data directory's file system to the next (group commit: flushes
  *     arriving meanwhile share the later round); 0 runs a round as soon as a flush asks
+ * @param appendEntriesInFlightMax {@code raft.append.entries.in.flight.max}: how many AppendEntries
+ *     a leader keeps in flight to each follower of each group (Netty transport); 1, the default,
+ *     waits for each reply before sending the entries that arrived meanwhile
  */
 public record RaftNodeConfig(
     int nodeId,
@@ -61,7 +64,8 @@ public record RaftNodeConfig(
     RaftRpcType rpcType,
     int livenessIntervalMs,
     int livenessTimeoutMs,
-    int syncfsIntervalMinMicros) {
+    int syncfsIntervalMinMicros,
+    int appendEntriesInFlightMax) {
 
   /** Key of {@link #livenessIntervalMs}. */
   public static final String LIVENESS_INTERVAL = "raft.liveness.interval.ms";
@@ -87,6 +91,18 @@ public record RaftNodeConfig(
 
   /** Upper bound of {@link #syncfsIntervalMinMicros}: one second. */
   public static final int MAX_SYNCFS_INTERVAL_MIN_US = 1_000_000;
+
+  /** Key of {@link #appendEntriesInFlightMax}. */
+  public static final String APPEND_ENTRIES_IN_FLIGHT_MAX = "raft.append.entries.in.flight.max";
+
+  /**
+   * Default of {@link #appendEntriesInFlightMax}: one. Eight cost up to 28 % more broker CPU per MB
+   * at RF=3 at fixed rates on a 2-core machine (more, smaller requests) and shortened no latency.
+   */
+  public static final int DEFAULT_APPEND_ENTRIES_IN_FLIGHT_MAX = 1;
+
+  /** Upper bound of {@link #appendEntriesInFlightMax}. */
+  public static final int MAX_APPEND_ENTRIES_IN_FLIGHT = 1024;
 
   public RaftNodeConfig {
     if (nodeId < 0) {
@@ -128,6 +144,14 @@ public record RaftNodeConfig(
               + " (microseconds), not "
               + syncfsIntervalMinMicros);
     }
+    if (appendEntriesInFlightMax < 1 || appendEntriesInFlightMax > MAX_APPEND_ENTRIES_IN_FLIGHT) {
+      throw new IllegalArgumentException(
+          APPEND_ENTRIES_IN_FLIGHT_MAX
+              + " must be 1.."
+              + MAX_APPEND_ENTRIES_IN_FLIGHT
+              + ", not "
+              + appendEntriesInFlightMax);
+    }
   }
 
   /**
@@ -159,7 +183,8 @@ public record RaftNodeConfig(
         RaftRpcType.DEFAULT,
         DEFAULT_LIVENESS_INTERVAL_MS,
         DEFAULT_LIVENESS_TIMEOUT_MS,
-        DEFAULT_SYNCFS_INTERVAL_MIN_US);
+        DEFAULT_SYNCFS_INTERVAL_MIN_US,
+        DEFAULT_APPEND_ENTRIES_IN_FLIGHT_MAX);
   }
 
   public RaftNodeConfig withLogConfig(LogConfig logConfig) {
@@ -223,6 +248,7 @@ public record RaftNodeConfig(
     private int livenessIntervalMs;
     private int livenessTimeoutMs;
     private int syncfsIntervalMinMicros;
+    private int appendEntriesInFlightMax;
 
     private Builder(RaftNodeConfig c) {
       nodeId = c.nodeId;
@@ -243,6 +269,7 @@ public record RaftNodeConfig(
       livenessIntervalMs = c.livenessIntervalMs;
       livenessTimeoutMs = c.livenessTimeoutMs;
       syncfsIntervalMinMicros = c.syncfsIntervalMinMicros;
+      appendEntriesInFlightMax = c.appendEntriesInFlightMax;
     }
 
     public Builder logConfig(LogConfig v) {
@@ -302,6 +329,11 @@ public record RaftNodeConfig(
       return this;
     }
 
+    public Builder appendEntriesInFlightMax(int v) {
+      appendEntriesInFlightMax = v;
+      return this;
+    }
+
     public RaftNodeConfig build() {
       return new RaftNodeConfig(
           nodeId,
@@ -321,7 +353,8 @@ public record RaftNodeConfig(
           rpcType,
           livenessIntervalMs,
           livenessTimeoutMs,
-          syncfsIntervalMinMicros);
+          syncfsIntervalMinMicros,
+          appendEntriesInFlightMax);
     }
   }
 

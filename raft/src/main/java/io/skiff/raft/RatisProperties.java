@@ -66,12 +66,18 @@ public final class RatisProperties {
     // leader reads them back from the partition log (page cache) when a follower needs them.
     RaftServerConfigKeys.Log.StateMachineData.setCachingEnabled(p, true);
     // Composing appends asynchronously runs each step on CompletableFuture's default executor,
-    // which on machines with two or fewer cores starts a new thread per task.
+    // which on machines with two or fewer cores starts a new thread per task, and starts each
+    // append only after the previous one's flush (AppendEntries in flight would wait in line).
     RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
     RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
     // A follower behind the purged log catches up through the replica fetcher, not by Ratis
     // shipping snapshot files.
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
+    // Skiff's Ratis patch 0028: above 1, the Netty transport's appender sends the entries that
+    // arrive while AppendEntries are in flight without waiting for their replies (a follower's
+    // flush
+    // and the round trip); the follower appends a group's requests in the order they were sent.
+    RaftServerConfigKeys.Log.Appender.setOutstandingMax(p, config.appendEntriesInFlightMax());
 
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEntries());
