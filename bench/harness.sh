@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 JAR=bench/target/skiff-benchmarks.jar
 BROKER_JAR=broker/target/skiff-broker-0.1.0-SNAPSHOT.jar
-SOURCES="partition-log/src raft/src broker/src bench/src ./*/pom.xml pom.xml"
+SOURCES="ratis-patched/patches ratis-patched/src partition-log/src raft/src broker/src bench/src ./*/pom.xml pom.xml"
 # shellcheck disable=SC2086
 if [ ! -f "$JAR" ] || [ ! -f "$BROKER_JAR" ] || \
    [ -n "$(find $SOURCES -newer "$JAR" -print -quit)" ] || [ -n "$(find $SOURCES -newer "$BROKER_JAR" -print -quit)" ]; then
