@@ -2,6 +2,7 @@ package org.apache.ratis.util;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -70,13 +71,8 @@ class AwaitForSignalTimeoutTest {
     final Thread waiter =
         Thread.ofVirtual()
             .start(
-                () -> {
-                  try {
-                    signalled.complete(signal.awaitPending(60_000, TimeUnit.MILLISECONDS));
-                  } catch (Throwable t) {
-                    signalled.completeExceptionally(t);
-                  }
-                });
+                () ->
+                    complete(() -> signal.awaitPending(60_000, TimeUnit.MILLISECONDS), signalled));
 
     assertThat(stateWhileWaiting(waiter)).isEqualTo(Thread.State.WAITING);
     signal.signal();
@@ -91,8 +87,13 @@ class AwaitForSignalTimeoutTest {
   }
 
   private void await(long ms, CompletableFuture<Boolean> signalled) {
+    complete(() -> signal.await(ms, TimeUnit.MILLISECONDS), signalled);
+  }
+
+  /** Completes {@code signalled} with what the wait returned, or with what it threw. */
+  private static void complete(Callable<Boolean> wait, CompletableFuture<Boolean> signalled) {
     try {
-      signalled.complete(signal.await(ms, TimeUnit.MILLISECONDS));
+      signalled.complete(wait.call());
     } catch (Throwable t) {
       signalled.completeExceptionally(t);
     }

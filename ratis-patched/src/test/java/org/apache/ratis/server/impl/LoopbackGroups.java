@@ -22,9 +22,7 @@ final class LoopbackGroups implements AfterEachCallback {
   LoopbackGroup start(
       int size, Consumer<RaftProperties> configure, Supplier<? extends StateMachine> machines)
       throws IOException {
-    final LoopbackGroup group = LoopbackGroup.start(size, configure, machines);
-    started.add(group);
-    return group;
+    return start(SupportedRpcType.GRPC, size, configure, machines);
   }
 
   /**
